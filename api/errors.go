@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// MethodNotAllowed is the code of a request with a method its path does not
+// take. It is the one code the API adds to kassa's (documented in openapi.json).
+const MethodNotAllowed kassa.Code = "method_not_allowed"
+
+// statuses maps each error code to its HTTP status.
+var statuses = map[kassa.Code]int{
+	kassa.BadRequest:    http.StatusBadRequest,
+	kassa.Unauthorized:  http.StatusUnauthorized,
+	kassa.PaymentFailed: http.StatusPaymentRequired,
+	kassa.Forbidden:     http.StatusForbidden,
+	kassa.NotFound:      http.StatusNotFound,
+	MethodNotAllowed:    http.StatusMethodNotAllowed,
+	kassa.Conflict:      http.StatusConflict,
+	kassa.Invalid:       http.StatusUnprocessableEntity,
+	kassa.RateLimited:   http.StatusTooManyRequests,
+	kassa.Internal:      http.StatusInternalServerError,
+	kassa.Unavailable:   http.StatusServiceUnavailable,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    kassa.Code `json:"code"`
+	Message string     `json:"message"`
+	Field   string     `json:"field,omitempty"`
+}
+
+// writeError renders err in the API's error format. Causes other than a
+// *kassa.Error are logged here, once.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := kassa.ErrorCode(err)
+	if code == kassa.Internal {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	status, ok := statuses[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == kassa.Unauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{
+		Code: code, Message: kassa.ErrorMessage(err), Field: kassa.ErrorField(err),
+	}})
+}
+
+// WriteError renders err for a request under /api/ that never reached a
+// Server, such as one refused as cross-origin.
+func WriteError(w http.ResponseWriter, code kassa.Code, message string) {
+	writeJSON(w, statuses[code], errorBody{Error: errorDetail{Code: code, Message: message}})
+}

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
+)
+
+// productJSON is a product in the language of the request.
+type productJSON struct {
+	ID             string               `json:"id"`
+	SKU            string               `json:"sku"`
+	Name           string               `json:"name"`
+	Description    string               `json:"description"`
+	TrialDays      int                  `json:"trial_days"`
+	Prices         []priceJSON          `json:"prices"`
+	PurchasePolicy kassa.PurchasePolicy `json:"purchase_policy"`
+}
+
+type priceJSON struct {
+	Term       kassa.Term `json:"term"`
+	Currency   string     `json:"currency"`
+	UnitAmount int64      `json:"unit_amount"`
+}
+
+func newProductJSON(p *kassa.Product, lang string) productJSON {
+	j := productJSON{
+		ID: p.ID, SKU: p.SKU, Name: p.Name.In(lang), Description: p.Description.In(lang),
+		TrialDays: p.TrialDays, PurchasePolicy: p.Policy, Prices: []priceJSON{},
+	}
+	for _, pr := range p.Prices {
+		j.Prices = append(j.Prices, priceJSON(pr))
+	}
+	return j
+}
+
+func (s *Server) products(w http.ResponseWriter, r *http.Request) error {
+	products, err := s.db.FindProducts(r.Context())
+	if err != nil {
+		return err
+	}
+	lang := requestLang(r)
+	data := make([]productJSON, 0, len(products))
+	for _, p := range products {
+		data = append(data, newProductJSON(p, lang))
+	}
+	writeJSON(w, http.StatusOK, newList(data, ""))
+	return nil
+}
+
+// requestLang is the language names and descriptions are given in: the
+// request's Accept-Language, else the tenant's locale.
+func requestLang(r *http.Request) string {
+	fallback := ""
+	if a := actor(r.Context()); a != nil {
+		fallback = a.Tenant.Locale
+	}
+	return locale.Pick("", r.Header.Get("Accept-Language"), fallback)
+}

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// Server serves the JSON API.
+type Server struct {
+	db   *sqldb.DB
+	auth *auth.Auth
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API on db, signing people in with a.
+func New(db *sqldb.DB, a *auth.Auth, log *slog.Logger) *Server {
+	s := &Server{db: db, auth: a, log: log, mux: http.NewServeMux()}
+	byPath := map[string][]string{}
+	for _, rt := range s.routes() {
+		h := rt.handler
+		if !rt.public {
+			h = s.authenticated(h)
+		}
+		s.mux.Handle(rt.method+" "+rt.path, s.handle(h))
+		byPath[rt.path] = append(byPath[rt.path], rt.method)
+	}
+	// Every path answers other methods in the API's own format.
+	for path, methods := range byPath {
+		if slices.Contains(methods, http.MethodGet) {
+			methods = append(methods, http.MethodHead)
+		}
+		allow := strings.Join(methods, ", ")
+		s.mux.Handle(path, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Allow", allow)
+			return kassa.Errorf(MethodNotAllowed, "%s does not take %s; it takes %s.", path, r.Method, allow)
+		}))
+	}
+	s.mux.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return kassa.Errorf(kassa.NotFound, "There is no %s in the API.", r.URL.Path)
+	}))
+	return s
+}
+
+// ServeHTTP serves a request under /api/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// handlerFunc is an API handler: it writes its answer, or returns the error
+// to answer with.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// authenticated lets a request through when it carries a bearer token or a
+// browser session cookie, and puts who it acts for in its context: from
+// there storage scopes every query to their tenant.
+func (s *Server) authenticated(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		token, kind := credentials(r)
+		if token == "" {
+			return kassa.Errorf(kassa.Unauthorized, "Sign in first: send Authorization: Bearer TOKEN.")
+		}
+		actor, err := s.auth.Authenticate(r.Context(), token, kind)
+		if err != nil {
+			return err
+		}
+		return h(w, r.WithContext(kassa.NewContextWithActor(r.Context(), actor)))
+	}
+}
+
+// credentials returns the session token of r and its kind: a bearer token,
+// else the browser's session cookie (which the pages' scripts use).
+func credentials(r *http.Request) (token, kind string) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return "", ""
+		}
+		return strings.TrimSpace(token), auth.KindAPI
+	}
+	if c, err := r.Cookie(auth.CookieName); err == nil {
+		return c.Value, auth.KindWeb
+	}
+	return "", ""
+}
+
+// clientAddr returns the address of the client that sent r, for throttling.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// actor returns who r acts for; authenticated routes always have one.
+func actor(ctx context.Context) *kassa.Actor { return kassa.ActorFromContext(ctx) }

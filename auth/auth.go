@@ -1,0 +1,187 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// Session kinds.
+const (
+	KindAPI = "api" // bearer token from POST /api/v1/login
+	KindWeb = "web" // browser cookie
+)
+
+// How long sessions last, by kind: idle is the longest gap between uses,
+// lifetime the longest a session lasts however busy.
+var timeouts = map[string]struct{ idle, lifetime time.Duration }{
+	KindWeb: {idle: 2 * time.Hour, lifetime: 12 * time.Hour},
+	KindAPI: {idle: 30 * 24 * time.Hour, lifetime: 90 * 24 * time.Hour},
+}
+
+// touchEvery is how stale a session's last use may be before it is written
+// again: each request need not be a write.
+const touchEvery = time.Minute
+
+// Sign-in throttling: within one window, an account may fail AccountLimit
+// times and a client address AddressLimit times before further attempts are
+// refused until the window ends.
+const (
+	Window       = 15 * time.Minute
+	AccountLimit = 5
+	AddressLimit = 20
+)
+
+// Auth signs users in and out and recognises their sessions.
+type Auth struct {
+	db        *sqldb.DB
+	clock     kassa.Clock
+	log       *slog.Logger
+	dummyHash string // verified against when the email is unknown, to take as long
+}
+
+// New returns an Auth on db.
+func New(db *sqldb.DB, clock kassa.Clock, log *slog.Logger) (*Auth, error) {
+	h, err := HashPassword("no user has this password")
+	if err != nil {
+		return nil, err
+	}
+	return &Auth{db: db, clock: clock, log: log, dummyHash: h}, nil
+}
+
+// Login checks the email and password and makes a session of the kind; it
+// returns the session's token and who signed in. Errors: Invalid (a field is
+// empty), Unauthorized (wrong email or password, disabled user), RateLimited.
+func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind string) (string, *kassa.Actor, error) {
+	if email == "" {
+		return "", nil, kassa.Invalidf("email", "Enter your email address.")
+	}
+	if password == "" {
+		return "", nil, kassa.Invalidf("password", "Enter your password.")
+	}
+	email, err := kassa.NormalizeEmail("email", email)
+	if err != nil {
+		return "", nil, err
+	}
+	now := a.clock.Now()
+	keys := []string{"account:" + email, "address:" + clientAddr}
+	if err := a.checkThrottle(ctx, keys, now); err != nil {
+		return "", nil, err
+	}
+
+	creds, err := a.db.FindCredentials(ctx, email)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		_, _ = VerifyPassword(a.dummyHash, password)
+		return "", nil, a.fail(ctx, keys, now)
+	} else if err != nil {
+		return "", nil, err
+	}
+	ok, err := VerifyPassword(creds.PasswordHash, password)
+	if err != nil {
+		return "", nil, fmt.Errorf("sign in %s: %w", creds.User.ID, err)
+	}
+	if !ok {
+		return "", nil, a.fail(ctx, keys, now)
+	}
+	if creds.User.Status != kassa.Active {
+		return "", nil, kassa.Errorf(kassa.Unauthorized, "This account is disabled. Ask your admin.")
+	}
+	if err := a.db.ClearLoginFailures(ctx, keys[0]); err != nil {
+		return "", nil, err
+	}
+
+	token, hash := newToken()
+	t := timeouts[kind]
+	if err := a.db.CreateSession(ctx, &sqldb.Session{
+		TokenHash: hash, UserID: creds.User.ID, Kind: kind,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(t.lifetime),
+	}); err != nil {
+		return "", nil, err
+	}
+	return token, &kassa.Actor{User: creds.User, Tenant: creds.Tenant}, nil
+}
+
+func (a *Auth) checkThrottle(ctx context.Context, keys []string, now time.Time) error {
+	limits := []int{AccountLimit, AddressLimit}
+	for i, key := range keys {
+		n, err := a.db.LoginFailures(ctx, key, now.Add(-Window))
+		if err != nil {
+			return err
+		}
+		if n >= limits[i] {
+			return kassa.Errorf(kassa.RateLimited,
+				"Too many failed sign-ins. Try again in %d minutes.", int(Window.Minutes()))
+		}
+	}
+	return nil
+}
+
+func (a *Auth) fail(ctx context.Context, keys []string, now time.Time) error {
+	for _, key := range keys {
+		if _, err := a.db.RecordLoginFailure(ctx, key, now, now.Add(-Window)); err != nil {
+			return err
+		}
+	}
+	a.log.Info("sign-in failed", "account", keys[0], "address", keys[1])
+	return kassa.Errorf(kassa.Unauthorized, "The email or password is wrong.")
+}
+
+// Authenticate returns who the token of a session of the kind signs in.
+// Errors: Unauthorized when the token is unknown, expired or idle too long.
+func (a *Auth) Authenticate(ctx context.Context, token, kind string) (*kassa.Actor, error) {
+	s, actor, err := a.db.FindSession(ctx, hashToken(token))
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+	} else if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	t := timeouts[kind]
+	if s.Kind != kind || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > t.idle {
+		return nil, kassa.Errorf(kassa.Unauthorized, "Your session has ended. Sign in again.")
+	}
+	if now.Sub(s.LastSeenAt) > touchEvery {
+		if err := a.db.TouchSession(ctx, s.TokenHash, now); err != nil {
+			return nil, err
+		}
+	}
+	return actor, nil
+}
+
+// Logout ends the token's session.
+func (a *Auth) Logout(ctx context.Context, token string) error {
+	return a.db.DeleteSession(ctx, hashToken(token))
+}
+
+// Sweep deletes sessions that can no longer be used.
+func (a *Auth) Sweep(ctx context.Context) error {
+	now := a.clock.Now()
+	n, err := a.db.DeleteSessionsBefore(ctx, now, now.Add(-timeouts[KindAPI].idle))
+	if err == nil && n > 0 {
+		a.log.Debug("swept sessions", "count", n)
+	}
+	return err
+}
+
+func newToken() (token, hash string) {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CookieName is the name of the browser session cookie.
+const CookieName = "kassa_session"

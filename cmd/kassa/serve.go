@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/server"
+)
+
+func (m *Main) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "serve", Short: "Serve the pages and the JSON API", Args: cobra.NoArgs}
+	f := cmd.Flags()
+	addr := f.String("addr", m.env("KASSA_ADDR", "127.0.0.1:8080"), "address to listen on (env KASSA_ADDR)")
+	dsn := m.dbFlag(cmd)
+	withDemo := f.Bool("demo", false, "load the demo data into an empty database and print how to sign in")
+	testClock := f.Bool("test-clock", false, "run on a clock that only the API moves (for tests)")
+	gateway := f.String("gateway", m.env("KASSA_GATEWAY", "simulator"), "payment gateway: simulator (env KASSA_GATEWAY)")
+	support := f.String("support-email", m.env("KASSA_SUPPORT_EMAIL", "support@kassa.example"),
+		"support address shown on the Need help? page (env KASSA_SUPPORT_EMAIL)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *gateway != "simulator" {
+			return kassa.Invalidf("gateway", "gateway must be simulator; this build has no %q gateway.", *gateway)
+		}
+		var clock kassa.Clock = kassa.SystemClock{}
+		if *testClock {
+			clock = kassa.NewTestClock(time.Now())
+		}
+		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, *support)
+	}
+	return cmd
+}
+
+func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, support string) error {
+	log := m.logger()
+	db, err := openDB(ctx, dsn, clock)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if withDemo {
+		loaded, err := demo.Load(ctx, db)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			log.Info("loaded the demo data")
+		}
+	}
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: support}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "kassa is serving at %s (database: %s)\n", base, db.Dialect())
+	if withDemo {
+		m.printAccounts(base)
+	}
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+
+	go sweepSessions(ctx, a, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// sweepSessions deletes dead sessions now and then until ctx ends.
+func sweepSessions(ctx context.Context, a *auth.Auth, log interface{ Error(string, ...any) }) {
+	t := time.NewTicker(15 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
+			log.Error("sweep sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package kassa
+
+import (
+	"fmt"
+	"regexp"
+)
+
+// Money is an exact amount in the minor unit of its currency (öre, cents),
+// never a float. Zero Money has no currency and is only a placeholder.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// String renders m for logs and tests, e.g. "239.00 SEK". People see amounts
+// formatted for their locale by the web package instead.
+func (m Money) String() string {
+	d := CurrencyDigits(m.Currency)
+	if d == 0 {
+		return fmt.Sprintf("%d %s", m.Amount, m.Currency)
+	}
+	sign, a := "", m.Amount
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	p := pow10(d)
+	return fmt.Sprintf("%s%d.%0*d %s", sign, a/p, d, a%p, m.Currency)
+}
+
+// Add returns m+o. Adding different currencies is a programming error the
+// caller must rule out; Add reports it rather than guess.
+func (m Money) Add(o Money) (Money, error) {
+	if m.Currency != o.Currency {
+		return Money{}, fmt.Errorf("add %s to %s: currencies differ", o, m)
+	}
+	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// ValidCurrency reports whether code has the shape of an ISO 4217 code.
+func ValidCurrency(code string) bool { return currencyCode.MatchString(code) }
+
+// zeroDecimal lists the ISO 4217 currencies whose minor unit is the unit itself.
+var zeroDecimal = map[string]bool{
+	"BIF": true, "CLP": true, "DJF": true, "GNF": true, "ISK": true, "JPY": true,
+	"KMF": true, "KRW": true, "PYG": true, "RWF": true, "UGX": true, "UYI": true,
+	"VND": true, "VUV": true, "XAF": true, "XOF": true, "XPF": true,
+}
+
+// threeDecimal lists the ISO 4217 currencies with three decimals.
+var threeDecimal = map[string]bool{
+	"BHD": true, "IQD": true, "JOD": true, "KWD": true, "LYD": true, "OMR": true, "TND": true,
+}
+
+// CurrencyDigits returns the number of decimals of the currency's minor unit.
+func CurrencyDigits(code string) int {
+	switch {
+	case zeroDecimal[code]:
+		return 0
+	case threeDecimal[code]:
+		return 3
+	}
+	return 2
+}
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}

@@ -1,0 +1,118 @@
+// Package server puts kassa's HTTP parts together: the JSON API under /api/,
+// the pages everywhere else, /healthz, and what wraps them all: cross-origin
+// (CSRF) protection for every state-changing request, request logging and
+// recovery from panics.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/api"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/web"
+)
+
+// Config is what the server needs; Main builds it.
+type Config struct {
+	DB           *sqldb.DB
+	Auth         *auth.Auth
+	Log          *slog.Logger
+	SupportEmail string // shown on the Need help? page
+}
+
+// New returns the handler of every route.
+func New(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := cfg.DB.Ping(ctx); err != nil {
+			cfg.Log.Error("health check", "err", err)
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Log))
+	mux.Handle("/", web.New(web.Config{
+		DB: cfg.DB, Auth: cfg.Auth, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
+	}))
+
+	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);
+	// state-changing requests from another origin are refused. Clients
+	// that are not browsers send neither header and pass.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const msg = "Cross-origin requests that change state are refused."
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.WriteError(w, kassa.Forbidden, msg)
+			return
+		}
+		http.Error(w, msg, http.StatusForbidden)
+	}))
+	return recoverPanics(cfg.Log, logRequests(cfg.Log, cop.Handler(mux)))
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests logs each request's method, path (never its query or body,
+// which may hold personal data), status and duration.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.LogAttrs(r.Context(), slog.LevelDebug, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+	})
+}
+
+// recoverPanics answers a panicking handler with 500 and logs the panic, so
+// that one bad request does not end the process.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				if strings.HasPrefix(r.URL.Path, "/api/") {
+					api.WriteError(w, kassa.Internal, "Internal error.")
+					return
+				}
+				http.Error(w, "Internal error.", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,212 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "modernc.org/sqlite"             // registers "sqlite"
+)
+
+// Dialect names a database engine.
+type Dialect string
+
+// The engines kassa runs on.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is kassa's database. It is safe for concurrent use.
+type DB struct {
+	// rw takes every write. On SQLite it is a single connection, so writers
+	// in this process queue in Go instead of spinning on SQLITE_BUSY; on
+	// PostgreSQL rw and ro are the same pool.
+	rw      *sql.DB
+	ro      *sql.DB
+	dialect Dialect
+	clock   kassa.Clock
+}
+
+// Open connects to the database named by dsn: "sqlite:PATH" or
+// "postgres://…". It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
+	db := &DB{clock: clock}
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		db.dialect = SQLite
+		err = db.openSQLite(strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db.dialect = Postgres
+		err = db.openPostgres(dsn)
+	default:
+		return nil, kassa.Invalidf("db", "db must be sqlite:PATH or postgres://…, not %q.", dsn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.rw.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", db.dialect, err)
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(path string) error {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.Contains(path, "?") {
+		return kassa.Invalidf("db", "db must name a file, as in sqlite:kassa.db.")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	params := url.Values{}
+	params.Set("_time_format", "sqlite")
+	params.Add("_pragma", "busy_timeout(10000)")
+	params.Add("_pragma", "journal_mode(WAL)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Add("_pragma", "foreign_keys(1)")
+	params.Set("_txlock", "immediate")
+	rw, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	rw.SetMaxOpenConns(1)
+	rw.SetConnMaxIdleTime(0)
+	params.Set("_txlock", "deferred")
+	params.Add("_pragma", "query_only(1)")
+	ro, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
+	if err != nil {
+		rw.Close()
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	ro.SetMaxOpenConns(n)
+	ro.SetMaxIdleConns(n)
+	db.rw, db.ro = rw, ro
+	return nil
+}
+
+func (db *DB) openPostgres(dsn string) error {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	n := max(8, 4*runtime.GOMAXPROCS(0))
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	db.rw, db.ro = p, p
+	return nil
+}
+
+// Dialect returns the engine db runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Now returns the database's clock reading.
+func (db *DB) Now() time.Time { return db.clock.Now() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.ro.PingContext(ctx) }
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	err := db.rw.Close()
+	if db.ro != db.rw {
+		err = errors.Join(err, db.ro.Close())
+	}
+	return err
+}
+
+// Tx is a write transaction with the instant it acts at.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	now time.Time
+}
+
+type txKey struct{}
+
+// Atomically runs fn so that the writes it makes through db, with the context
+// it is given, commit together or not at all.
+func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	return db.write(ctx, func(tx *Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// write runs fn in a transaction at one instant of the clock and commits it
+// when fn returns nil; inside Atomically it joins that transaction. A
+// PostgreSQL serialization failure or deadlock is retried a few times, so fn
+// must not have effects outside the transaction.
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
+		return fn(tx)
+	}
+	const attempts = 5
+	for i := 1; ; i++ {
+		err := db.writeOnce(ctx, fn)
+		if err == nil || i == attempts || !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(i*i) * 5 * time.Millisecond)
+	}
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	stx, err := db.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: stx, db: db, now: db.clock.Now()}
+	if err := fn(tx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// reader returns what reads should go through: the transaction of
+// Atomically when there is one, so that they see its writes, else the pool
+// of readers.
+func (db *DB) reader(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
+		return tx
+	}
+	return db.ro
+}
+
+// actorOf returns the actor of ctx. Every query on tenant-owned data starts
+// here, which is what keeps tenants apart.
+func actorOf(ctx context.Context) (*kassa.Actor, error) {
+	a := kassa.ActorFromContext(ctx)
+	if a == nil || a.User == nil || a.Tenant == nil {
+		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+	}
+	return a, nil
+}
+
+// exec runs one writing statement; what names it in errors.
+func (db *DB) exec(ctx context.Context, what, query string, args ...any) error {
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,76 @@
+// Package sqldbtest opens a real, empty, migrated database for a test: a
+// SQLite file in the test's temporary directory, or, when KASSA_TEST_POSTGRES
+// names a PostgreSQL server, a schema of its own on that server, dropped when
+// the test ends. `make test` runs the suite once each way.
+package sqldbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// PostgresEnv names the environment variable with the test server's URL.
+const PostgresEnv = "KASSA_TEST_POSTGRES"
+
+// MustOpenDB returns a migrated database for tb on the given clock, closed
+// (and on PostgreSQL dropped) when tb ends.
+func MustOpenDB(tb testing.TB, clock kassa.Clock) *sqldb.DB {
+	tb.Helper()
+	db, err := sqldb.Open(context.Background(), DSN(tb), clock)
+	if err != nil {
+		tb.Fatalf("open database: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+// DSN returns the address of a new empty database for tb, in the form
+// `--db` takes, for tests that run kassa as a separate process.
+func DSN(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		return "sqlite:" + filepath.Join(tb.TempDir(), "kassa.db")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "test_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			tb.Logf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,156 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// DefaultUserLimit and MaxUserLimit bound one page of FindUsers.
+const (
+	DefaultUserLimit = 20
+	MaxUserLimit     = 200
+	maxSearchTerms   = 5
+)
+
+// CreateUser stores a new user of tenantID with an already hashed password
+// and sets ID, TenantID and CreatedAt. The email must be normalized; an email
+// in use (in any tenant: it signs in) is a Conflict error.
+func (db *DB) CreateUser(ctx context.Context, tenantID string, u *kassa.User, passwordHash string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		return tx.createUser(ctx, tenantID, u, passwordHash)
+	})
+}
+
+func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, passwordHash string) error {
+	u.ID, u.TenantID, u.CreatedAt = newID("usr"), tenantID, tx.now
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO users (id, tenant_id, name, email, type, status, role, password_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt)
+	if isUnique(err) {
+		return kassa.Invalidf("email", "%s is already in use.", u.Email)
+	} else if err != nil {
+		return fmt.Errorf("insert user %s: %w", u.Email, err)
+	}
+	for _, w := range kassa.SearchWords(u.Name, u.Email) {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO user_words (tenant_id, word, user_id) VALUES ($1, $2, $3)`,
+			tenantID, w, u.ID); err != nil {
+			return fmt.Errorf("index user %s: %w", u.Email, err)
+		}
+	}
+	return nil
+}
+
+const userColumns = `u.id, u.tenant_id, u.name, u.email, u.type, u.status, u.role, u.created_at`
+
+func scanUser(row interface{ Scan(...any) error }, u *kassa.User) error {
+	err := row.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt)
+	u.CreatedAt = u.CreatedAt.UTC()
+	return err
+}
+
+// FindUserByID returns a user of the actor's tenant. Users of other tenants
+// are NotFound, like users that do not exist.
+func (db *DB) FindUserByID(ctx context.Context, id string) (*kassa.User, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := &kassa.User{}
+	err = scanUser(db.reader(ctx).QueryRowContext(ctx, `
+		SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
+		a.Tenant.ID, id), u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No user %s.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// FindUsers returns the active users (members and guests) of the actor's
+// tenant that match the filter, ordered by name, and the cursor of the next
+// page ("" at the end). A malformed cursor is an Invalid error.
+func (db *DB) FindUsers(ctx context.Context, f kassa.UserFilter) ([]*kassa.User, string, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultUserLimit
+	}
+	limit = min(limit, MaxUserLimit)
+	afterName, afterID, err := decodeCursor(f.After)
+	if err != nil {
+		return nil, "", err
+	}
+
+	var q strings.Builder
+	args := []any{a.Tenant.ID, afterName, afterID}
+	q.WriteString(`SELECT ` + userColumns + ` FROM users u
+		WHERE u.tenant_id = $1 AND u.status = 'active'
+		AND (u.name > $2 OR (u.name = $2 AND u.id > $3))`)
+	terms := kassa.SearchTerms(f.Search)
+	if len(terms) > maxSearchTerms {
+		terms = terms[:maxSearchTerms]
+	}
+	for _, t := range terms {
+		args = append(args, t, t+"\U0010FFFF")
+		fmt.Fprintf(&q, `
+		AND u.id IN (SELECT w.user_id FROM user_words w
+			WHERE w.tenant_id = $1 AND w.word >= $%d AND w.word < $%d)`, len(args)-1, len(args))
+	}
+	args = append(args, limit+1)
+	fmt.Fprintf(&q, ` ORDER BY u.name, u.id LIMIT $%d`, len(args))
+
+	rows, err := db.reader(ctx).QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	var users []*kassa.User
+	for rows.Next() {
+		u := &kassa.User{}
+		if err := scanUser(rows, u); err != nil {
+			return nil, "", fmt.Errorf("find users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("find users: %w", err)
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		last := users[limit-1]
+		next = encodeCursor(last.Name, last.ID)
+	}
+	return users, next, nil
+}
+
+// encodeCursor makes an opaque cursor of a sort key and an id.
+func encodeCursor(key, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key + "\x00" + id))
+}
+
+func decodeCursor(c string) (key, id string, err error) {
+	if c == "" {
+		return "", "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		var ok bool
+		if key, id, ok = strings.Cut(string(b), "\x00"); ok {
+			return key, id, nil
+		}
+	}
+	return "", "", kassa.Invalidf("cursor", "cursor is not one this server gave out.")
+}

@@ -1,0 +1,72 @@
+package kassa
+
+import "time"
+
+// SubscriptionStatus is where a subscription is in its life.
+type SubscriptionStatus string
+
+// The subscription statuses of SPEC §2.
+const (
+	StatusTrialing  SubscriptionStatus = "trialing"
+	StatusActive    SubscriptionStatus = "active"
+	StatusPastDue   SubscriptionStatus = "past_due"
+	StatusSuspended SubscriptionStatus = "suspended"
+	StatusCanceled  SubscriptionStatus = "canceled"
+	StatusExpired   SubscriptionStatus = "expired"
+)
+
+// Channel says who manages a subscription: the user who bought it
+// (self_service) or the tenant's admins, after a take-over (admin).
+type Channel string
+
+// The channels.
+const (
+	SelfService  Channel = "self_service"
+	AdminManaged Channel = "admin"
+)
+
+// CancelReason is why a purchaser cancelled.
+type CancelReason string
+
+// CancelReasons lists the reasons a purchaser may pick, in the order shown.
+var CancelReasons = []CancelReason{
+	"too_expensive", "missing_features", "switched_service", "unused",
+	"too_complex", "low_quality", "customer_service", "other",
+}
+
+// MaxQuantity is the most licenses one subscription may have.
+const MaxQuantity = 10_000
+
+// Subscription is a number of licenses of one product, bought for a term that
+// renews until cancelled.
+type Subscription struct {
+	ID               string
+	TenantID         string
+	ProductID        string
+	PurchaserID      string
+	BillingProfileID string
+	Channel          Channel
+	Status           SubscriptionStatus
+	Term             Term
+	Quantity         int
+	Assigned         int
+	UnitPrice        Money
+	PeriodStart      time.Time
+	ExpiresAt        time.Time // end of the current term
+	AutoRenew        bool
+	CancelAtTermEnd  bool
+	CancelReason     CancelReason
+	CancelFeedback   string
+	CreatedAt        time.Time
+}
+
+// Available returns how many licenses are free to assign.
+func (s *Subscription) Available() int { return s.Quantity - s.Assigned }
+
+// License is one user's seat under a subscription.
+type License struct {
+	SubscriptionID string
+	UserID         string
+	AssignedAt     time.Time
+	AssignedBy     string // user id
+}

@@ -1,0 +1,71 @@
+package kassa
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// UserType says whether a user is a member of the tenant or a guest in it.
+type UserType string
+
+// UserStatus says whether a user may sign in and hold licenses.
+type UserStatus string
+
+// Role decides what a user may do in the tenant.
+type Role string
+
+// The values of UserType, UserStatus and Role.
+const (
+	Member UserType = "member"
+	Guest  UserType = "guest"
+
+	Active   UserStatus = "active"
+	Disabled UserStatus = "disabled"
+
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+// User is a directory entry of a tenant.
+type User struct {
+	ID        string     `json:"id"`
+	TenantID  string     `json:"-"`
+	Name      string     `json:"name"`
+	Email     string     `json:"email"`
+	Type      UserType   `json:"type"`
+	Status    UserStatus `json:"status"`
+	Role      Role       `json:"role"`
+	CreatedAt time.Time  `json:"-"`
+}
+
+// CanBuy reports whether u may buy subscriptions: guests and disabled users
+// cannot.
+func (u *User) CanBuy() bool { return u.Type == Member && u.Status == Active }
+
+// CanHoldLicense reports whether u may be given a license.
+func (u *User) CanHoldLicense() bool { return u.Type == Member && u.Status == Active }
+
+// IsAdmin reports whether u administers the tenant.
+func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// NormalizeEmail returns the form emails are stored and compared in, or an
+// Invalid error naming field when s is not a plain address.
+func NormalizeEmail(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s, "@") {
+		return "", Invalidf(field, "%s must be an email address like name@example.com.", field)
+	}
+	return strings.ToLower(s), nil
+}
+
+// UserFilter selects users for FindUsers.
+type UserFilter struct {
+	// Search keeps users with a word of the name, or the email, that starts
+	// with it, ignoring case and accents (typeahead).
+	Search string
+	// After continues a listing after the user with this cursor.
+	After string
+	Limit int
+}
