@@ -51,7 +51,7 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &passes, &lanes); err != nil {
 		return false, fmt.Errorf("verify password: bad parameters %q", parts[3])
 	}
-	if mem > 1<<20 || passes > 16 || lanes == 0 || passes == 0 {
+	if mem > 64*1024 || passes > 10 || lanes == 0 || passes == 0 {
 		return false, fmt.Errorf("verify password: parameters out of range %q", parts[3])
 	}
 	b64 := base64.RawStdEncoding

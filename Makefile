@@ -1,0 +1,34 @@
+# make test: the whole suite on SQLite and on a throwaway PostgreSQL, with the
+# browser tests in headless Chromium. It installs what it lacks (as root).
+GO ?= go
+export KASSA_REQUIRE_BROWSER = 1
+
+.PHONY: test test-sqlite test-postgres deps vet build fuzz
+
+test: deps vet test-sqlite test-postgres
+
+deps:
+	scripts/install-deps
+	$(GO) mod download
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+test-sqlite:
+	$(GO) test -count=1 ./...
+
+test-postgres:
+	scripts/with-postgres $(GO) test -count=1 ./...
+
+build:
+	$(GO) build -o kassa ./cmd/kassa
+
+# fuzz runs each fuzz target for FUZZTIME (default 10s).
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "$$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
