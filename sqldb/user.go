@@ -77,7 +77,8 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*kassa.User, error) 
 
 // FindUsers returns the active users (members and guests) of the actor's
 // tenant that match the filter, ordered by name, and the cursor of the next
-// page ("" at the end). A malformed cursor is an Invalid error.
+// page ("" at the end). A malformed cursor or a search of more than five
+// words is an Invalid error.
 func (db *DB) FindUsers(ctx context.Context, f kassa.UserFilter) ([]*kassa.User, string, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -100,7 +101,8 @@ func (db *DB) FindUsers(ctx context.Context, f kassa.UserFilter) ([]*kassa.User,
 		AND (u.name > $2 OR (u.name = $2 AND u.id > $3))`)
 	terms := kassa.SearchTerms(f.Search)
 	if len(terms) > maxSearchTerms {
-		terms = terms[:maxSearchTerms]
+		// Dropping words would find more than was asked for.
+		return nil, "", kassa.Invalidf("search", "search may have at most %d words.", maxSearchTerms)
 	}
 	for _, t := range terms {
 		args = append(args, t, t+"\U0010FFFF")

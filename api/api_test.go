@@ -1,0 +1,131 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+)
+
+var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// testServer is the API on a real database with the demo data, served over
+// HTTP on 127.0.0.1.
+type testServer struct {
+	t     testing.TB
+	url   string
+	clock *kassa.TestClock
+}
+
+func newTestServer(t testing.TB) *testServer {
+	t.Helper()
+	clock := kassa.NewTestClock(testStart)
+	db := sqldbtest.MustOpenDB(t, clock)
+	if _, err := demo.Load(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(db, a, log))
+	t.Cleanup(srv.Close)
+	return &testServer{t: t, url: srv.URL, clock: clock}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request to a documented route and checks the answer against
+// openapi.json.
+func (ts *testServer) do(method, path, token string, body any, header ...string) response {
+	ts.t.Helper()
+	res := ts.doRaw(method, path, token, body, header...)
+	checkResponse(ts.t, method, strings.SplitN(path, "?", 2)[0], res.status, res.body)
+	return res
+}
+
+// doRaw sends a request and returns the answer unchecked.
+func (ts *testServer) doRaw(method, path, token string, body any, header ...string) response {
+	ts.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, ts.url+path, r)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (ts *testServer) login(email string) string {
+	ts.t.Helper()
+	res := ts.do("POST", "/api/v1/login", "", map[string]string{"email": email, "password": demo.Password})
+	if res.status != http.StatusOK {
+		ts.t.Fatalf("login %s: %d %s", email, res.status, res.body)
+	}
+	var out struct{ Token string }
+	mustUnmarshal(ts.t, res.body, &out)
+	return out.Token
+}
+
+func mustUnmarshal(t testing.TB, b []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("unmarshal %s: %v", b, err)
+	}
+}
+
+// wantError checks that res is the error format with the status and code,
+// and, when field is given, that it names the field.
+func wantError(t testing.TB, res response, status int, code kassa.Code, field string) {
+	t.Helper()
+	var e errorBody
+	mustUnmarshal(t, res.body, &e)
+	if res.status != status || e.Error.Code != code || e.Error.Message == "" {
+		t.Fatalf("got %d %s, want %d %s", res.status, res.body, status, code)
+	}
+	if field != "" && (e.Error.Field != field || !strings.Contains(e.Error.Message, field)) {
+		t.Fatalf("got %s, want the message and field to name %q", res.body, field)
+	}
+}
