@@ -40,6 +40,10 @@ const (
 	AddressLimit = 20
 )
 
+// ErrDisabled is what Login answers a disabled user who gave the right
+// password, so that pages can say so in their own language.
+var ErrDisabled = &kassa.Error{Code: kassa.Unauthorized, Message: "This account is disabled. Ask your admin."}
+
 // Auth signs users in and out and recognises their sessions.
 type Auth struct {
 	db        *sqldb.DB
@@ -92,7 +96,7 @@ func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind stri
 		return "", nil, a.fail(ctx, keys, now)
 	}
 	if creds.User.Status != kassa.Active {
-		return "", nil, kassa.Errorf(kassa.Unauthorized, "This account is disabled. Ask your admin.")
+		return "", nil, ErrDisabled
 	}
 	if err := a.db.ClearLoginFailures(ctx, keys[0]); err != nil {
 		return "", nil, err

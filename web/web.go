@@ -1,11 +1,13 @@
-// Package web serves kassa's pages. (Placeholder until the pages land.)
 package web
 
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
+	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -14,8 +16,190 @@ type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
 	Log          *slog.Logger
-	SupportEmail string
+	SupportEmail string // shown on the Need help? page
 }
 
-// New returns the handler of every page.
-func New(cfg Config) http.Handler { return http.NotFoundHandler() }
+// server serves the pages.
+type server struct {
+	db           *sqldb.DB
+	auth         *auth.Auth
+	log          *slog.Logger
+	supportEmail string
+
+	templates templates
+	catalogs  catalogs
+	money     moneyFormatters
+	assets    map[string]string
+}
+
+// New returns the handler of every page. The templates, catalogs and static
+// files are embedded in the binary, so a failure to read them is a bug in
+// this package and panics.
+func New(cfg Config) http.Handler {
+	s := &server{db: cfg.DB, auth: cfg.Auth, log: cfg.Log, supportEmail: cfg.SupportEmail,
+		money: newMoneyFormatters()}
+	var err error
+	if s.templates, err = parseTemplates(); err != nil {
+		panic(err)
+	}
+	if s.catalogs, err = loadCatalogs(cfg.Log); err != nil {
+		panic(err)
+	}
+	if s.assets, err = fingerprintAssets(); err != nil {
+		panic(err)
+	}
+	return securityHeaders(s.routes())
+}
+
+// routes is the table of every page. Signed-in pages are wrapped in
+// signedIn, admin pages in adminOnly: the roles are enforced here, per
+// route, not by hiding links.
+func (s *server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.static())
+	mux.Handle("GET /login", s.public(s.loginForm))
+	mux.Handle("POST /login", s.public(s.login))
+	mux.Handle("POST /logout", s.public(s.logout))
+	mux.Handle("POST /language", s.public(s.setLanguage))
+
+	mux.Handle("GET /{$}", s.signedIn(s.home))
+	mux.Handle("GET /billing/products", s.signedIn(s.products))
+	mux.Handle("GET /billing/licenses", s.signedIn(s.licenses))
+	mux.Handle("GET /billing/bills", s.signedIn(s.bills))
+	mux.Handle("GET /billing/profiles", s.signedIn(s.profiles))
+	mux.Handle("GET /admin/self-service", s.adminOnly(s.selfService))
+	mux.Handle("GET /admin/purchase-policy", s.adminOnly(s.purchasePolicy))
+	mux.Handle("GET /help", s.signedIn(s.help))
+	mux.Handle("GET /", s.signedIn(s.notFound))
+	return mux
+}
+
+// NavSection is a group of the left navigation; Key is "" for an item that
+// stands alone.
+type NavSection struct {
+	Key   string
+	Items []NavItem
+}
+
+// NavItem is a link of the left navigation.
+type NavItem struct {
+	Key, Href string
+	Current   bool
+}
+
+// navigation is the left navigation; sections marked admin are shown to
+// admins only (routes enforces the same).
+var navigation = []struct {
+	NavSection
+	admin bool
+}{
+	{NavSection: NavSection{Key: msg("nav.billing"), Items: []NavItem{
+		{Key: msg("nav.products"), Href: "/billing/products"},
+		{Key: msg("nav.licenses"), Href: "/billing/licenses"},
+		{Key: msg("nav.bills"), Href: "/billing/bills"},
+		{Key: msg("nav.profiles"), Href: "/billing/profiles"},
+	}}},
+	{NavSection: NavSection{Key: msg("nav.admin"), Items: []NavItem{
+		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
+		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
+	}}, admin: true},
+	{NavSection: NavSection{Items: []NavItem{
+		{Key: msg("nav.help"), Href: "/help"},
+	}}},
+}
+
+// nav returns the navigation a's role sees, with the item of path current.
+func nav(a *kassa.Actor, path string) []NavSection {
+	var sections []NavSection
+	for _, sec := range navigation {
+		if sec.admin && !a.User.IsAdmin() {
+			continue
+		}
+		items := make([]NavItem, len(sec.Items))
+		for i, it := range sec.Items {
+			it.Current = path == it.Href || strings.HasPrefix(path, it.Href+"/")
+			items[i] = it
+		}
+		sections = append(sections, NavSection{Key: sec.Key, Items: items})
+	}
+	return sections
+}
+
+// handler is a page handler: it parses the request, calls storage and
+// renders, and returns what went wrong for fail to show.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// public serves a page that needs nobody signed in.
+func (s *server) public(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// signedIn serves a page to a signed-in user of any role.
+func (s *server) signedIn(h handler) http.Handler { return s.withSession(false, h) }
+
+// adminOnly serves a page to admins; to anyone else it does not exist.
+func (s *server) adminOnly(h handler) http.Handler { return s.withSession(true, h) }
+
+// withSession recognises the web session of the request and runs h with the
+// actor in the context, where storage finds it. Without a session it sends
+// the browser to sign in, and back here afterwards.
+func (s *server) withSession(adminOnly bool, h handler) http.Handler {
+	inner := s.public(func(w http.ResponseWriter, r *http.Request) error {
+		if adminOnly && !kassa.ActorFromContext(r.Context()).User.IsAdmin() {
+			return kassa.Errorf(kassa.NotFound, "No such page.")
+		}
+		return h(w, r)
+	})
+	return s.public(func(w http.ResponseWriter, r *http.Request) error {
+		a, err := s.authenticate(r)
+		if kassa.ErrorCode(err) == kassa.Unauthorized {
+			if _, cerr := r.Cookie(auth.CookieName); cerr == nil {
+				clearSessionCookie(w, r)
+			}
+			next := ""
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				next = r.URL.RequestURI()
+			}
+			http.Redirect(w, r, loginURL(next), http.StatusSeeOther)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		inner.ServeHTTP(w, r.WithContext(kassa.NewContextWithActor(r.Context(), a)))
+		return nil
+	})
+}
+
+// layout returns the Layout of a page with the title of the key, in the
+// request's language.
+func (s *server) layout(r *http.Request, titleKey string) Layout {
+	a := kassa.ActorFromContext(r.Context())
+	lang := s.lang(r, a)
+	l := Layout{Lang: lang, Actor: a, Path: r.URL.RequestURI(), tr: s.catalogs[lang], assets: s.assets}
+	l.Title = l.T(titleKey)
+	if a != nil {
+		l.Nav = nav(a, r.URL.Path)
+	}
+	return l
+}
+
+// langCookie remembers the language chosen with the switch.
+const langCookie = "lang"
+
+// lang picks the language of the answer: the remembered choice, else the
+// browser's, else the tenant's.
+func (s *server) lang(r *http.Request, a *kassa.Actor) string {
+	chosen := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		chosen = c.Value
+	}
+	fallback := ""
+	if a != nil {
+		fallback = a.Tenant.Locale
+	}
+	return locale.Pick(chosen, r.Header.Get("Accept-Language"), fallback)
+}

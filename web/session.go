@@ -1,0 +1,188 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/locale"
+)
+
+// maxFormBytes bounds the body of a form.
+const maxFormBytes = 1 << 20
+
+// LoginPage is the sign-in form. Errors are translated and shown beside
+// their field; Email keeps what was typed, the password never comes back.
+type LoginPage struct {
+	Layout
+	Email         string
+	Next          string
+	EmailError    string
+	PasswordError string
+	FormError     string
+}
+
+func (*LoginPage) template() string { return "login.html" }
+
+func (s *server) loginForm(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, err := s.authenticate(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	return s.render(w, http.StatusOK, s.loginPage(r, next))
+}
+
+func (s *server) loginPage(r *http.Request, next string) *LoginPage {
+	p := &LoginPage{Layout: s.layout(r, msg("login.title")), Next: next}
+	p.Path = loginURL(next) // the language switch keeps where to go next
+	return p
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	p := s.loginPage(r, safeNext(r.PostForm.Get("next")))
+	p.Email = strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	switch _, err := kassa.NormalizeEmail("email", p.Email); {
+	case p.Email == "":
+		p.EmailError = p.T("login.error.email_required")
+	case err != nil:
+		p.EmailError = p.T("login.error.email_invalid")
+	}
+	if password == "" {
+		p.PasswordError = p.T("login.error.password_required")
+	}
+	if p.EmailError != "" || p.PasswordError != "" {
+		return s.render(w, http.StatusUnprocessableEntity, p)
+	}
+
+	token, _, err := s.auth.Login(r.Context(), p.Email, password, clientAddr(r), auth.KindWeb)
+	switch kassa.ErrorCode(err) {
+	case "":
+		setCookie(w, r, &http.Cookie{Name: auth.CookieName, Value: token})
+		http.Redirect(w, r, p.Next, http.StatusSeeOther)
+		return nil
+	case kassa.RateLimited:
+		p.FormError = p.T("login.error.rate_limited", "Minutes", int(auth.Window.Minutes()))
+		return s.render(w, http.StatusTooManyRequests, p)
+	case kassa.Unauthorized:
+		p.PasswordError = p.T("login.error.wrong")
+		if errors.Is(err, auth.ErrDisabled) {
+			p.FormError = p.T("login.error.disabled")
+			p.PasswordError = ""
+		}
+		return s.render(w, http.StatusUnprocessableEntity, p)
+	case kassa.Invalid:
+		if kassa.ErrorField(err) == "password" {
+			p.PasswordError = p.T("login.error.password_required")
+		} else {
+			p.EmailError = p.T("login.error.email_invalid")
+		}
+		return s.render(w, http.StatusUnprocessableEntity, p)
+	}
+	return err
+}
+
+func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if c, err := r.Cookie(auth.CookieName); err == nil {
+		if err := s.auth.Logout(r.Context(), c.Value); err != nil {
+			return err
+		}
+		clearSessionCookie(w, r)
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+// setLanguage remembers the language chosen with the switch for a year and
+// goes back to the page it was chosen on.
+func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	lang := r.PostForm.Get("lang")
+	if !locale.Valid(lang) {
+		return kassa.Invalidf("lang", "lang must be en or sv.")
+	}
+	setCookie(w, r, &http.Cookie{Name: langCookie, Value: lang, MaxAge: int((365 * 24 * time.Hour).Seconds())})
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
+}
+
+// authenticate returns who the request's session cookie signs in.
+// Errors: Unauthorized without a live web session.
+func (s *server) authenticate(r *http.Request) (*kassa.Actor, error) {
+	c, err := r.Cookie(auth.CookieName)
+	if err != nil || c.Value == "" {
+		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+	}
+	return s.auth.Authenticate(r.Context(), c.Value, auth.KindWeb)
+}
+
+// parseForm reads a posted form of at most maxFormBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return kassa.Errorf(kassa.BadRequest, "The form is larger than 1 MiB.")
+		}
+		return kassa.Errorf(kassa.BadRequest, "The form could not be read.")
+	}
+	return nil
+}
+
+// setCookie sets a cookie for the whole site that scripts cannot read, that
+// other sites' forms do not send, and that travels only over HTTPS when the
+// page came over HTTPS. A cookie without MaxAge ends with the browser
+// session, before the web session's 12-hour lifetime at the latest.
+func setCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
+	c.Path = "/"
+	c.HttpOnly = true
+	c.SameSite = http.SameSiteLaxMode
+	c.Secure = r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	http.SetCookie(w, c)
+}
+
+func clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+	setCookie(w, r, &http.Cookie{Name: auth.CookieName, Value: "", MaxAge: -1})
+}
+
+// safeNext returns next when it is a path on this site, else "/": a link to
+// /login?next=//evil.example must not send anyone elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
+}
+
+// loginURL is the sign-in page that leads to next afterwards.
+func loginURL(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// clientAddr is the address sign-in failures are counted by.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
