@@ -1,6 +1,11 @@
 package kassa
 
-import "time"
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Address is a postal address, as printed on invoices.
 type Address struct {
@@ -24,6 +29,7 @@ type BillingProfile struct {
 	PONumber        string
 	PaymentMethodID string // "" when none
 	Balance         Money  // credit the next invoice uses first
+	CustomerRef     string // the gateway's customer
 	CreatedAt       time.Time
 }
 
@@ -34,11 +40,151 @@ type PaymentMethod struct {
 	TenantID   string
 	OwnerID    string
 	GatewayRef string // the gateway's id for the card
-	Brand      string // "visa", "mastercard", "amex", …
+	Brand      Brand
 	Last4      string
 	ExpMonth   int
 	ExpYear    int
 	Name       string
 	Address    Address
 	CreatedAt  time.Time
+}
+
+// PaymentMethodUpdate holds the changes to a payment method's stored
+// details; nil fields stay as they are. The number never changes.
+type PaymentMethodUpdate struct {
+	ExpMonth *int
+	ExpYear  *int
+	Name     *string
+	Address  *Address
+}
+
+// BillingProfileUpdate holds the changes to a billing profile; nil fields
+// stay as they are.
+type BillingProfileUpdate struct {
+	Name            *string
+	Email           *string
+	Address         *Address
+	PONumber        *string
+	PaymentMethodID *string
+}
+
+// Limits of free-text fields.
+const (
+	maxNameLen     = 200
+	maxAddressLen  = 200
+	maxPONumberLen = 100
+)
+
+// ValidateAddress checks a postal address; prefix ("address." or
+// "card.address.") goes before the field names in errors.
+func ValidateAddress(prefix string, a Address) error {
+	for _, f := range []struct {
+		name, value string
+		required    bool
+	}{
+		{"line1", a.Line1, true}, {"line2", a.Line2, false},
+		{"city", a.City, true}, {"postal_code", a.PostalCode, true},
+	} {
+		v := strings.TrimSpace(f.value)
+		if f.required && v == "" {
+			return Invalidf(prefix+f.name, "Enter %s%s.", prefix, f.name)
+		}
+		if utf8.RuneCountInString(v) > maxAddressLen {
+			return Invalidf(prefix+f.name, "%s%s may be at most %d characters.", prefix, f.name, maxAddressLen)
+		}
+	}
+	if !countryCode.MatchString(a.Country) {
+		return Invalidf(prefix+"country", "%scountry must be a two-letter country code such as SE or US.", prefix)
+	}
+	return nil
+}
+
+var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// ValidateName checks a required name of a person or profile.
+func ValidateName(field, name string) error {
+	n := strings.TrimSpace(name)
+	if n == "" {
+		return Invalidf(field, "Enter %s.", field)
+	}
+	if utf8.RuneCountInString(n) > maxNameLen {
+		return Invalidf(field, "%s may be at most %d characters.", field, maxNameLen)
+	}
+	return nil
+}
+
+// Validate checks a new billing profile's own fields against its tenant.
+func (p *BillingProfile) Validate(t *Tenant) error {
+	if err := ValidateName("name", p.Name); err != nil {
+		return err
+	}
+	email, err := NormalizeEmail("email", p.Email)
+	if err != nil {
+		return err
+	}
+	p.Email = email
+	if err := ValidateAddress("address.", p.Address); err != nil {
+		return err
+	}
+	if p.Currency == "" {
+		p.Currency = t.Currency
+	}
+	if p.Currency != t.Currency {
+		return Invalidf("currency", "currency must be %s, the currency %s buys in.", t.Currency, t.Name)
+	}
+	if utf8.RuneCountInString(p.PONumber) > maxPONumberLen {
+		return Invalidf("po_number", "po_number may be at most %d characters.", maxPONumberLen)
+	}
+	return nil
+}
+
+// Apply returns p with the update applied, validated; p is unchanged.
+func (p BillingProfile) Apply(u BillingProfileUpdate, t *Tenant) (*BillingProfile, error) {
+	if u.Name != nil {
+		p.Name = *u.Name
+	}
+	if u.Email != nil {
+		p.Email = *u.Email
+	}
+	if u.Address != nil {
+		p.Address = *u.Address
+	}
+	if u.PONumber != nil {
+		p.PONumber = *u.PONumber
+	}
+	if u.PaymentMethodID != nil {
+		p.PaymentMethodID = *u.PaymentMethodID
+	}
+	if err := p.Validate(t); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Apply returns m with the update applied, validated at now; m is unchanged.
+func (m PaymentMethod) Apply(u PaymentMethodUpdate, now time.Time) (*PaymentMethod, error) {
+	if u.ExpMonth != nil {
+		m.ExpMonth = *u.ExpMonth
+	}
+	if u.ExpYear != nil {
+		m.ExpYear = *u.ExpYear
+	}
+	if u.Name != nil {
+		m.Name = *u.Name
+	}
+	if u.Address != nil {
+		m.Address = *u.Address
+	}
+	if u.ExpMonth != nil || u.ExpYear != nil {
+		if err := ValidateExpiry("", m.ExpMonth, m.ExpYear, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := ValidateName("name", m.Name); err != nil {
+		return nil, err
+	}
+	if err := ValidateAddress("address.", m.Address); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }

@@ -13,7 +13,9 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
@@ -31,7 +33,7 @@ func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	clock := kassa.NewTestClock(testStart)
 	db := sqldbtest.MustOpenDB(t, clock)
-	if _, err := demo.Load(t.Context(), db); err != nil {
+	if _, err := demo.Load(t.Context(), db, simulator.New(clock)); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -39,7 +41,8 @@ func newTestServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(db, a, log))
+	b := billing.New(db, simulator.New(clock), clock, log)
+	srv := httptest.NewServer(New(db, a, b, log))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, url: srv.URL, clock: clock}
 }

@@ -17,5 +17,14 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/me", handler: s.me},
 		{method: http.MethodGet, path: "/api/v1/users", handler: s.users},
 		{method: http.MethodGet, path: "/api/v1/products", handler: s.products},
+
+		{method: http.MethodGet, path: "/api/v1/payment-methods", handler: s.paymentMethods},
+		{method: http.MethodPost, path: "/api/v1/payment-methods", handler: s.addPaymentMethod},
+		{method: http.MethodPatch, path: "/api/v1/payment-methods/{id}", handler: s.updatePaymentMethod},
+		{method: http.MethodDelete, path: "/api/v1/payment-methods/{id}", handler: s.deletePaymentMethod},
+		{method: http.MethodGet, path: "/api/v1/billing-profiles", handler: s.billingProfiles},
+		{method: http.MethodPost, path: "/api/v1/billing-profiles", handler: s.createBillingProfile},
+		{method: http.MethodGet, path: "/api/v1/billing-profiles/{id}", handler: s.billingProfile},
+		{method: http.MethodPatch, path: "/api/v1/billing-profiles/{id}", handler: s.updateBillingProfile},
 	}
 }

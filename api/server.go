@@ -10,20 +10,23 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // Server serves the JSON API.
 type Server struct {
-	db   *sqldb.DB
-	auth *auth.Auth
-	log  *slog.Logger
-	mux  *http.ServeMux
+	db      *sqldb.DB
+	auth    *auth.Auth
+	billing *billing.Service
+	log     *slog.Logger
+	mux     *http.ServeMux
 }
 
-// New returns the API on db, signing people in with a.
-func New(db *sqldb.DB, a *auth.Auth, log *slog.Logger) *Server {
-	s := &Server{db: db, auth: a, log: log, mux: http.NewServeMux()}
+// New returns the API on db, signing people in with a; writes that touch
+// payment details go through b.
+func New(db *sqldb.DB, a *auth.Auth, b *billing.Service, log *slog.Logger) *Server {
+	s := &Server{db: db, auth: a, billing: b, log: log, mux: http.NewServeMux()}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler

@@ -30,8 +30,9 @@ var Accounts = []Account{
 }
 
 // Load loads the demo data unless it is there already, all in one
-// transaction, and reports whether it loaded anything.
-func Load(ctx context.Context, db *sqldb.DB) (bool, error) {
+// transaction, and reports whether it loaded anything. Cards are saved with
+// gw first, outside the transaction.
+func Load(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) (bool, error) {
 	_, err := db.FindCredentials(ctx, "erik@nordvik.example")
 	if err == nil {
 		return false, nil
@@ -44,8 +45,12 @@ func Load(ctx context.Context, db *sqldb.DB) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	pay, err := erikPays(ctx, gw, db.Now())
+	if err != nil {
+		return false, fmt.Errorf("load demo: %w", err)
+	}
 	err = db.Atomically(ctx, func(ctx context.Context) error {
-		return load(ctx, db, hash)
+		return load(ctx, db, hash, pay)
 	})
 	if err != nil {
 		return false, fmt.Errorf("load demo: %w", err)
@@ -53,7 +58,7 @@ func Load(ctx context.Context, db *sqldb.DB) (bool, error) {
 	return true, nil
 }
 
-func load(ctx context.Context, db *sqldb.DB, hash string) error {
+func load(ctx context.Context, db *sqldb.DB, hash string, pay *payment) error {
 	products := catalog()
 	for _, p := range products {
 		if err := db.CreateProduct(ctx, p); err != nil {
@@ -78,6 +83,14 @@ func load(ctx context.Context, db *sqldb.DB, hash string) error {
 		for sku, policy := range t.policies {
 			if err := db.SetPurchasePolicy(actx, productID(products, sku), policy); err != nil {
 				return err
+			}
+		}
+		for _, u := range t.users {
+			if u.Email == "erik@nordvik.example" {
+				ectx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: t.tenant})
+				if err := pay.store(ectx, db); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -27,7 +28,7 @@ func startSite(t *testing.T) string {
 	t.Helper()
 	clock := kassa.SystemClock{}
 	db := sqldbtest.MustOpenDB(t, clock)
-	if _, err := demo.Load(context.Background(), db); err != nil {
+	if _, err := demo.Load(context.Background(), db, simulator.New(kassa.SystemClock{})); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -14,6 +14,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/api"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/web"
 )
@@ -22,6 +23,7 @@ import (
 type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
+	Billing      *billing.Service
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
 }
@@ -41,9 +43,9 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Log))
+	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Billing, cfg.Log))
 	mux.Handle("/", web.New(web.Config{
-		DB: cfg.DB, Auth: cfg.Auth, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
+		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 	}))
 
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);

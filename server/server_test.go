@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -18,7 +19,7 @@ import (
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	db := sqldbtest.MustOpenDB(t, kassa.SystemClock{})
-	if _, err := demo.Load(t.Context(), db); err != nil {
+	if _, err := demo.Load(t.Context(), db, simulator.New(kassa.SystemClock{})); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

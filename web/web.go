@@ -7,6 +7,7 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -15,6 +16,7 @@ import (
 type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
+	Billing      *billing.Service // changes to payment details
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
 }

@@ -55,6 +55,11 @@ func (m *Main) dbFlag(cmd *cobra.Command) *string {
 		"database: sqlite:PATH or postgres://… (env KASSA_DB)")
 }
 
+func (m *Main) gatewayFlag(cmd *cobra.Command) *string {
+	return cmd.Flags().String("gateway", m.env("KASSA_GATEWAY", "simulator"),
+		"payment gateway: simulator or stripe (env KASSA_GATEWAY; stripe reads KASSA_STRIPE_KEY)")
+}
+
 func (m *Main) logger() *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(m.env("KASSA_LOG_LEVEL", "info")))
@@ -92,13 +97,19 @@ func (m *Main) migrateCommand() *cobra.Command {
 func (m *Main) demoCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "demo", Short: "Load the demo data set (idempotent)", Args: cobra.NoArgs}
 	dsn := m.dbFlag(cmd)
+	gateway := m.gatewayFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
+		clock := kassa.SystemClock{}
+		gw, err := m.gateway(*gateway, clock)
+		if err != nil {
+			return err
+		}
+		db, err := openDB(cmd.Context(), *dsn, clock)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		loaded, err := demo.Load(cmd.Context(), db)
+		loaded, err := demo.Load(cmd.Context(), db, gw)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,9 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/server"
 )
 
@@ -23,23 +25,24 @@ func (m *Main) serveCommand() *cobra.Command {
 	dsn := m.dbFlag(cmd)
 	withDemo := f.Bool("demo", false, "load the demo data into an empty database and print how to sign in")
 	testClock := f.Bool("test-clock", false, "run on a clock that only the API moves (for tests)")
-	gateway := f.String("gateway", m.env("KASSA_GATEWAY", "simulator"), "payment gateway: simulator (env KASSA_GATEWAY)")
+	gateway := m.gatewayFlag(cmd)
 	support := f.String("support-email", m.env("KASSA_SUPPORT_EMAIL", "support@kassa.example"),
 		"support address shown on the Need help? page (env KASSA_SUPPORT_EMAIL)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if *gateway != "simulator" {
-			return kassa.Invalidf("gateway", "gateway must be simulator; this build has no %q gateway.", *gateway)
-		}
 		var clock kassa.Clock = kassa.SystemClock{}
 		if *testClock {
 			clock = kassa.NewTestClock(time.Now())
 		}
-		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, *support)
+		gw, err := m.gateway(*gateway, clock)
+		if err != nil {
+			return err
+		}
+		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, gw, *support)
 	}
 	return cmd
 }
 
-func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, support string) error {
+func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, gw kassa.Gateway, support string) error {
 	log := m.logger()
 	db, err := openDB(ctx, dsn, clock)
 	if err != nil {
@@ -47,7 +50,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	defer db.Close()
 	if withDemo {
-		loaded, err := demo.Load(ctx, db)
+		loaded, err := demo.Load(ctx, db, gw)
 		if err != nil {
 			return err
 		}
@@ -65,7 +68,9 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: support}),
+		Handler: server.New(server.Config{
+			DB: db, Auth: a, Billing: billing.New(db, gw, clock, log), Log: log, SupportEmail: support,
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -114,4 +119,13 @@ func sweepSessions(ctx context.Context, a *auth.Auth, log interface{ Error(strin
 		case <-t.C:
 		}
 	}
+}
+
+// gateway returns the payment gateway named by the --gateway flag.
+func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
+	switch name {
+	case "simulator":
+		return simulator.New(clock), nil
+	}
+	return nil, kassa.Invalidf("gateway", "gateway must be simulator or stripe, not %q.", name)
 }

@@ -1,0 +1,35 @@
+package billing
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// Service is billing. It is safe for concurrent use.
+type Service struct {
+	db    *sqldb.DB
+	gw    kassa.Gateway
+	clock kassa.Clock
+	log   *slog.Logger
+}
+
+// New returns billing on db, moving money through gw.
+func New(db *sqldb.DB, gw kassa.Gateway, clock kassa.Clock, log *slog.Logger) *Service {
+	return &Service{db: db, gw: gw, clock: clock, log: log}
+}
+
+// buyer returns the actor when they may hold payment details: members who
+// are active (guests cannot buy, so they keep no cards).
+func buyer(ctx context.Context) (*kassa.Actor, error) {
+	a := kassa.ActorFromContext(ctx)
+	if a == nil {
+		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+	}
+	if !a.User.CanBuy() {
+		return nil, kassa.Errorf(kassa.Forbidden, "Guests cannot buy, so they keep no payment details.")
+	}
+	return a, nil
+}

@@ -1,0 +1,160 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// Payment methods and billing profiles belong to the user who made them:
+// every query here is scoped to the actor's tenant and to the actor.
+
+const paymentMethodColumns = `id, tenant_id, owner_id, gateway_ref, brand, last4, exp_month, exp_year, name,
+	address_line1, address_line2, address_city, address_postal_code, address_country, created_at`
+
+func scanPaymentMethod(row interface{ Scan(...any) error }) (*kassa.PaymentMethod, error) {
+	m := &kassa.PaymentMethod{}
+	a := &m.Address
+	err := row.Scan(&m.ID, &m.TenantID, &m.OwnerID, &m.GatewayRef, &m.Brand, &m.Last4, &m.ExpMonth, &m.ExpYear,
+		&m.Name, &a.Line1, &a.Line2, &a.City, &a.PostalCode, &a.Country, &m.CreatedAt)
+	m.CreatedAt = m.CreatedAt.UTC()
+	return m, err
+}
+
+// CreatePaymentMethod stores a card the gateway saved as the actor's and
+// sets its ID, TenantID, OwnerID and CreatedAt.
+func (db *DB) CreatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) error {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		m.ID, m.TenantID, m.OwnerID, m.CreatedAt = newID("pm"), a.Tenant.ID, a.User.ID, tx.now
+		ad := m.Address
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO payment_methods (id, tenant_id, owner_id, gateway_ref, brand, last4, exp_month, exp_year, name,
+				address_line1, address_line2, address_city, address_postal_code, address_country, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			m.ID, m.TenantID, m.OwnerID, m.GatewayRef, m.Brand, m.Last4, m.ExpMonth, m.ExpYear, m.Name,
+			ad.Line1, ad.Line2, ad.City, ad.PostalCode, ad.Country, m.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("insert payment method: %w", err)
+		}
+		return nil
+	})
+}
+
+// FindPaymentMethods returns the actor's payment methods, oldest first.
+func (db *DB) FindPaymentMethods(ctx context.Context) ([]*kassa.PaymentMethod, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT `+paymentMethodColumns+` FROM payment_methods
+		WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at, id`, a.Tenant.ID, a.User.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find payment methods: %w", err)
+	}
+	defer rows.Close()
+	var ms []*kassa.PaymentMethod
+	for rows.Next() {
+		m, err := scanPaymentMethod(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find payment methods: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// FindPaymentMethodByID returns one of the actor's payment methods; anyone
+// else's is NotFound.
+func (db *DB) FindPaymentMethodByID(ctx context.Context, id string) (*kassa.PaymentMethod, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return findPaymentMethodTx(ctx, db.reader(ctx), a, id)
+}
+
+// UpdatePaymentMethod stores the changed details of one of the actor's
+// payment methods, as already validated by the caller.
+func (db *DB) UpdatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) error {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		ad := m.Address
+		res, err := tx.ExecContext(ctx, `
+			UPDATE payment_methods SET exp_month = $4, exp_year = $5, name = $6, address_line1 = $7,
+				address_line2 = $8, address_city = $9, address_postal_code = $10, address_country = $11, updated_at = $12
+			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+			a.Tenant.ID, a.User.ID, m.ID, m.ExpMonth, m.ExpYear, m.Name,
+			ad.Line1, ad.Line2, ad.City, ad.PostalCode, ad.Country, tx.now)
+		if err != nil {
+			return fmt.Errorf("update payment method %s: %w", m.ID, err)
+		}
+		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No payment method %s.", m.ID))
+	})
+}
+
+// DeletePaymentMethod deletes one of the actor's payment methods that no
+// billing profile uses; one in use is a Conflict, decided by the database.
+func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM payment_methods WHERE tenant_id = $1 AND owner_id = $2 AND id = $3
+			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE payment_method_id = $3)`,
+			a.Tenant.ID, a.User.ID, id)
+		if classify(err) == errForeignKey {
+			return inUse(id)
+		} else if err != nil {
+			return fmt.Errorf("delete payment method %s: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
+		if _, err := findPaymentMethodTx(ctx, tx, a, id); err != nil {
+			return err // NotFound
+		}
+		return inUse(id)
+	})
+}
+
+func inUse(id string) error {
+	return kassa.Errorf(kassa.Conflict,
+		"Payment method %s pays for a billing profile. Replace it there first, then delete it.", id)
+}
+
+func findPaymentMethodTx(ctx context.Context, q querier, a *kassa.Actor, id string) (*kassa.PaymentMethod, error) {
+	m, err := scanPaymentMethod(q.QueryRowContext(ctx, `
+		SELECT `+paymentMethodColumns+` FROM payment_methods
+		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No payment method %s.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find payment method %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// mustAffect returns notFound when res changed no row.
+func mustAffect(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}

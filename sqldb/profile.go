@@ -1,0 +1,149 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/kassa-billing/kassa"
+)
+
+const profileColumns = `id, tenant_id, owner_id, name, email, address_line1, address_line2, address_city,
+	address_postal_code, address_country, currency, po_number, COALESCE(payment_method_id, ''), balance,
+	customer_ref, created_at`
+
+func scanProfile(row interface{ Scan(...any) error }) (*kassa.BillingProfile, error) {
+	p := &kassa.BillingProfile{}
+	a := &p.Address
+	err := row.Scan(&p.ID, &p.TenantID, &p.OwnerID, &p.Name, &p.Email, &a.Line1, &a.Line2, &a.City,
+		&a.PostalCode, &a.Country, &p.Currency, &p.PONumber, &p.PaymentMethodID, &p.Balance.Amount,
+		&p.CustomerRef, &p.CreatedAt)
+	p.Balance.Currency = p.Currency
+	p.CreatedAt = p.CreatedAt.UTC()
+	return p, err
+}
+
+// nullable stores "" as NULL, for optional references.
+func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// CreateBillingProfile stores a validated profile as the actor's and sets its
+// ID, TenantID, OwnerID and CreatedAt. Its payment method, when set, must be
+// one of the actor's that pays for no other profile (else Invalid naming
+// payment_method_id).
+func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile) error {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		if err := tx.checkPaymentMethod(ctx, a, p.PaymentMethodID); err != nil {
+			return err
+		}
+		p.ID, p.TenantID, p.OwnerID, p.CreatedAt = newID("bp"), a.Tenant.ID, a.User.ID, tx.now
+		p.Balance = kassa.Money{Currency: p.Currency}
+		ad := p.Address
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO billing_profiles (id, tenant_id, owner_id, name, email, address_line1, address_line2,
+				address_city, address_postal_code, address_country, currency, po_number, payment_method_id,
+				balance, customer_ref, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15)`,
+			p.ID, p.TenantID, p.OwnerID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
+			ad.Country, p.Currency, p.PONumber, nullable(p.PaymentMethodID), p.CustomerRef, p.CreatedAt)
+		if isUnique(err) {
+			return paymentMethodTaken(p.PaymentMethodID)
+		} else if err != nil {
+			return fmt.Errorf("insert billing profile: %w", err)
+		}
+		return nil
+	})
+}
+
+// checkPaymentMethod checks that id, when set, is one of the actor's payment
+// methods; anyone else's answers as one that does not exist.
+func (tx *Tx) checkPaymentMethod(ctx context.Context, a *kassa.Actor, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := findPaymentMethodTx(ctx, tx, a, id); kassa.ErrorCode(err) == kassa.NotFound {
+		return kassa.Invalidf("payment_method_id", "payment_method_id names no payment method of yours.")
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func paymentMethodTaken(id string) error {
+	return kassa.Invalidf("payment_method_id",
+		"payment_method_id: payment method %s already pays for another billing profile.", id)
+}
+
+// FindBillingProfiles returns the actor's billing profiles, oldest first.
+func (db *DB) FindBillingProfiles(ctx context.Context) ([]*kassa.BillingProfile, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT `+profileColumns+` FROM billing_profiles
+		WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at, id`, a.Tenant.ID, a.User.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find billing profiles: %w", err)
+	}
+	defer rows.Close()
+	var ps []*kassa.BillingProfile
+	for rows.Next() {
+		p, err := scanProfile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find billing profiles: %w", err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+// FindBillingProfileByID returns one of the actor's billing profiles;
+// anyone else's is NotFound.
+func (db *DB) FindBillingProfileByID(ctx context.Context, id string) (*kassa.BillingProfile, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := scanProfile(db.reader(ctx).QueryRowContext(ctx, `
+		SELECT `+profileColumns+` FROM billing_profiles
+		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No billing profile %s.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find billing profile %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdateBillingProfile stores the validated details of one of the actor's
+// billing profiles (everything but its balance, which only billing moves).
+func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile) error {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		if err := tx.checkPaymentMethod(ctx, a, p.PaymentMethodID); err != nil {
+			return err
+		}
+		ad := p.Address
+		res, err := tx.ExecContext(ctx, `
+			UPDATE billing_profiles SET name = $4, email = $5, address_line1 = $6, address_line2 = $7,
+				address_city = $8, address_postal_code = $9, address_country = $10, po_number = $11,
+				payment_method_id = $12, updated_at = $13
+			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
+			a.Tenant.ID, a.User.ID, p.ID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
+			ad.Country, p.PONumber, nullable(p.PaymentMethodID), tx.now)
+		if isUnique(err) {
+			return paymentMethodTaken(p.PaymentMethodID)
+		} else if err != nil {
+			return fmt.Errorf("update billing profile %s: %w", p.ID, err)
+		}
+		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID))
+	})
+}
