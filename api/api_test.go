@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
@@ -27,16 +29,28 @@ type testServer struct {
 	t     testing.TB
 	url   string
 	clock *kassa.TestClock
+	db    *sqldb.DB
+	dsn   string
+	logs  *syncBuffer // everything logged, at debug level
 }
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	clock := kassa.NewTestClock(testStart)
-	db := sqldbtest.MustOpenDB(t, clock)
+	dsn := sqldbtest.DSN(t)
+	db, err := sqldb.Open(t.Context(), dsn, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := demo.Load(t.Context(), db, simulator.New(clock)); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := auth.New(db, clock, log)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +58,25 @@ func newTestServer(t testing.TB) *testServer {
 	b := billing.New(db, simulator.New(clock), clock, log)
 	srv := httptest.NewServer(New(db, a, b, log))
 	t.Cleanup(srv.Close)
-	return &testServer{t: t, url: srv.URL, clock: clock}
+	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
+}
+
+// syncBuffer is a bytes.Buffer that handlers may write to concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type response struct {
