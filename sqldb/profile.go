@@ -50,9 +50,7 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15)`,
 			p.ID, p.TenantID, p.OwnerID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
 			ad.Country, p.Currency, p.PONumber, nullable(p.PaymentMethodID), p.CustomerRef, p.CreatedAt)
-		if isUnique(err) {
-			return paymentMethodTaken(p.PaymentMethodID)
-		} else if err != nil {
+		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("insert billing profile: %w", err)
 		}
 		return nil
@@ -73,9 +71,17 @@ func (tx *Tx) checkPaymentMethod(ctx context.Context, a *kassa.Actor, id string)
 	return nil
 }
 
-func paymentMethodTaken(id string) error {
-	return kassa.Invalidf("payment_method_id",
-		"payment_method_id: payment method %s already pays for another billing profile.", id)
+// paymentMethodError maps what the keys on payment_method_id say when a
+// write loses a race: the card began to pay for another profile (unique), or
+// was deleted after it was checked (foreign key).
+func paymentMethodError(err error) error {
+	switch classify(err) {
+	case errUnique:
+		return kassa.Invalidf("payment_method_id", "payment_method_id: that card already pays for another billing profile.")
+	case errForeignKey:
+		return kassa.Invalidf("payment_method_id", "payment_method_id names no payment method of yours.")
+	}
+	return err
 }
 
 // FindBillingProfiles returns the actor's billing profiles, oldest first.
@@ -139,9 +145,7 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
 			a.Tenant.ID, a.User.ID, p.ID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
 			ad.Country, p.PONumber, nullable(p.PaymentMethodID), tx.now)
-		if isUnique(err) {
-			return paymentMethodTaken(p.PaymentMethodID)
-		} else if err != nil {
+		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("update billing profile %s: %w", p.ID, err)
 		}
 		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID))
