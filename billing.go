@@ -68,6 +68,13 @@ type BillingProfileUpdate struct {
 	PaymentMethodID *string
 }
 
+// Trimmed returns a with the spaces around each field removed.
+func (a Address) Trimmed() Address {
+	return Address{Line1: strings.TrimSpace(a.Line1), Line2: strings.TrimSpace(a.Line2),
+		City: strings.TrimSpace(a.City), PostalCode: strings.TrimSpace(a.PostalCode),
+		Country: strings.TrimSpace(a.Country)}
+}
+
 // Limits of free-text fields.
 const (
 	maxNameLen     = 200
@@ -113,8 +120,10 @@ func ValidateName(field, name string) error {
 	return nil
 }
 
-// Validate checks a new billing profile's own fields against its tenant.
+// Validate checks a new billing profile's own fields against its tenant,
+// trimming the spaces around them.
 func (p *BillingProfile) Validate(t *Tenant) error {
+	p.Name, p.PONumber, p.Address = strings.TrimSpace(p.Name), strings.TrimSpace(p.PONumber), p.Address.Trimmed()
 	if err := ValidateName("name", p.Name); err != nil {
 		return err
 	}
@@ -175,6 +184,7 @@ func (m PaymentMethod) Apply(u PaymentMethodUpdate, now time.Time) (*PaymentMeth
 	if u.Address != nil {
 		m.Address = *u.Address
 	}
+	m.Name, m.Address = strings.TrimSpace(m.Name), m.Address.Trimmed()
 	if u.ExpMonth != nil || u.ExpYear != nil {
 		if err := ValidateExpiry("", m.ExpMonth, m.ExpYear, now); err != nil {
 			return nil, err

@@ -158,8 +158,8 @@ func (c Card) Validate(now time.Time) (string, Brand, error) {
 	if err := ValidateCVC("card.cvc", c.CVC, b); err != nil {
 		return "", "", err
 	}
-	if strings.TrimSpace(c.Name) == "" {
-		return "", "", Invalidf("card.name", "Enter the name on the card (card.name).")
+	if err := ValidateName("card.name", c.Name); err != nil {
+		return "", "", err
 	}
 	return n, b, nil
 }

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -25,6 +26,7 @@ func (s *Service) AddPaymentMethod(ctx context.Context, c kassa.Card) (*kassa.Pa
 
 // saveCard validates c and saves it with the gateway.
 func (s *Service) saveCard(ctx context.Context, c kassa.Card) (*kassa.PaymentMethod, error) {
+	c.Name, c.Address = strings.TrimSpace(c.Name), c.Address.Trimmed()
 	if _, _, err := c.Validate(s.clock.Now()); err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func (s *Service) CreateBillingProfile(ctx context.Context, p *kassa.BillingProf
 		return err
 	}
 	if card != nil {
-		if err := s.gw.AttachCard(ctx, card.GatewayRef, p.CustomerRef); err != nil {
+		if err := attachCard(ctx, s.gw, card, p.CustomerRef); err != nil {
 			return err
 		}
 	}
@@ -162,7 +164,18 @@ func (s *Service) attach(ctx context.Context, p *kassa.BillingProfile) error {
 	if err != nil || card == nil {
 		return err
 	}
-	return s.gw.AttachCard(ctx, card.GatewayRef, p.CustomerRef)
+	return attachCard(ctx, s.gw, card, p.CustomerRef)
+}
+
+// attachCard attaches a stored card at the gateway. A card the gateway no
+// longer knows is the caller's input at fault, not a missing route.
+func attachCard(ctx context.Context, gw kassa.Gateway, card *kassa.PaymentMethod, customerRef string) error {
+	err := gw.AttachCard(ctx, card.GatewayRef, customerRef)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		return kassa.Invalidf("payment_method_id",
+			"payment_method_id: the payment service no longer knows card •••• %s; add it again.", card.Last4)
+	}
+	return err
 }
 
 // ReplacePaymentMethod adds a new card and makes it the one the profile
