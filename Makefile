@@ -2,6 +2,7 @@
 # browser tests in headless Chromium. It installs what it lacks (as root).
 GO ?= go
 export KASSA_REQUIRE_BROWSER = 1
+export KASSA_REQUIRE_STRIPE_MOCK = 1
 
 .PHONY: test test-sqlite test-postgres deps vet build fuzz
 
@@ -10,6 +11,7 @@ test: deps vet test-sqlite test-postgres
 deps:
 	scripts/install-deps
 	$(GO) mod download
+	scripts/install-stripe-mock
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

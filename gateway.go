@@ -22,8 +22,8 @@ type Gateway interface {
 	SaveCard(ctx context.Context, c Card) (SavedCard, error)
 
 	// UpdateCard changes what may change of a saved card. A new security
-	// code is checked with the card's issuer and not kept. Errors: Invalid,
-	// PaymentFailed.
+	// code is checked for its form and handed to the gateway (Stripe: as a
+	// cvc_update token), never kept. Errors: Invalid, PaymentFailed.
 	UpdateCard(ctx context.Context, ref string, u CardUpdate) error
 
 	// AttachCard makes a saved card one that charges of the customer use.

@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/gateway/stripe"
 	"github.com/kassa-billing/kassa/server"
 )
 
@@ -126,6 +127,8 @@ func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 	switch name {
 	case "simulator":
 		return simulator.New(clock), nil
+	case "stripe":
+		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
 	}
 	return nil, kassa.Invalidf("gateway", "gateway must be simulator or stripe, not %q.", name)
 }
