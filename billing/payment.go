@@ -47,6 +47,9 @@ func (s *Service) saveCard(ctx context.Context, c kassa.Card) (*kassa.PaymentMet
 // address: the gateway checks and keeps the change first. Errors: NotFound,
 // Invalid naming the field, PaymentFailed.
 func (s *Service) UpdatePaymentMethod(ctx context.Context, id string, u kassa.CardUpdate) (*kassa.PaymentMethod, error) {
+	if _, err := buyer(ctx); err != nil {
+		return nil, err
+	}
 	m, err := s.db.FindPaymentMethodByID(ctx, id)
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/server"
@@ -36,7 +37,8 @@ func startSite(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example"}))
+	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
+		Billing: billing.New(db, simulator.New(clock), clock, log)}))
 	t.Cleanup(ts.Close)
 	return ts.URL
 }

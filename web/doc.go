@@ -13,4 +13,14 @@
 // query to the actor's tenant. Admin pages answer 404 to everyone else. The
 // server package wraps these handlers in cross-origin protection, which is
 // what guards the forms against CSRF. No page needs JavaScript.
+//
+// The payment pages (Bills & payments › Payment methods, Billing profiles)
+// show what is chosen in a list in a pane beside it: a region of the same
+// page, at an address of its own (…/payment-methods/{id}/edit). A form posts
+// to the address that shows it; with errors it is shown again there, each
+// error translated beside its field and everything typed kept but the card
+// number and the security code; a change that succeeds answers 303 to a page
+// that says so (?done=…). Each form makes at most one call to billing, so a
+// form is saved whole or not at all. Guests keep no payment details: they get
+// the forbidden page.
 package web

@@ -84,23 +84,14 @@ func (s *server) licenses(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, &LicensesPage{s.layout(r, msg("nav.licenses"))})
 }
 
-// BillsPage is Billing › Bills & payments, with its Invoices and Payment
-// methods tabs.
+// BillsPage is Billing › Bills & payments on its Invoices tab; the Payment
+// methods tab is PaymentMethodsPage.
 type BillsPage struct{ Layout }
 
 func (*BillsPage) template() string { return "bills.html" }
 
 func (s *server) bills(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, &BillsPage{s.layout(r, msg("nav.bills"))})
-}
-
-// ProfilesPage is Billing › Billing profiles.
-type ProfilesPage struct{ Layout }
-
-func (*ProfilesPage) template() string { return "profiles.html" }
-
-func (s *server) profiles(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, http.StatusOK, &ProfilesPage{s.layout(r, msg("nav.profiles"))})
 }
 
 // SelfServicePage is Admin › Self-service purchases: the admin's read-only

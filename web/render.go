@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -68,6 +69,19 @@ var languageNames = map[string]string{
 
 func (l *Layout) base() *Layout { return l }
 
+// CardView is a card with the means to translate its labels, for the
+// card-details partial; ShowUse adds which billing profile pays with it.
+type CardView struct {
+	*Layout
+	Card    *CardRow
+	ShowUse bool
+}
+
+// CardView returns c's view for the card-details partial.
+func (l *Layout) CardView(c *CardRow, showUse bool) CardView {
+	return CardView{Layout: l, Card: c, ShowUse: showUse}
+}
+
 // page is a page struct: it embeds Layout and names its template.
 type page interface {
 	base() *Layout
@@ -82,14 +96,15 @@ func parseTemplates() (templates, error) {
 	if err != nil {
 		return nil, err
 	}
-	layout, err := template.ParseFS(templateFS, "templates/layout.html")
+	// The layout and the partials (forms, fields, tabs) go into every set.
+	layout, err := template.ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
 	ts := templates{}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == "layout.html" {
+		if base == "layout.html" || base == "partials.html" {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, name)
@@ -182,6 +197,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	texts := errorTexts[status]
+	if errors.Is(err, errGuest) {
+		texts.text = msg("error.forbidden.guest")
+	}
 	p := &ErrorPage{Layout: s.layout(r, texts.title), Status: status, TextKey: texts.text}
 	if rerr := s.render(w, status, p); rerr != nil {
 		s.log.Error("render error page", "status", status, "err", rerr)

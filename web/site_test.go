@@ -12,6 +12,7 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/server"
@@ -39,7 +40,8 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example"}))
+	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
+		Billing: billing.New(db, simulator.New(clock), clock, log)}))
 	t.Cleanup(ts.Close)
 	return &site{t: t, url: ts.URL, db: db}
 }

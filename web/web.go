@@ -25,6 +25,7 @@ type Config struct {
 type server struct {
 	db           *sqldb.DB
 	auth         *auth.Auth
+	billing      *billing.Service
 	log          *slog.Logger
 	supportEmail string
 
@@ -38,7 +39,7 @@ type server struct {
 // files are embedded in the binary, so a failure to read them is a bug in
 // this package and panics.
 func New(cfg Config) http.Handler {
-	s := &server{db: cfg.DB, auth: cfg.Auth, log: cfg.Log, supportEmail: cfg.SupportEmail,
+	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, log: cfg.Log, supportEmail: cfg.SupportEmail,
 		money: newMoneyFormatters()}
 	var err error
 	if s.templates, err = parseTemplates(); err != nil {
@@ -54,8 +55,10 @@ func New(cfg Config) http.Handler {
 }
 
 // routes is the table of every page. Signed-in pages are wrapped in
-// signedIn, admin pages in adminOnly: the roles are enforced here, per
-// route, not by hiding links.
+// signedIn, admin pages in adminOnly, payment details in buyersOnly: the
+// roles are enforced here, per route, not by hiding links. A form posts to
+// the address that shows it, so that a form with errors is shown again at
+// the same address.
 func (s *server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", s.static())
@@ -68,7 +71,30 @@ func (s *server) routes() *http.ServeMux {
 	mux.Handle("GET /billing/products", s.signedIn(s.products))
 	mux.Handle("GET /billing/licenses", s.signedIn(s.licenses))
 	mux.Handle("GET /billing/bills", s.signedIn(s.bills))
-	mux.Handle("GET /billing/profiles", s.signedIn(s.profiles))
+
+	const pm = "/billing/bills/payment-methods"
+	mux.Handle("GET "+pm, s.buyersOnly(s.paymentMethods))
+	mux.Handle("GET "+pm+"/new", s.buyersOnly(s.newPaymentMethod))
+	mux.Handle("POST "+pm+"/new", s.buyersOnly(s.addPaymentMethod))
+	mux.Handle("GET "+pm+"/{id}", s.buyersOnly(s.paymentMethod))
+	mux.Handle("GET "+pm+"/{id}/edit", s.buyersOnly(s.editPaymentMethod))
+	mux.Handle("POST "+pm+"/{id}/edit", s.buyersOnly(s.updatePaymentMethod))
+	mux.Handle("GET "+pm+"/{id}/delete", s.buyersOnly(s.confirmDeletePaymentMethod))
+	mux.Handle("POST "+pm+"/{id}/delete", s.buyersOnly(s.deletePaymentMethod))
+
+	const bp = "/billing/profiles"
+	mux.Handle("GET "+bp, s.buyersOnly(s.profiles))
+	mux.Handle("GET "+bp+"/new", s.buyersOnly(s.newProfile))
+	mux.Handle("POST "+bp+"/new", s.buyersOnly(s.createProfile))
+	mux.Handle("GET "+bp+"/{id}", s.buyersOnly(s.profile))
+	mux.Handle("GET "+bp+"/{id}/edit", s.buyersOnly(s.editProfile))
+	mux.Handle("POST "+bp+"/{id}/edit", s.buyersOnly(s.updateProfile))
+	mux.Handle("GET "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.editProfileCard))
+	mux.Handle("POST "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.updateProfileCard))
+	mux.Handle("GET "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceForm))
+	mux.Handle("POST "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceCard))
+	mux.Handle("POST "+bp+"/{id}/payment-method/use", s.buyersOnly(s.useCard))
+
 	mux.Handle("GET /admin/self-service", s.adminOnly(s.selfService))
 	mux.Handle("GET /admin/purchase-policy", s.adminOnly(s.purchasePolicy))
 	mux.Handle("GET /help", s.signedIn(s.help))
@@ -145,6 +171,22 @@ func (s *server) signedIn(h handler) http.Handler { return s.withSession(false, 
 
 // adminOnly serves a page to admins; to anyone else it does not exist.
 func (s *server) adminOnly(h handler) http.Handler { return s.withSession(true, h) }
+
+// errGuest is what a guest who asks for payment details gets: guests cannot
+// buy, so they keep none. fail shows it with a text of its own.
+var errGuest = kassa.Errorf(kassa.Forbidden, "Guests cannot buy, so they keep no payment details.")
+
+// buyersOnly serves a page of payment details to the people who may buy;
+// guests get the forbidden page (they know the page exists, unlike a
+// non-admin asking for an admin page).
+func (s *server) buyersOnly(h handler) http.Handler {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request) error {
+		if !kassa.ActorFromContext(r.Context()).User.CanBuy() {
+			return errGuest
+		}
+		return h(w, r)
+	})
+}
 
 // withSession recognises the web session of the request and runs h with the
 // actor in the context, where storage finds it. Without a session it sends
