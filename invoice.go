@@ -30,10 +30,13 @@ type Invoice struct {
 	IssuedAt         time.Time
 	PeriodStart      time.Time
 	PeriodEnd        time.Time
+	Language         string // "en" or "sv": what its lines and PDF are written in
 	Lines            []InvoiceLine
 	Subtotal         Money
+	TaxRate          int // VAT in basis points: 2500 is 25 %
 	Tax              Money
 	Total            Money
+	CreditOf         string // for a credit note: the number of the invoice it corrects
 }
 
 // InvoiceLine is one row of an invoice; its Amount is rounded once.
