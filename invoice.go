@@ -13,9 +13,10 @@ const (
 	TypeInvoice    InvoiceType = "invoice"
 	TypeCreditNote InvoiceType = "credit_note" // negative amounts
 
-	InvoiceOpen InvoiceStatus = "open"
-	InvoicePaid InvoiceStatus = "paid"
-	InvoiceVoid InvoiceStatus = "void"
+	InvoicePending InvoiceStatus = "pending" // its charge is under way; not yet issued
+	InvoiceOpen    InvoiceStatus = "open"
+	InvoicePaid    InvoiceStatus = "paid"
+	InvoiceVoid    InvoiceStatus = "void"
 )
 
 // Invoice is immutable once issued: corrections are credit notes.
@@ -37,6 +38,15 @@ type Invoice struct {
 	Tax              Money
 	Total            Money
 	CreditOf         string // for a credit note: the number of the invoice it corrects
+	OwnerID          string // who it bills: the subscription's purchaser
+	ChargeRef        string // the gateway's payment
+	Failure          string // why the charge of a void invoice failed
+}
+
+// InvoiceFilter selects issued invoices by issue date: From inclusive, To
+// exclusive; zero times are open ends.
+type InvoiceFilter struct {
+	From, To time.Time
 }
 
 // InvoiceLine is one row of an invoice; its Amount is rounded once.
@@ -47,4 +57,31 @@ type InvoiceLine struct {
 	PeriodStart time.Time
 	PeriodEnd   time.Time
 	Amount      Money
+}
+
+// InvoicePeriod turns the invoice list's period choice into a filter at
+// now: "past_3_months" (the default), "past_6_months", or "custom" from one
+// day to another, both YYYY-MM-DD and both included. Errors name the field.
+func InvoicePeriod(period, from, to string, now time.Time) (InvoiceFilter, error) {
+	switch period {
+	case "", "past_3_months":
+		return InvoiceFilter{From: Day(now).AddDate(0, -3, 0)}, nil
+	case "past_6_months":
+		return InvoiceFilter{From: Day(now).AddDate(0, -6, 0)}, nil
+	case "custom":
+	default:
+		return InvoiceFilter{}, Invalidf("period", "period must be past_3_months, past_6_months or custom.")
+	}
+	f, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return InvoiceFilter{}, Invalidf("from", "from must be a date like 2026-01-31.")
+	}
+	t, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return InvoiceFilter{}, Invalidf("to", "to must be a date like 2026-01-31.")
+	}
+	if f.After(t) {
+		return InvoiceFilter{}, Invalidf("from", "from must not be after to.")
+	}
+	return InvoiceFilter{From: f, To: t.AddDate(0, 0, 1)}, nil
 }

@@ -13,6 +13,10 @@ const (
 	StatusSuspended SubscriptionStatus = "suspended"
 	StatusCanceled  SubscriptionStatus = "canceled"
 	StatusExpired   SubscriptionStatus = "expired"
+
+	// StatusPending is a paid purchase whose first charge is under way. It
+	// is never shown: it becomes active when paid, or is removed.
+	StatusPending SubscriptionStatus = "pending"
 )
 
 // Channel says who manages a subscription: the user who bought it
@@ -51,6 +55,7 @@ type Subscription struct {
 	Quantity         int
 	Assigned         int
 	UnitPrice        Money
+	AnchorAt         time.Time // terms start on its day of month
 	PeriodStart      time.Time
 	ExpiresAt        time.Time // end of the current term
 	AutoRenew        bool
@@ -58,7 +63,33 @@ type Subscription struct {
 	CancelReason     CancelReason
 	CancelFeedback   string
 	CreatedAt        time.Time
+
+	// Read with the subscription, for showing it.
+	ProductName    Text
+	PurchaserName  string
+	PurchaserEmail string
 }
+
+// SubscriptionFilter selects subscriptions; nil fields select all.
+type SubscriptionFilter struct {
+	Channel *Channel
+	Status  *SubscriptionStatus
+}
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool { return c == SelfService || c == AdminManaged }
+
+// Valid reports whether s is a status a subscription can be listed in.
+func (s SubscriptionStatus) Valid() bool {
+	switch s {
+	case StatusTrialing, StatusActive, StatusPastDue, StatusSuspended, StatusCanceled, StatusExpired:
+		return true
+	}
+	return false
+}
+
+// TrialDays is how long a free trial lasts (SPEC §2).
+const TrialDays = 30
 
 // Available returns how many licenses are free to assign.
 func (s *Subscription) Available() int { return s.Quantity - s.Assigned }

@@ -26,5 +26,12 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/billing-profiles", handler: s.createBillingProfile},
 		{method: http.MethodGet, path: "/api/v1/billing-profiles/{id}", handler: s.billingProfile},
 		{method: http.MethodPatch, path: "/api/v1/billing-profiles/{id}", handler: s.updateBillingProfile},
+
+		{method: http.MethodGet, path: "/api/v1/subscriptions", handler: s.subscriptions},
+		{method: http.MethodPost, path: "/api/v1/subscriptions", handler: s.idempotent(s.purchase)},
+		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}", handler: s.subscription},
+
+		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
+		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},
 	}
 }

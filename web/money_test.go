@@ -1,32 +1,10 @@
 package web
 
 import (
-	"math"
 	"testing"
 
 	"github.com/kassa-billing/kassa"
 )
-
-func TestDecimal(t *testing.T) {
-	for _, tc := range []struct {
-		amount int64
-		digits int
-		want   string
-	}{
-		{23900, 2, "239.00"},
-		{5, 2, "0.05"},
-		{-5, 2, "-0.05"},
-		{-123456, 2, "-1234.56"},
-		{1500, 0, "1500"},
-		{1234, 3, "1.234"},
-		{math.MaxInt64, 2, "92233720368547758.07"},
-		{math.MinInt64, 2, "-92233720368547758.08"},
-	} {
-		if got := decimal(tc.amount, tc.digits); got != tc.want {
-			t.Errorf("decimal(%d, %d) = %q, want %q", tc.amount, tc.digits, got, tc.want)
-		}
-	}
-}
 
 func TestFormatMoney(t *testing.T) {
 	fs := newMoneyFormatters()

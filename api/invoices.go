@@ -1,0 +1,81 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+type invoiceJSON struct {
+	ID               string              `json:"id"`
+	Number           string              `json:"number"`
+	Type             kassa.InvoiceType   `json:"type"`
+	Status           kassa.InvoiceStatus `json:"status"`
+	IssuedAt         time.Time           `json:"issued_at"`
+	PeriodStart      time.Time           `json:"period_start"`
+	PeriodEnd        time.Time           `json:"period_end"`
+	Lines            []invoiceLineJSON   `json:"lines"`
+	Subtotal         kassa.Money         `json:"subtotal"`
+	TaxRate          int                 `json:"tax_rate"`
+	Tax              kassa.Money         `json:"tax"`
+	Total            kassa.Money         `json:"total"`
+	BillingProfileID string              `json:"billing_profile_id"`
+	SubscriptionID   *string             `json:"subscription_id"`
+	CreditOf         *string             `json:"credit_of"`
+}
+
+type invoiceLineJSON struct {
+	Description string      `json:"description"`
+	Quantity    int         `json:"quantity"`
+	UnitPrice   kassa.Money `json:"unit_price"`
+	PeriodStart time.Time   `json:"period_start"`
+	PeriodEnd   time.Time   `json:"period_end"`
+	Amount      kassa.Money `json:"amount"`
+}
+
+func newInvoiceJSON(inv *kassa.Invoice) invoiceJSON {
+	j := invoiceJSON{
+		ID: inv.ID, Number: inv.Number, Type: inv.Type, Status: inv.Status, IssuedAt: inv.IssuedAt,
+		PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd, Lines: []invoiceLineJSON{},
+		Subtotal: inv.Subtotal, TaxRate: inv.TaxRate, Tax: inv.Tax, Total: inv.Total,
+		BillingProfileID: inv.BillingProfileID,
+	}
+	if inv.SubscriptionID != "" {
+		j.SubscriptionID = &inv.SubscriptionID
+	}
+	if inv.CreditOf != "" {
+		j.CreditOf = &inv.CreditOf
+	}
+	for _, l := range inv.Lines {
+		j.Lines = append(j.Lines, invoiceLineJSON(l))
+	}
+	return j
+}
+
+func (s *Server) invoices(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := kassa.InvoicePeriod(q.Get("period"), q.Get("from"), q.Get("to"), s.db.Now())
+	if err != nil {
+		return err
+	}
+	invs, err := s.db.FindInvoices(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	data := make([]invoiceJSON, 0, len(invs))
+	for _, inv := range invs {
+		data = append(data, newInvoiceJSON(inv))
+	}
+	writeJSON(w, http.StatusOK, newList(data, ""))
+	return nil
+}
+
+func (s *Server) invoice(w http.ResponseWriter, r *http.Request) error {
+	inv, err := s.db.FindInvoiceByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newInvoiceJSON(inv))
+	return nil
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
+)
+
+type subscriptionJSON struct {
+	ID               string                   `json:"id"`
+	Product          productRefJSON           `json:"product"`
+	Purchaser        userRefJSON              `json:"purchaser"`
+	Channel          kassa.Channel            `json:"channel"`
+	Status           kassa.SubscriptionStatus `json:"status"`
+	Quantity         int                      `json:"quantity"`
+	Assigned         int                      `json:"assigned"`
+	Available        int                      `json:"available"`
+	Term             kassa.Term               `json:"term"`
+	UnitPrice        kassa.Money              `json:"unit_price"`
+	ExpiresAt        time.Time                `json:"expires_at"`
+	AutoRenew        bool                     `json:"auto_renew"`
+	CancelAtTermEnd  bool                     `json:"cancel_at_term_end"`
+	BillingProfileID string                   `json:"billing_profile_id"`
+	CancelReason     *kassa.CancelReason      `json:"cancel_reason"`
+	CancelFeedback   *string                  `json:"cancel_feedback"`
+	CreatedAt        time.Time                `json:"created_at"`
+	InvoiceID        string                   `json:"invoice_id,omitempty"`
+}
+
+type productRefJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type userRefJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+func newSubscriptionJSON(s *kassa.Subscription, lang string) subscriptionJSON {
+	j := subscriptionJSON{
+		ID: s.ID, Product: productRefJSON{ID: s.ProductID, Name: s.ProductName.In(lang)},
+		Purchaser: userRefJSON{ID: s.PurchaserID, Name: s.PurchaserName, Email: s.PurchaserEmail},
+		Channel:   s.Channel, Status: s.Status, Quantity: s.Quantity, Assigned: s.Assigned,
+		Available: s.Available(), Term: s.Term, UnitPrice: s.UnitPrice, ExpiresAt: s.ExpiresAt,
+		AutoRenew: s.AutoRenew, CancelAtTermEnd: s.CancelAtTermEnd, BillingProfileID: s.BillingProfileID,
+		CreatedAt: s.CreatedAt,
+	}
+	if s.CancelReason != "" {
+		j.CancelReason, j.CancelFeedback = &s.CancelReason, &s.CancelFeedback
+	}
+	return j
+}
+
+func (s *Server) subscriptions(w http.ResponseWriter, r *http.Request) error {
+	var f kassa.SubscriptionFilter
+	q := r.URL.Query()
+	if v := q.Get("channel"); v != "" {
+		c := kassa.Channel(v)
+		if !c.Valid() {
+			return kassa.Invalidf("channel", "channel must be self_service or admin.")
+		}
+		f.Channel = &c
+	}
+	if v := q.Get("status"); v != "" {
+		st := kassa.SubscriptionStatus(v)
+		if !st.Valid() {
+			return kassa.Invalidf("status", "status must be trialing, active, past_due, suspended, canceled or expired.")
+		}
+		f.Status = &st
+	}
+	subs, err := s.db.FindSubscriptions(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	lang := requestLang(r)
+	data := make([]subscriptionJSON, 0, len(subs))
+	for _, sub := range subs {
+		data = append(data, newSubscriptionJSON(sub, lang))
+	}
+	writeJSON(w, http.StatusOK, newList(data, ""))
+	return nil
+}
+
+func (s *Server) subscription(w http.ResponseWriter, r *http.Request) error {
+	sub, err := s.db.FindSubscriptionByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSubscriptionJSON(sub, requestLang(r)))
+	return nil
+}
+
+func (s *Server) purchase(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		ProductID        string     `json:"product_id"`
+		Term             kassa.Term `json:"term"`
+		Quantity         int        `json:"quantity"`
+		BillingProfileID string     `json:"billing_profile_id"`
+		Trial            bool       `json:"trial"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sub, inv, err := s.billing.Purchase(r.Context(), billing.PurchaseRequest{
+		ProductID: req.ProductID, Term: req.Term, Quantity: req.Quantity,
+		BillingProfileID: req.BillingProfileID, Trial: req.Trial,
+	}, requestKey(r.Context()))
+	if err != nil {
+		return err
+	}
+	j := newSubscriptionJSON(sub, requestLang(r))
+	if inv != nil {
+		j.InvoiceID = inv.ID
+	}
+	writeJSON(w, http.StatusCreated, j)
+	return nil
+}

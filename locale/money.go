@@ -1,0 +1,109 @@
+package locale
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bojanz/currency"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// FormatMoney renders m for a person reading lang, the way that language
+// writes amounts: sv "1 234,50 kr", en "SEK 1,234.50" (the spaces are
+// non-breaking, and Swedish writes a negative amount with the minus sign
+// U+2212). Languages kassa does not speak get English.
+//
+// The minor units become a decimal by integer arithmetic, with the number of
+// decimals kassa stores the currency in (kassa.CurrencyDigits), and exactly
+// that many decimals are shown: nothing is lost to floats or rounded away.
+// A currency the CLDR data does not know is written plainly, "12.00 XYZ",
+// rather than failing: an invoice must print whatever it holds.
+func FormatMoney(m kassa.Money, lang string) string {
+	digits := kassa.CurrencyDigits(m.Currency)
+	number := decimal(m.Amount, digits)
+	a, err := currency.NewAmount(number, m.Currency)
+	if err != nil {
+		return strings.TrimSpace(number + " " + m.Currency)
+	}
+	return moneyFormatter(lang, digits).Format(a)
+}
+
+// KnownCurrency reports whether FormatMoney knows how code is written (its
+// symbol in each language), that is whether code is an ISO 4217 currency.
+func KnownCurrency(code string) bool { return code != "" && currency.IsValid(code) }
+
+// FormatDate renders the calendar day of t, in UTC as billing counts days,
+// for a person reading lang: sv "2026-11-23" (ISO 8601, as Swedish invoices
+// write dates), en "Nov 23, 2026". Languages kassa does not speak get English.
+func FormatDate(t time.Time, lang string) string {
+	t = t.UTC()
+	if lang == Swedish {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format("Jan 2, 2006")
+}
+
+// formatterKey names a formatter: a language kassa speaks and the number of
+// decimals it shows.
+type formatterKey struct {
+	lang   string
+	digits int
+}
+
+// maxCachedDigits covers every count kassa.CurrencyDigits returns (0, 2, 3).
+const maxCachedDigits = 3
+
+// formatters builds, once, the bojanz formatters for every language kassa
+// speaks and every number of decimals: building one parses CLDR data, and a
+// Formatter is only read once made, so the table serves every caller at once.
+var formatters = sync.OnceValue(func() map[formatterKey]*currency.Formatter {
+	fs := map[formatterKey]*currency.Formatter{}
+	for _, lang := range Supported {
+		for digits := 0; digits <= maxCachedDigits; digits++ {
+			fs[formatterKey{lang, digits}] = newMoneyFormatter(lang, digits)
+		}
+	}
+	return fs
+})
+
+// moneyFormatter returns the formatter for lang (English when kassa does not
+// speak it) that shows exactly digits decimals.
+func moneyFormatter(lang string, digits int) *currency.Formatter {
+	if !Valid(lang) {
+		lang = English
+	}
+	if f, ok := formatters()[formatterKey{lang, digits}]; ok {
+		return f
+	}
+	return newMoneyFormatter(lang, digits)
+}
+
+func newMoneyFormatter(lang string, digits int) *currency.Formatter {
+	f := currency.NewFormatter(currency.NewLocale(lang))
+	// bojanz shows the CLDR number of decimals unless told (and drops
+	// trailing zeros past it); kassa's own count decides, so that the
+	// amount shown is the amount stored, digit for digit.
+	f.MinDigits, f.MaxDigits = uint8(digits), uint8(digits)
+	return f
+}
+
+// decimal writes amount minor units with digits decimals: 23900, 2 → "239.00".
+func decimal(amount int64, digits int) string {
+	// Work in uint64 so that the most negative int64 has a magnitude too.
+	u := uint64(amount)
+	sign := ""
+	if amount < 0 {
+		sign, u = "-", uint64(-(amount+1))+1
+	}
+	s := strconv.FormatUint(u, 10)
+	if digits <= 0 {
+		return sign + s
+	}
+	if len(s) <= digits {
+		s = strings.Repeat("0", digits-len(s)+1) + s
+	}
+	return sign + s[:len(s)-digits] + "." + s[len(s)-digits:]
+}

@@ -1,0 +1,310 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+const invoiceColumns = `i.id, i.tenant_id, i.owner_id, i.billing_profile_id, COALESCE(i.subscription_id, ''),
+	COALESCE(i.number, ''), i.type, i.status, i.language, i.issued_at, i.period_start, i.period_end,
+	i.subtotal, i.tax_rate, i.tax, i.total, i.currency, i.credit_of, i.charge_ref, i.failure`
+
+// scanInvoice reads invoiceColumns, then any further columns into more.
+func scanInvoice(row interface{ Scan(...any) error }, more ...any) (*kassa.Invoice, error) {
+	inv := &kassa.Invoice{}
+	var issued sql.NullTime
+	var currency string
+	err := row.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.OwnerID, &inv.BillingProfileID, &inv.SubscriptionID,
+		&inv.Number, &inv.Type, &inv.Status, &inv.Language, &issued, &inv.PeriodStart, &inv.PeriodEnd,
+		&inv.Subtotal.Amount, &inv.TaxRate, &inv.Tax.Amount, &inv.Total.Amount, &currency, &inv.CreditOf,
+		&inv.ChargeRef, &inv.Failure}, more...)...)
+	inv.Subtotal.Currency, inv.Tax.Currency, inv.Total.Currency = currency, currency, currency
+	inv.IssuedAt = issued.Time.UTC()
+	inv.PeriodStart, inv.PeriodEnd = inv.PeriodStart.UTC(), inv.PeriodEnd.UTC()
+	return inv, err
+}
+
+// loadLines reads the lines of the invoices.
+func loadLines(ctx context.Context, q querier, invoices ...*kassa.Invoice) error {
+	if len(invoices) == 0 {
+		return nil
+	}
+	byID := map[string]*kassa.Invoice{}
+	args := make([]any, len(invoices))
+	marks := make([]string, len(invoices))
+	for i, inv := range invoices {
+		byID[inv.ID], args[i], marks[i] = inv, inv.ID, fmt.Sprintf("$%d", i+1)
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT invoice_id, description, quantity, unit_amount, period_start, period_end, amount
+		FROM invoice_lines WHERE invoice_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY invoice_id, position`, args...)
+	if err != nil {
+		return fmt.Errorf("find invoice lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var l kassa.InvoiceLine
+		if err := rows.Scan(&id, &l.Description, &l.Quantity, &l.UnitPrice.Amount, &l.PeriodStart, &l.PeriodEnd, &l.Amount.Amount); err != nil {
+			return fmt.Errorf("find invoice lines: %w", err)
+		}
+		inv := byID[id]
+		l.UnitPrice.Currency, l.Amount.Currency = inv.Total.Currency, inv.Total.Currency
+		l.PeriodStart, l.PeriodEnd = l.PeriodStart.UTC(), l.PeriodEnd.UTC()
+		inv.Lines = append(inv.Lines, l)
+	}
+	return rows.Err()
+}
+
+func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, requestKey string) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO invoices (id, tenant_id, owner_id, billing_profile_id, subscription_id, kind, type, status,
+			language, period_start, period_end, subtotal, tax_rate, tax, total, currency, credit_of, request_key,
+			created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		inv.ID, inv.TenantID, inv.OwnerID, inv.BillingProfileID, nullable(inv.SubscriptionID), kind, inv.Type,
+		inv.Status, inv.Language, inv.PeriodStart, inv.PeriodEnd, inv.Subtotal.Amount, inv.TaxRate,
+		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey), tx.now)
+	if err != nil {
+		return fmt.Errorf("insert invoice: %w", err)
+	}
+	for i, l := range inv.Lines {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_amount, period_start,
+				period_end, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			inv.ID, i, l.Description, l.Quantity, l.UnitPrice.Amount, l.PeriodStart, l.PeriodEnd, l.Amount.Amount); err != nil {
+			return fmt.Errorf("insert invoice line: %w", err)
+		}
+	}
+	return nil
+}
+
+// CreatePurchase records a purchase as the actor: the subscription, and, for
+// a paid one, its pending invoice, in one transaction; it sets their IDs,
+// tenant, purchaser and times. A requestKey already used returns the
+// purchase made with it instead, with reused true.
+func (db *DB) CreatePurchase(ctx context.Context, s *kassa.Subscription, inv *kassa.Invoice, requestKey string) (reused bool, err error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = db.write(ctx, func(tx *Tx) error {
+		if requestKey != "" {
+			prior, err := findInvoice(ctx, tx, `i.request_key = $1`, requestKey)
+			if err == nil {
+				*inv, reused = *prior, true
+				if err := loadLines(ctx, tx, inv); err != nil {
+					return err
+				}
+				if prior.SubscriptionID == "" {
+					return nil // a purchase that failed: the invoice says why
+				}
+				prev, err := findSubscriptionTx(ctx, tx, prior.SubscriptionID)
+				if err != nil {
+					return err
+				}
+				*s = *prev
+				return nil
+			} else if kassa.ErrorCode(err) != kassa.NotFound {
+				return err
+			}
+		}
+		s.ID, s.TenantID, s.PurchaserID, s.CreatedAt = newID("sub"), a.Tenant.ID, a.User.ID, tx.now
+		if err := tx.insertSubscription(ctx, s); err != nil {
+			return err
+		}
+		if inv == nil || len(inv.Lines) == 0 {
+			return nil
+		}
+		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), a.Tenant.ID, a.User.ID, s.ID
+		inv.BillingProfileID, inv.Type, inv.Status = s.BillingProfileID, kassa.TypeInvoice, kassa.InvoicePending
+		return tx.insertInvoice(ctx, inv, "purchase", requestKey)
+	})
+	return reused, err
+}
+
+func findSubscriptionTx(ctx context.Context, q querier, id string) (*kassa.Subscription, error) {
+	s, err := scanSubscription(q.QueryRowContext(ctx, `SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find subscription %s: %w", id, err)
+	}
+	return s, nil
+}
+
+func findInvoice(ctx context.Context, q querier, cond string, args ...any) (*kassa.Invoice, error) {
+	inv, err := scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices i WHERE `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No such invoice.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find invoice: %w", err)
+	}
+	return inv, nil
+}
+
+// CompletePurchase issues a pending purchase invoice as paid by the charge
+// — giving it the next number of its year — and makes its subscription
+// active, in one transaction. An invoice no longer pending is left as it is:
+// another process finished it. It works for the system (the reconciler
+// calls it), not for an actor.
+func (db *DB) CompletePurchase(ctx context.Context, invoiceID, chargeRef string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		inv, err := findInvoice(ctx, tx, `i.id = $1`, invoiceID)
+		if err != nil || inv.Status != kassa.InvoicePending {
+			return err
+		}
+		number, err := tx.nextInvoiceNumber(ctx)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'paid', number = $2, issued_at = $3, charge_ref = $4
+			WHERE id = $1 AND status = 'pending'`, invoiceID, number, tx.now, chargeRef)
+		if err != nil {
+			return fmt.Errorf("issue invoice %s: %w", invoiceID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // finished by another process since the read; the rollback returns the number
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'`,
+			inv.SubscriptionID, tx.now); err != nil {
+			return fmt.Errorf("activate subscription %s: %w", inv.SubscriptionID, err)
+		}
+		return nil
+	})
+}
+
+// FailPurchase voids a pending purchase invoice whose charge failed, with
+// the reason, and removes the subscription it would have paid for: no
+// charge, no subscription. Like CompletePurchase it works for the system.
+func (db *DB) FailPurchase(ctx context.Context, invoiceID, reason string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		inv, err := findInvoice(ctx, tx, `i.id = $1`, invoiceID)
+		if err != nil || inv.Status != kassa.InvoicePending {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'void', failure = $2, subscription_id = NULL
+			WHERE id = $1 AND status = 'pending'`, invoiceID, reason); err != nil {
+			return fmt.Errorf("void invoice %s: %w", invoiceID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = $1 AND status = 'pending'`,
+			inv.SubscriptionID); err != nil {
+			return fmt.Errorf("remove subscription %s: %w", inv.SubscriptionID, err)
+		}
+		return nil
+	})
+}
+
+// nextInvoiceNumber takes the next number of the current year,
+// INV-YYYY-NNNNNN. The counter row stays locked until the transaction ends,
+// so numbers are given out in commit order and a rolled-back one is reused.
+func (tx *Tx) nextInvoiceNumber(ctx context.Context) (string, error) {
+	year := tx.now.Year()
+	var n int
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO invoice_numbers (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = invoice_numbers.last + 1
+		RETURNING last`, year).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("next invoice number: %w", err)
+	}
+	return fmt.Sprintf("INV-%d-%06d", year, n), nil
+}
+
+// PendingCharge is a pending invoice with what charging it needs.
+type PendingCharge struct {
+	Invoice     *kassa.Invoice
+	CustomerRef string
+	CardRef     string
+}
+
+// FindPendingCharges returns invoices pending since before t, oldest first,
+// with their billing profile's customer and card (the system's view, for the
+// reconciler).
+func (db *DB) FindPendingCharges(ctx context.Context, before time.Time) ([]PendingCharge, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT `+invoiceColumns+`, b.customer_ref, COALESCE(m.gateway_ref, '')
+		FROM invoices i
+		JOIN billing_profiles b ON b.id = i.billing_profile_id
+		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+		WHERE i.status = 'pending' AND i.created_at < $1
+		ORDER BY i.created_at, i.id LIMIT 500`, before)
+	if err != nil {
+		return nil, fmt.Errorf("find pending charges: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingCharge
+	for rows.Next() {
+		var pc PendingCharge
+		var err error
+		if pc.Invoice, err = scanInvoice(rows, &pc.CustomerRef, &pc.CardRef); err != nil {
+			return nil, fmt.Errorf("find pending charges: %w", err)
+		}
+		out = append(out, pc)
+	}
+	return out, rows.Err()
+}
+
+// FindInvoices returns the actor's issued invoices and credit notes in the
+// filter's period, newest first, with their lines.
+func (db *DB) FindInvoices(ctx context.Context, f kassa.InvoiceFilter) ([]*kassa.Invoice, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{a.Tenant.ID, a.User.ID}
+	q := `SELECT ` + invoiceColumns + ` FROM invoices i
+		WHERE i.tenant_id = $1 AND i.owner_id = $2 AND i.number IS NOT NULL`
+	if !f.From.IsZero() {
+		args = append(args, f.From)
+		q += fmt.Sprintf(` AND i.issued_at >= $%d`, len(args))
+	}
+	if !f.To.IsZero() {
+		args = append(args, f.To)
+		q += fmt.Sprintf(` AND i.issued_at < $%d`, len(args))
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, q+` ORDER BY i.issued_at DESC, i.number DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find invoices: %w", err)
+	}
+	defer rows.Close()
+	var out []*kassa.Invoice
+	for rows.Next() {
+		inv, err := scanInvoice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find invoices: %w", err)
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find invoices: %w", err)
+	}
+	return out, loadLines(ctx, db.reader(ctx), out...)
+}
+
+// FindInvoiceByID returns one of the actor's issued invoices with its lines;
+// anyone else's, or one not issued, is NotFound.
+func (db *DB) FindInvoiceByID(ctx context.Context, id string) (*kassa.Invoice, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := findInvoice(ctx, db.reader(ctx),
+		`i.tenant_id = $1 AND i.owner_id = $2 AND i.id = $3 AND i.number IS NOT NULL`, a.Tenant.ID, a.User.ID, id)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		return nil, kassa.Errorf(kassa.NotFound, "No invoice %s.", id)
+	} else if err != nil {
+		return nil, err
+	}
+	return inv, loadLines(ctx, db.reader(ctx), inv)
+}

@@ -1,0 +1,111 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+)
+
+const subscriptionColumns = `s.id, s.tenant_id, s.product_id, s.purchaser_id, s.billing_profile_id, s.channel,
+	s.status, s.term, s.quantity, s.assigned, s.unit_amount, s.currency, s.anchor_at, s.period_start,
+	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.created_at,
+	p.name_en, p.name_sv, u.name, u.email`
+
+const subscriptionFrom = ` FROM subscriptions s
+	JOIN products p ON p.id = s.product_id
+	JOIN users u ON u.id = s.purchaser_id`
+
+func scanSubscription(row interface{ Scan(...any) error }) (*kassa.Subscription, error) {
+	s := &kassa.Subscription{}
+	err := row.Scan(&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
+		&s.Status, &s.Term, &s.Quantity, &s.Assigned, &s.UnitPrice.Amount, &s.UnitPrice.Currency, &s.AnchorAt,
+		&s.PeriodStart, &s.ExpiresAt, &s.AutoRenew, &s.CancelAtTermEnd, &s.CancelReason, &s.CancelFeedback,
+		&s.CreatedAt, &s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName, &s.PurchaserEmail)
+	s.AnchorAt, s.PeriodStart, s.ExpiresAt, s.CreatedAt = s.AnchorAt.UTC(), s.PeriodStart.UTC(), s.ExpiresAt.UTC(), s.CreatedAt.UTC()
+	return s, err
+}
+
+// visible returns the condition and arguments that limit subscriptions to
+// what the actor may see: their own purchases, or, for an admin, the
+// tenant's. Pending purchases are nobody's yet.
+func visible(a *kassa.Actor, args []any) (string, []any) {
+	args = append(args, a.Tenant.ID)
+	cond := fmt.Sprintf(`s.tenant_id = $%d AND s.status <> 'pending'`, len(args))
+	if !a.User.IsAdmin() {
+		args = append(args, a.User.ID)
+		cond += fmt.Sprintf(` AND s.purchaser_id = $%d`, len(args))
+	}
+	return cond, args
+}
+
+// FindSubscriptions returns the subscriptions the actor may see that match
+// the filter, newest first.
+func (db *DB) FindSubscriptions(ctx context.Context, f kassa.SubscriptionFilter) ([]*kassa.Subscription, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := visible(a, nil)
+	var q strings.Builder
+	q.WriteString(`SELECT ` + subscriptionColumns + subscriptionFrom + ` WHERE ` + cond)
+	if f.Channel != nil {
+		args = append(args, *f.Channel)
+		fmt.Fprintf(&q, ` AND s.channel = $%d`, len(args))
+	}
+	if f.Status != nil {
+		args = append(args, *f.Status)
+		fmt.Fprintf(&q, ` AND s.status = $%d`, len(args))
+	}
+	q.WriteString(` ORDER BY s.created_at DESC, s.id`)
+	rows, err := db.reader(ctx).QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("find subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var subs []*kassa.Subscription
+	for rows.Next() {
+		s, err := scanSubscription(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find subscriptions: %w", err)
+		}
+		subs = append(subs, s)
+	}
+	return subs, rows.Err()
+}
+
+// FindSubscriptionByID returns a subscription the actor may see; any other
+// is NotFound.
+func (db *DB) FindSubscriptionByID(ctx context.Context, id string) (*kassa.Subscription, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := visible(a, []any{id})
+	s, err := scanSubscription(db.reader(ctx).QueryRowContext(ctx,
+		`SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1 AND `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find subscription %s: %w", id, err)
+	}
+	return s, nil
+}
+
+func (tx *Tx) insertSubscription(ctx context.Context, s *kassa.Subscription) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO subscriptions (id, tenant_id, product_id, purchaser_id, billing_profile_id, channel, status,
+			term, quantity, assigned, unit_amount, currency, anchor_at, period_start, period_end, auto_renew,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14, $15, $16, $16)`,
+		s.ID, s.TenantID, s.ProductID, s.PurchaserID, s.BillingProfileID, s.Channel, s.Status, s.Term,
+		s.Quantity, s.UnitPrice.Amount, s.UnitPrice.Currency, s.AnchorAt, s.PeriodStart, s.ExpiresAt,
+		s.AutoRenew, s.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert subscription: %w", err)
+	}
+	return nil
+}
