@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,6 +64,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	if err != nil {
 		return err
 	}
+	b := billing.New(db, gw, clock, log)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -70,7 +72,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			DB: db, Auth: a, Billing: billing.New(db, gw, clock, log), Log: log, SupportEmail: support,
+			DB: db, Auth: a, Billing: b, Log: log, SupportEmail: support,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -86,7 +88,14 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		m.Ready(ln.Addr().String())
 	}
 
-	go sweepSessions(ctx, a, log)
+	go every(ctx, 15*time.Minute, log, "sweep sessions", a.Sweep)
+	go every(ctx, 30*time.Second, log, "reconcile pending charges", func(ctx context.Context) error {
+		n, err := b.Reconcile(ctx, time.Minute)
+		if n > 0 {
+			log.Info("finished pending charges", "count", n)
+		}
+		return err
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -106,13 +115,14 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	return nil
 }
 
-// sweepSessions deletes dead sessions now and then until ctx ends.
-func sweepSessions(ctx context.Context, a *auth.Auth, log interface{ Error(string, ...any) }) {
-	t := time.NewTicker(15 * time.Minute)
+// every runs fn now and then every interval until ctx ends, logging its
+// errors as what.
+func every(ctx context.Context, interval time.Duration, log *slog.Logger, what string, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if err := a.Sweep(ctx); err != nil && ctx.Err() == nil {
-			log.Error("sweep sessions", "err", err)
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			log.Error(what, "err", err)
 		}
 		select {
 		case <-ctx.Done():
