@@ -103,8 +103,8 @@ func (p page) config(issuer Issuer) *entity.Config {
 		WithMaxGridSize(gridColumns).
 		WithDefaultFont(&props.Font{Family: fontfamily.Helvetica, Size: fontSize, Color: &props.BlackColor}).
 		WithCompression(true).
-		WithTitle(strings.TrimSpace(title), true).
-		WithAuthor(issuer.Name, true).
+		WithTitle(metadataText(strings.TrimSpace(title)), true).
+		WithAuthor(metadataText(issuer.Name), true).
 		WithCreator("kassa", false).
 		WithPageNumber(props.PageNumber{Pattern: p.l.Page, Place: props.RightBottom, Size: 7, Color: gray})
 	if !p.inv.IssuedAt.IsZero() {

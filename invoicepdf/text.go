@@ -23,6 +23,20 @@ const (
 // characters go; anything else, and invalid UTF-8, becomes "?". The result is
 // cut to maxTextRunes and its long words are broken at maxWordRunes.
 func pdfText(s string) string {
+	return breakWords(truncate(cp1252Text(s), maxTextRunes), maxWordRunes)
+}
+
+// metadataText is s made safe for the document's title and author, which
+// gofpdf writes as UTF-16 and which it cannot do for invalid UTF-8 or
+// characters beyond the Basic Multilingual Plane: the characters pdfText
+// keeps, without breaking words.
+func metadataText(s string) string {
+	return truncate(cp1252Text(s), maxTextRunes)
+}
+
+// cp1252Text replaces the characters of s that cp1252 lacks, as described
+// at pdfText.
+func cp1252Text(s string) string {
 	var b strings.Builder
 	for i, r := range s {
 		if r == utf8.RuneError {
@@ -33,7 +47,7 @@ func pdfText(s string) string {
 		}
 		writeRune(&b, r)
 	}
-	return breakWords(truncate(b.String(), maxTextRunes), maxWordRunes)
+	return b.String()
 }
 
 // writeRune writes r, or what stands for it in cp1252, to b.
