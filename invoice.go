@@ -38,6 +38,8 @@ type Invoice struct {
 	Tax              Money
 	Total            Money
 	CreditOf         string // for a credit note: the number of the invoice it corrects
+	BalanceApplied   Money  // the billing profile's credit it used; the card pays Total - BalanceApplied
+	QuantityDelta    int    // licenses it adds (an invoice) or removes (a credit note)
 	OwnerID          string // who it bills: the subscription's purchaser
 	ChargeRef        string // the gateway's payment
 	Failure          string // why the charge of a void invoice failed
@@ -84,4 +86,14 @@ func InvoicePeriod(period, from, to string, now time.Time) (InvoiceFilter, error
 		return InvoiceFilter{}, Invalidf("from", "from must not be after to.")
 	}
 	return InvoiceFilter{From: f, To: t.AddDate(0, 0, 1)}, nil
+}
+
+// AmountDue is what the card is charged: the total less the credit used.
+func (inv *Invoice) AmountDue() Money {
+	return Money{Amount: inv.Total.Amount - inv.BalanceApplied.Amount, Currency: inv.Total.Currency}
+}
+
+// ApplyBalance uses as much of balance as the invoice's total takes.
+func (inv *Invoice) ApplyBalance(balance Money) {
+	inv.BalanceApplied = Money{Amount: max(0, min(balance.Amount, inv.Total.Amount)), Currency: inv.Total.Currency}
 }

@@ -101,3 +101,24 @@ type License struct {
 	AssignedAt     time.Time
 	AssignedBy     string // user id
 }
+
+// CanManage reports whether a may change s: its purchaser while it is
+// self-service, the tenant's admins once they have taken it over.
+func (s *Subscription) CanManage(a *Actor) bool {
+	if s.Channel == AdminManaged {
+		return a.User.IsAdmin()
+	}
+	return s.PurchaserID == a.User.ID
+}
+
+// CheckManager returns a Forbidden error unless a may change s; an admin
+// looking at a self-service subscription is told it is read-only.
+func (s *Subscription) CheckManager(a *Actor) error {
+	switch {
+	case s.CanManage(a):
+		return nil
+	case a.User.IsAdmin():
+		return Errorf(Forbidden, "This self-service subscription is read-only for admins. Take it over to manage it.")
+	}
+	return Errorf(Forbidden, "Only the subscription's purchaser can change it.")
+}

@@ -30,6 +30,8 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/subscriptions", handler: s.subscriptions},
 		{method: http.MethodPost, path: "/api/v1/subscriptions", handler: s.idempotent(s.purchase)},
 		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}", handler: s.subscription},
+		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}/quantity-preview", handler: s.quantityPreview},
+		{method: http.MethodPut, path: "/api/v1/subscriptions/{id}/quantity", handler: s.idempotent(s.setQuantity)},
 
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},

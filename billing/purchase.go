@@ -70,12 +70,15 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 // idempotency key is the invoice's id, so charging it again — a retry, the
 // reconciler, another process — never charges twice.
 func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, cardRef string) error {
+	if inv.AmountDue().Amount == 0 {
+		return s.db.CompleteCharge(ctx, inv.ID, "") // the balance paid it all
+	}
 	p, err := s.gw.Charge(ctx, kassa.ChargeRequest{
-		CustomerRef: customerRef, CardRef: cardRef, Amount: inv.Total,
+		CustomerRef: customerRef, CardRef: cardRef, Amount: inv.AmountDue(),
 		Description: "kassa invoice " + inv.ID, IdempotencyKey: "kassa-" + inv.ID,
 	})
 	if reason := kassa.DeclineReason(err); reason != "" {
-		if ferr := s.db.FailPurchase(ctx, inv.ID, reason); ferr != nil {
+		if ferr := s.db.FailCharge(ctx, inv.ID, reason); ferr != nil {
 			return ferr
 		}
 		return err
@@ -84,7 +87,7 @@ func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, c
 		return kassa.Errorf(kassa.Unavailable,
 			"The payment is being processed. Retry with the same Idempotency-Key to see how it ended.")
 	}
-	return s.db.CompletePurchase(ctx, inv.ID, p.Ref)
+	return s.db.CompleteCharge(ctx, inv.ID, p.Ref)
 }
 
 // newPurchase checks a request against the catalog, the tenant's policy and
@@ -183,7 +186,7 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 	done := 0
 	for _, pc := range pending {
 		if pc.CardRef == "" {
-			if err := s.db.FailPurchase(ctx, pc.Invoice.ID, "no_payment_method"); err != nil {
+			if err := s.db.FailCharge(ctx, pc.Invoice.ID, "no_payment_method"); err != nil {
 				return done, err
 			}
 			done++

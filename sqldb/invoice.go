@@ -13,7 +13,8 @@ import (
 
 const invoiceColumns = `i.id, i.tenant_id, i.owner_id, i.billing_profile_id, COALESCE(i.subscription_id, ''),
 	COALESCE(i.number, ''), i.type, i.status, i.language, i.issued_at, i.period_start, i.period_end,
-	i.subtotal, i.tax_rate, i.tax, i.total, i.currency, i.credit_of, i.charge_ref, i.failure`
+	i.subtotal, i.tax_rate, i.tax, i.total, i.currency, i.credit_of, i.charge_ref, i.failure,
+	i.balance_applied, i.quantity_delta`
 
 // scanInvoice reads invoiceColumns, then any further columns into more.
 func scanInvoice(row interface{ Scan(...any) error }, more ...any) (*kassa.Invoice, error) {
@@ -23,8 +24,9 @@ func scanInvoice(row interface{ Scan(...any) error }, more ...any) (*kassa.Invoi
 	err := row.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.OwnerID, &inv.BillingProfileID, &inv.SubscriptionID,
 		&inv.Number, &inv.Type, &inv.Status, &inv.Language, &issued, &inv.PeriodStart, &inv.PeriodEnd,
 		&inv.Subtotal.Amount, &inv.TaxRate, &inv.Tax.Amount, &inv.Total.Amount, &currency, &inv.CreditOf,
-		&inv.ChargeRef, &inv.Failure}, more...)...)
+		&inv.ChargeRef, &inv.Failure, &inv.BalanceApplied.Amount, &inv.QuantityDelta}, more...)...)
 	inv.Subtotal.Currency, inv.Tax.Currency, inv.Total.Currency = currency, currency, currency
+	inv.BalanceApplied.Currency = currency
 	inv.IssuedAt = issued.Time.UTC()
 	inv.PeriodStart, inv.PeriodEnd = inv.PeriodStart.UTC(), inv.PeriodEnd.UTC()
 	return inv, err
@@ -67,13 +69,27 @@ func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, reque
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO invoices (id, tenant_id, owner_id, billing_profile_id, subscription_id, kind, type, status,
 			language, period_start, period_end, subtotal, tax_rate, tax, total, currency, credit_of, request_key,
-			created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			balance_applied, quantity_delta, number, issued_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
 		inv.ID, inv.TenantID, inv.OwnerID, inv.BillingProfileID, nullable(inv.SubscriptionID), kind, inv.Type,
 		inv.Status, inv.Language, inv.PeriodStart, inv.PeriodEnd, inv.Subtotal.Amount, inv.TaxRate,
-		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey), tx.now)
-	if err != nil {
+		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey),
+		inv.BalanceApplied.Amount, inv.QuantityDelta, nullable(inv.Number), nullTime(inv.IssuedAt), tx.now)
+	if isUnique(err) && requestKey != "" {
+		return kassa.Errorf(kassa.Conflict, "A request with this Idempotency-Key is in progress; retry in a moment.")
+	} else if err != nil {
 		return fmt.Errorf("insert invoice: %w", err)
+	}
+	if inv.BalanceApplied.Amount > 0 {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE billing_profiles SET balance = balance - $2 WHERE id = $1 AND balance >= $2`,
+			inv.BillingProfileID, inv.BalanceApplied.Amount)
+		if err != nil {
+			return fmt.Errorf("use balance: %w", err)
+		}
+		if err := mustAffect(res, kassa.Errorf(kassa.Conflict, "The billing profile's balance changed; try again.")); err != nil {
+			return err
+		}
 	}
 	for i, l := range inv.Lines {
 		if _, err := tx.ExecContext(ctx, `
@@ -150,12 +166,13 @@ func findInvoice(ctx context.Context, q querier, cond string, args ...any) (*kas
 	return inv, nil
 }
 
-// CompletePurchase issues a pending purchase invoice as paid by the charge
-// — giving it the next number of its year — and makes its subscription
-// active, in one transaction. An invoice no longer pending is left as it is:
-// another process finished it. It works for the system (the reconciler
-// calls it), not for an actor.
-func (db *DB) CompletePurchase(ctx context.Context, invoiceID, chargeRef string) error {
+// CompleteCharge issues a pending invoice as paid by the charge — giving it
+// the next number of its year — and does what it paid for, in one
+// transaction: a purchase activates its subscription, a quantity invoice
+// adds its licenses. An invoice no longer pending is left as it is: another
+// process finished it. It works for the system (the reconciler calls it),
+// not for an actor.
+func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) error {
 	return db.write(ctx, func(tx *Tx) error {
 		inv, err := findInvoice(ctx, tx, `i.id = $1`, invoiceID)
 		if err != nil || inv.Status != kassa.InvoicePending {
@@ -175,27 +192,35 @@ func (db *DB) CompletePurchase(ctx context.Context, invoiceID, chargeRef string)
 			return err // finished by another process since the read; the rollback returns the number
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE subscriptions SET status = 'active', updated_at = $2 WHERE id = $1 AND status = 'pending'`,
-			inv.SubscriptionID, tx.now); err != nil {
-			return fmt.Errorf("activate subscription %s: %w", inv.SubscriptionID, err)
+			UPDATE subscriptions SET status = CASE WHEN status = 'pending' THEN 'active' ELSE status END,
+				quantity = quantity + $3, updated_at = $2
+			WHERE id = $1`, inv.SubscriptionID, tx.now, inv.QuantityDelta); err != nil {
+			return fmt.Errorf("complete subscription %s: %w", inv.SubscriptionID, err)
 		}
 		return nil
 	})
 }
 
-// FailPurchase voids a pending purchase invoice whose charge failed, with
-// the reason, and removes the subscription it would have paid for: no
-// charge, no subscription. Like CompletePurchase it works for the system.
-func (db *DB) FailPurchase(ctx context.Context, invoiceID, reason string) error {
+// FailCharge voids a pending invoice whose charge failed, with the reason,
+// gives back the balance it used, and removes the subscription a purchase
+// would have paid for: no charge, no subscription. Like CompleteCharge it
+// works for the system.
+func (db *DB) FailCharge(ctx context.Context, invoiceID, reason string) error {
 	return db.write(ctx, func(tx *Tx) error {
 		inv, err := findInvoice(ctx, tx, `i.id = $1`, invoiceID)
 		if err != nil || inv.Status != kassa.InvoicePending {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'void', failure = $2, subscription_id = NULL
+			UPDATE invoices SET status = 'void', failure = $2,
+				subscription_id = CASE WHEN kind = 'purchase' THEN NULL ELSE subscription_id END
 			WHERE id = $1 AND status = 'pending'`, invoiceID, reason); err != nil {
 			return fmt.Errorf("void invoice %s: %w", invoiceID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE billing_profiles SET balance = balance + $2 WHERE id = $1`,
+			inv.BillingProfileID, inv.BalanceApplied.Amount); err != nil {
+			return fmt.Errorf("give back balance: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE id = $1 AND status = 'pending'`,
 			inv.SubscriptionID); err != nil {
@@ -204,6 +229,8 @@ func (db *DB) FailPurchase(ctx context.Context, invoiceID, reason string) error 
 		return nil
 	})
 }
+
+func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
 
 // nextInvoiceNumber takes the next number of the current year,
 // INV-YYYY-NNNNNN. The counter row stays locked until the transaction ends,
