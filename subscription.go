@@ -122,3 +122,20 @@ func (s *Subscription) CheckManager(a *Actor) error {
 	}
 	return Errorf(Forbidden, "Only the subscription's purchaser can change it.")
 }
+
+// CancelWindow is how long after a term starts a cancellation is immediate,
+// with a pro-rata refund; later it takes effect at the end of the term.
+const CancelWindow = 7 * 24 * time.Hour
+
+// MaxFeedback is the longest cancellation feedback, in characters.
+const MaxFeedback = 5000
+
+// Valid reports whether r is one of CancelReasons.
+func (r CancelReason) Valid() bool {
+	for _, c := range CancelReasons {
+		if r == c {
+			return true
+		}
+	}
+	return false
+}

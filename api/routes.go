@@ -32,6 +32,8 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}", handler: s.subscription},
 		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}/quantity-preview", handler: s.quantityPreview},
 		{method: http.MethodPut, path: "/api/v1/subscriptions/{id}/quantity", handler: s.idempotent(s.setQuantity)},
+		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/cancel", handler: s.idempotent(s.cancel)},
+		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/reactivate", handler: s.reactivate},
 
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},

@@ -119,3 +119,28 @@ func (s *Server) purchase(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, j)
 	return nil
 }
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Reason   kassa.CancelReason `json:"reason"`
+		Feedback string             `json:"feedback"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	sub, err := s.billing.Cancel(r.Context(), r.PathValue("id"), req.Reason, req.Feedback)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSubscriptionJSON(sub, requestLang(r)))
+	return nil
+}
+
+func (s *Server) reactivate(w http.ResponseWriter, r *http.Request) error {
+	sub, err := s.billing.Reactivate(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSubscriptionJSON(sub, requestLang(r)))
+	return nil
+}
