@@ -13,18 +13,22 @@ type Money struct {
 }
 
 // String renders m for logs and tests, e.g. "239.00 SEK". People see amounts
-// formatted for their locale by the web package instead.
-func (m Money) String() string {
+// formatted for their locale by package locale instead.
+func (m Money) String() string { return m.Decimal() + " " + m.Currency }
+
+// Decimal renders the amount in major units with a point, exactly, as
+// spreadsheets read it: "1195.00", "-597.50", "1500" (JPY).
+func (m Money) Decimal() string {
 	d := CurrencyDigits(m.Currency)
 	if d == 0 {
-		return fmt.Sprintf("%d %s", m.Amount, m.Currency)
+		return fmt.Sprint(m.Amount)
 	}
-	sign, a := "", m.Amount
-	if a < 0 {
-		sign, a = "-", -a
+	sign, a := "", uint64(m.Amount)
+	if m.Amount < 0 {
+		sign, a = "-", uint64(-m.Amount)
 	}
-	p := pow10(d)
-	return fmt.Sprintf("%s%d.%0*d %s", sign, a/p, d, a%p, m.Currency)
+	p := uint64(pow10(d))
+	return fmt.Sprintf("%s%d.%0*d", sign, a/p, d, a%p)
 }
 
 // Add returns m+o. Adding different currencies is a programming error the

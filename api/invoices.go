@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/csv"
 	"net/http"
 	"time"
 
@@ -20,6 +21,8 @@ type invoiceJSON struct {
 	TaxRate          int                 `json:"tax_rate"`
 	Tax              kassa.Money         `json:"tax"`
 	Total            kassa.Money         `json:"total"`
+	BalanceApplied   kassa.Money         `json:"balance_applied"`
+	AmountDue        kassa.Money         `json:"amount_due"`
 	BillingProfileID string              `json:"billing_profile_id"`
 	SubscriptionID   *string             `json:"subscription_id"`
 	CreditOf         *string             `json:"credit_of"`
@@ -39,7 +42,7 @@ func newInvoiceJSON(inv *kassa.Invoice) invoiceJSON {
 		ID: inv.ID, Number: inv.Number, Type: inv.Type, Status: inv.Status, IssuedAt: inv.IssuedAt,
 		PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd, Lines: []invoiceLineJSON{},
 		Subtotal: inv.Subtotal, TaxRate: inv.TaxRate, Tax: inv.Tax, Total: inv.Total,
-		BillingProfileID: inv.BillingProfileID,
+		BalanceApplied: inv.BalanceApplied, AmountDue: inv.AmountDue(), BillingProfileID: inv.BillingProfileID,
 	}
 	if inv.SubscriptionID != "" {
 		j.SubscriptionID = &inv.SubscriptionID
@@ -59,9 +62,16 @@ func (s *Server) invoices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return kassa.Invalidf("format", "format must be json or csv.")
+	}
 	invs, err := s.db.FindInvoices(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if format == "csv" {
+		return writeInvoicesCSV(w, invs)
 	}
 	data := make([]invoiceJSON, 0, len(invs))
 	for _, inv := range invs {
@@ -78,4 +88,21 @@ func (s *Server) invoice(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, newInvoiceJSON(inv))
 	return nil
+}
+
+// writeInvoicesCSV writes the invoices as CSV, amounts in major units.
+func writeInvoicesCSV(w http.ResponseWriter, invs []*kassa.Invoice) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="invoices.csv"`)
+	c := csv.NewWriter(w)
+	_ = c.Write([]string{"number", "type", "status", "issued_at", "period_start", "period_end",
+		"subtotal", "tax", "total", "balance_applied", "amount_due", "currency"})
+	for _, inv := range invs {
+		_ = c.Write([]string{inv.Number, string(inv.Type), string(inv.Status), inv.IssuedAt.Format(time.RFC3339),
+			inv.PeriodStart.Format(time.DateOnly), inv.PeriodEnd.Format(time.DateOnly), inv.Subtotal.Decimal(),
+			inv.Tax.Decimal(), inv.Total.Decimal(), inv.BalanceApplied.Decimal(), inv.AmountDue().Decimal(),
+			inv.Total.Currency})
+	}
+	c.Flush()
+	return c.Error()
 }
