@@ -162,6 +162,9 @@ func (p BillingProfile) Apply(u BillingProfileUpdate, t *Tenant) (*BillingProfil
 		p.PONumber = *u.PONumber
 	}
 	if u.PaymentMethodID != nil {
+		if *u.PaymentMethodID == "" && p.PaymentMethodID != "" {
+			return nil, Invalidf("payment_method_id", "payment_method_id must name a payment method; replace it rather than remove it.")
+		}
 		p.PaymentMethodID = *u.PaymentMethodID
 	}
 	if err := p.Validate(t); err != nil {

@@ -139,3 +139,23 @@ func (r CancelReason) Valid() bool {
 	}
 	return false
 }
+
+// RetryDelays are when a failed renewal charge is tried again, counted from
+// the end of the term; after the last retry fails the subscription is
+// suspended (SPEC §2).
+var RetryDelays = []time.Duration{24 * time.Hour, 3 * 24 * time.Hour, 7 * 24 * time.Hour}
+
+// SuspendedLife is how long a suspended subscription waits to be paid
+// before it expires and its licenses are released.
+const SuspendedLife = 30 * 24 * time.Hour
+
+// NextTermEnd returns the end of the term that starts at end, counting
+// terms from the anchor so that a 31st stays the 31st where months have one.
+func NextTermEnd(anchor, end time.Time, term Term) time.Time {
+	for n := 1; n < 12*1000; n++ {
+		if t := AddTerms(anchor, term, n); t.After(end) {
+			return t
+		}
+	}
+	return AddTerms(end, term, 1)
+}

@@ -169,9 +169,6 @@ func (s *Server) updateBillingProfile(w http.ResponseWriter, r *http.Request) er
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.PaymentMethodID != nil && *req.PaymentMethodID == "" {
-		return kassa.Invalidf("payment_method_id", "payment_method_id must name a payment method; replace it rather than remove it.")
-	}
 	p, err := s.billing.UpdateBillingProfile(r.Context(), r.PathValue("id"), kassa.BillingProfileUpdate(req))
 	if err != nil {
 		return err

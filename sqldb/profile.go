@@ -151,3 +151,15 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID))
 	})
 }
+
+// ProfileBalance returns a billing profile's credit (the system's view, for
+// renewals).
+func (db *DB) ProfileBalance(ctx context.Context, id string) (kassa.Money, error) {
+	var m kassa.Money
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT balance, currency FROM billing_profiles WHERE id = $1`, id).
+		Scan(&m.Amount, &m.Currency)
+	if err != nil {
+		return m, fmt.Errorf("find balance of %s: %w", id, err)
+	}
+	return m, nil
+}

@@ -19,12 +19,14 @@ const subscriptionFrom = ` FROM subscriptions s
 	JOIN products p ON p.id = s.product_id
 	JOIN users u ON u.id = s.purchaser_id`
 
-func scanSubscription(row interface{ Scan(...any) error }) (*kassa.Subscription, error) {
+// scanSubscription reads subscriptionColumns, then any further columns into
+// more.
+func scanSubscription(row interface{ Scan(...any) error }, more ...any) (*kassa.Subscription, error) {
 	s := &kassa.Subscription{}
-	err := row.Scan(&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
+	err := row.Scan(append([]any{&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
 		&s.Status, &s.Term, &s.Quantity, &s.Assigned, &s.UnitPrice.Amount, &s.UnitPrice.Currency, &s.AnchorAt,
 		&s.PeriodStart, &s.ExpiresAt, &s.AutoRenew, &s.CancelAtTermEnd, &s.CancelReason, &s.CancelFeedback,
-		&s.CreatedAt, &s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName, &s.PurchaserEmail)
+		&s.CreatedAt, &s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName, &s.PurchaserEmail}, more...)...)
 	s.AnchorAt, s.PeriodStart, s.ExpiresAt, s.CreatedAt = s.AnchorAt.UTC(), s.PeriodStart.UTC(), s.ExpiresAt.UTC(), s.CreatedAt.UTC()
 	return s, err
 }

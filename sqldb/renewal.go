@@ -1,0 +1,150 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// Billing work falls due in three ways.
+const (
+	DueTermEnd = "term_end" // a term (or a trial) ends
+	DueRetry   = "retry"    // a failed renewal charge is retried
+	DueExpiry  = "expiry"   // a suspended subscription expires
+)
+
+// Due is the next piece of billing work: what, for which subscription, when.
+type Due struct {
+	Kind           string
+	At             time.Time
+	Subscription   *kassa.Subscription
+	FailedAttempts int
+	TenantCountry  string
+	TenantLocale   string
+	CustomerRef    string
+	CardRef        string // "" when the billing profile has no card
+}
+
+// NextDue returns the earliest billing work due at or before until, or nil.
+// It is the system's view: every tenant's subscriptions.
+func (db *DB) NextDue(ctx context.Context, until time.Time) (*Due, error) {
+	queries := []struct {
+		kind, at, cond string
+		arg            time.Time
+	}{
+		{DueTermEnd, "s.period_end", `s.status IN ('active', 'trialing') AND s.period_end <= $1`, until},
+		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1`, until},
+		{DueExpiry, "s.suspended_at", `s.status = 'suspended' AND s.suspended_at <= $1`, until.Add(-kassa.SuspendedLife)},
+	}
+	var next *Due
+	for _, q := range queries {
+		var d Due
+		var failed int
+		var at time.Time
+		var country, locale, customer, card string
+		row := db.reader(ctx).QueryRowContext(ctx, `
+			SELECT `+subscriptionColumns+`, `+q.at+`, s.failed_attempts, t.country, t.locale, b.customer_ref,
+				COALESCE(m.gateway_ref, '')`+subscriptionFrom+`
+			JOIN tenants t ON t.id = s.tenant_id
+			JOIN billing_profiles b ON b.id = s.billing_profile_id
+			LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+			WHERE `+q.cond+` ORDER BY `+q.at+`, s.id LIMIT 1`, q.arg)
+		sub, err := scanSubscription(row, &at, &failed, &country, &locale, &customer, &card)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("find due %s: %w", q.kind, err)
+		}
+		at = at.UTC()
+		if q.kind == DueExpiry {
+			at = at.Add(kassa.SuspendedLife)
+		}
+		d = Due{Kind: q.kind, At: at, Subscription: sub, FailedAttempts: failed, TenantCountry: country,
+			TenantLocale: locale, CustomerRef: customer, CardRef: card}
+		if next == nil || d.At.Before(next.At) {
+			next = &d
+		}
+	}
+	return next, nil
+}
+
+// EndSubscription ends a subscription as canceled or expired and releases
+// its licenses.
+func (db *DB) EndSubscription(ctx context.Context, subID string, status kassa.SubscriptionStatus) error {
+	return db.exec(ctx, "end subscription", `
+		UPDATE subscriptions SET status = $2, assigned = 0, auto_renew = FALSE, next_retry_at = NULL, updated_at = $3
+		WHERE id = $1 AND status NOT IN ('canceled', 'expired')`, subID, status, db.clock.Now())
+}
+
+// OpenRenewal issues the invoice renewing a subscription for the term that
+// starts at inv.PeriodStart, unpaid ('open'), with the next number, taking
+// the credit it uses from the balance. The unique key on subscription and
+// period start makes a second renewal of one term impossible: then the one
+// issued first is returned.
+func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kassa.Invoice) error {
+	err := db.write(ctx, func(tx *Tx) error {
+		number, err := tx.nextInvoiceNumber(ctx)
+		if err != nil {
+			return err
+		}
+		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, sub.PurchaserID, sub.ID
+		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
+		inv.Number, inv.IssuedAt = number, tx.now
+		return tx.insertInvoice(ctx, inv, "renewal", "")
+	})
+	if isUnique(err) || kassa.ErrorCode(err) == kassa.Conflict {
+		prior, ferr := findInvoice(ctx, db.reader(ctx), `i.subscription_id = $1 AND i.kind = 'renewal' AND i.period_start = $2`,
+			sub.ID, inv.PeriodStart)
+		if ferr != nil {
+			return ferr
+		}
+		*inv = *prior
+		return nil
+	}
+	return err
+}
+
+// FindOpenRenewal returns the unpaid renewal invoice of the subscription's
+// next term.
+func (db *DB) FindOpenRenewal(ctx context.Context, sub *kassa.Subscription) (*kassa.Invoice, error) {
+	return findInvoice(ctx, db.reader(ctx), `i.subscription_id = $1 AND i.kind = 'renewal' AND i.period_start = $2`,
+		sub.ID, sub.ExpiresAt)
+}
+
+// RenewalPaid records that the renewal invoice was paid: the subscription
+// moves on to the term it paid for and is active again.
+func (db *DB) RenewalPaid(ctx context.Context, sub *kassa.Subscription, inv *kassa.Invoice, chargeRef string, anchor, end time.Time) error {
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'paid', charge_ref = $2 WHERE id = $1 AND status = 'open'`,
+			inv.ID, chargeRef); err != nil {
+			return fmt.Errorf("pay renewal %s: %w", inv.ID, err)
+		}
+		_, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET status = 'active', anchor_at = $3, period_start = $2, period_end = $4,
+				failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $5
+			WHERE id = $1 AND period_end = $2`, sub.ID, inv.PeriodStart, anchor, end, tx.now)
+		if err != nil {
+			return fmt.Errorf("renew %s: %w", sub.ID, err)
+		}
+		return nil
+	})
+}
+
+// RenewalFailed records a failed renewal charge: past due until nextRetry,
+// or, when there is none, suspended. anchor is what the subscription's
+// terms count from (for a trial, its end).
+func (db *DB) RenewalFailed(ctx context.Context, subID string, attempts int, nextRetry *time.Time, anchor time.Time) error {
+	if nextRetry == nil {
+		return db.exec(ctx, "suspend", `
+			UPDATE subscriptions SET status = 'suspended', failed_attempts = $2, next_retry_at = NULL,
+				suspended_at = $3, anchor_at = $4, updated_at = $3 WHERE id = $1`, subID, attempts, db.clock.Now(), anchor)
+	}
+	return db.exec(ctx, "mark past due", `
+		UPDATE subscriptions SET status = 'past_due', failed_attempts = $2, next_retry_at = $3, anchor_at = $5,
+			updated_at = $4 WHERE id = $1`, subID, attempts, *nextRetry, db.clock.Now(), anchor)
+}
