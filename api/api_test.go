@@ -56,7 +56,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	b := billing.New(db, simulator.New(clock), clock, log)
-	srv := httptest.NewServer(New(db, a, b, log))
+	srv := httptest.NewServer(New(db, a, b, clock, log))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
 }

@@ -19,14 +19,16 @@ type Server struct {
 	db      *sqldb.DB
 	auth    *auth.Auth
 	billing *billing.Service
+	clock   *kassa.TestClock // nil unless kassa serves with --test-clock
 	log     *slog.Logger
 	mux     *http.ServeMux
 }
 
 // New returns the API on db, signing people in with a; writes that touch
-// payment details go through b.
-func New(db *sqldb.DB, a *auth.Auth, b *billing.Service, log *slog.Logger) *Server {
-	s := &Server{db: db, auth: a, billing: b, log: log, mux: http.NewServeMux()}
+// payment details go through b. clock, when not nil, is the test clock that
+// POST /api/v1/test-clock moves.
+func New(db *sqldb.DB, a *auth.Auth, b *billing.Service, clock *kassa.TestClock, log *slog.Logger) *Server {
+	s := &Server{db: db, auth: a, billing: b, clock: clock, log: log, mux: http.NewServeMux()}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler

@@ -24,6 +24,7 @@ type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
 	Billing      *billing.Service
+	TestClock    *kassa.TestClock // set with --test-clock: POST /api/v1/test-clock moves it
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
 }
@@ -43,7 +44,7 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Billing, cfg.Log))
+	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Billing, cfg.TestClock, cfg.Log))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 	}))

@@ -72,7 +72,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			DB: db, Auth: a, Billing: b, Log: log, SupportEmail: support,
+			DB: db, Auth: a, Billing: b, TestClock: testClockOf(clock), Log: log, SupportEmail: support,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -89,6 +89,15 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 
 	go every(ctx, 15*time.Minute, log, "sweep sessions", a.Sweep)
+	if testClockOf(clock) == nil { // on a test clock, POST /api/v1/test-clock runs the billing
+		go every(ctx, time.Minute, log, "run billing", func(ctx context.Context) error {
+			n, err := b.RunDue(ctx, clock.Now(), nil)
+			if n > 0 {
+				log.Info("ran billing", "pieces", n)
+			}
+			return err
+		})
+	}
 	go every(ctx, 30*time.Second, log, "reconcile pending charges", func(ctx context.Context) error {
 		n, err := b.Reconcile(ctx, time.Minute)
 		if n > 0 {
@@ -141,4 +150,10 @@ func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
 	}
 	return nil, kassa.Invalidf("gateway", "gateway must be simulator or stripe, not %q.", name)
+}
+
+// testClockOf returns clock when it is a test clock, else nil.
+func testClockOf(clock kassa.Clock) *kassa.TestClock {
+	tc, _ := clock.(*kassa.TestClock)
+	return tc
 }

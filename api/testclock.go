@@ -1,0 +1,45 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// testClock moves the test clock forward and runs the billing work falling
+// due up to the new time, in time order, before answering. It exists only
+// when kassa serves with --test-clock; otherwise it answers 404.
+func (s *Server) testClock(w http.ResponseWriter, r *http.Request) error {
+	if s.clock == nil {
+		return kassa.Errorf(kassa.NotFound, "There is no test clock; start kassa with --test-clock.")
+	}
+	if !actor(r.Context()).User.IsAdmin() {
+		return kassa.Errorf(kassa.Forbidden, "Only admins move the test clock.")
+	}
+	var req struct {
+		Now string `json:"now"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	now, err := time.Parse(time.RFC3339, req.Now)
+	if err != nil {
+		return kassa.Invalidf("now", "now must be a time like 2026-12-24T09:00:00Z.")
+	}
+	if now.Before(s.clock.Now()) {
+		return kassa.Invalidf("now", "now must not be before the clock's time %s.", s.clock.Now().Format(time.RFC3339))
+	}
+	ran, err := s.billing.RunDue(r.Context(), now, s.clock.Set)
+	if err != nil {
+		return err
+	}
+	if err := s.clock.Set(now); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Now time.Time `json:"now"`
+		Ran int       `json:"ran"`
+	}{s.clock.Now(), ran})
+	return nil
+}
