@@ -158,6 +158,7 @@ func (s *Service) newPurchase(ctx context.Context, a *kassa.Actor, r PurchaseReq
 	if err := inv.Sum(unit.Currency, kassa.VATRate(a.Tenant.Country)); err != nil {
 		return nil, nil, nil, err
 	}
+	inv.ApplyBalance(profile.Balance) // credit is used first
 	return sub, inv, card, nil
 }
 

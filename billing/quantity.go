@@ -135,6 +135,21 @@ func (s *Service) SetQuantity(ctx context.Context, subID string, quantity int, r
 }
 
 func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, requestKey string) error {
+	profile, err := s.db.FindBillingProfileByID(ctx, inv.BillingProfileID)
+	if err != nil {
+		return err
+	}
+	var cardRef string
+	if inv.AmountDue().Amount > 0 {
+		if profile.PaymentMethodID == "" {
+			return kassa.Errorf(kassa.Conflict, "The billing profile has no payment method; add one first.")
+		}
+		card, err := s.db.FindPaymentMethodByID(ctx, profile.PaymentMethodID)
+		if err != nil {
+			return err
+		}
+		cardRef = card.GatewayRef
+	}
 	if _, err := s.db.CreateChargeInvoice(ctx, inv, "quantity", requestKey); err != nil {
 		return err
 	}
@@ -144,15 +159,7 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 	case kassa.InvoicePaid:
 		return nil
 	}
-	profile, err := s.db.FindBillingProfileByID(ctx, inv.BillingProfileID)
-	if err != nil {
-		return err
-	}
-	card, err := s.db.FindPaymentMethodByID(ctx, profile.PaymentMethodID)
-	if err != nil {
-		return kassa.Invalidf("billing_profile_id", "The billing profile has no payment method; add one first.")
-	}
-	if err := s.charge(ctx, inv, profile.CustomerRef, card.GatewayRef); err != nil {
+	if err := s.charge(ctx, inv, profile.CustomerRef, cardRef); err != nil {
 		return err
 	}
 	inv.Status = kassa.InvoicePaid

@@ -199,3 +199,12 @@ func mustNotContain(t *testing.T, text string, unwanted ...string) {
 		}
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	d := swedishInvoice()
+	for b.Loop() {
+		if err := invoicepdf.Render(&bytes.Buffer{}, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

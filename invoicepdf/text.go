@@ -15,15 +15,19 @@ const (
 	maxWordRunes = 32  // longer words are broken so that they wrap in their column
 )
 
-// pdfText returns s in characters the PDF's cp1252 fonts can draw: Swedish
-// and other Western European letters pass unchanged; the minus sign and odd
-// spaces become their plain forms; a letter with an accent cp1252 lacks
-// loses the accent (ő → o); compatibility forms are unfolded (ﬁ → fi, full
-// width Ａ → A); control characters become spaces and invisible formatting
-// characters go; anything else, and invalid UTF-8, becomes "?". The result is
-// cut to maxTextRunes and its long words are broken at maxWordRunes.
+// pdfText returns s encoded in cp1252, the encoding of the PDF's standard
+// fonts, with what cp1252 lacks replaced: Swedish and other Western European
+// letters pass unchanged; the minus sign and odd spaces become their plain
+// forms; a letter with an accent cp1252 lacks loses the accent (ő → o);
+// compatibility forms are unfolded (ﬁ → fi, full width Ａ → A); control
+// characters become spaces and invisible formatting characters go; anything
+// else, and invalid UTF-8, becomes "?". The result is cut to maxTextRunes
+// and its long words are broken at maxWordRunes.
 func pdfText(s string) string {
-	return breakWords(truncate(cp1252Text(s), maxTextRunes), maxWordRunes)
+	t := breakWords(truncate(cp1252Text(s), maxTextRunes), maxWordRunes)
+	// Every rune of t is in cp1252, so encoding cannot fail.
+	b, _ := charmap.Windows1252.NewEncoder().String(t)
+	return b
 }
 
 // metadataText is s made safe for the document's title and author, which
