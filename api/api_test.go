@@ -17,9 +17,13 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
+
+var testIssuer = invoicepdf.Issuer{Name: "Kassa Demo AB", Email: "billing@kassa.example", VATNumber: "SE556677889901",
+	Address: kassa.Address{Line1: "Sveavägen 1", City: "Stockholm", PostalCode: "111 57", Country: "SE"}}
 
 var testStart = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
@@ -56,7 +60,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	b := billing.New(db, simulator.New(clock), clock, log)
-	srv := httptest.NewServer(New(db, a, b, clock, log))
+	srv := httptest.NewServer(New(Config{DB: db, Auth: a, Billing: b, TestClock: clock, Issuer: testIssuer, Log: log}))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
 }

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/invoicepdf"
 )
 
 type invoiceJSON struct {
@@ -105,4 +108,23 @@ func writeInvoicesCSV(w http.ResponseWriter, invs []*kassa.Invoice) error {
 	}
 	c.Flush()
 	return c.Error()
+}
+
+func (s *Server) invoicePDF(w http.ResponseWriter, r *http.Request) error {
+	inv, err := s.db.FindInvoiceByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	profile, err := s.db.FindBillingProfileByID(r.Context(), inv.BillingProfileID)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := invoicepdf.Render(&buf, invoicepdf.Document{Invoice: inv, Profile: profile, Issuer: s.issuer}); err != nil {
+		return fmt.Errorf("render %s: %w", inv.Number, err)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s.pdf"`, inv.Number))
+	_, err = w.Write(buf.Bytes())
+	return err
 }

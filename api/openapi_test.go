@@ -41,7 +41,7 @@ func (d *apiDoc) operations() []docOperation {
 // newDocServer is the API without a database: enough for its route table
 // and for answers given before any storage is asked.
 func newDocServer() *Server {
-	return New(nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+	return New(Config{Log: slog.New(slog.DiscardHandler)})
 }
 
 func TestOpenAPIDocument(t *testing.T) {

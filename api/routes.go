@@ -37,6 +37,7 @@ func (s *Server) routes() []route {
 
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},
+		{method: http.MethodGet, path: "/api/v1/invoices/{id}/pdf", handler: s.invoicePDF},
 
 		{method: http.MethodPost, path: "/api/v1/test-clock", handler: s.testClock},
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -20,15 +21,25 @@ type Server struct {
 	auth    *auth.Auth
 	billing *billing.Service
 	clock   *kassa.TestClock // nil unless kassa serves with --test-clock
+	issuer  invoicepdf.Issuer
 	log     *slog.Logger
 	mux     *http.ServeMux
 }
 
-// New returns the API on db, signing people in with a; writes that touch
-// payment details go through b. clock, when not nil, is the test clock that
-// POST /api/v1/test-clock moves.
-func New(db *sqldb.DB, a *auth.Auth, b *billing.Service, clock *kassa.TestClock, log *slog.Logger) *Server {
-	s := &Server{db: db, auth: a, billing: b, clock: clock, log: log, mux: http.NewServeMux()}
+// Config is what the API needs.
+type Config struct {
+	DB        *sqldb.DB
+	Auth      *auth.Auth
+	Billing   *billing.Service // every write that touches payment details or money
+	TestClock *kassa.TestClock // when set, POST /api/v1/test-clock moves it
+	Issuer    invoicepdf.Issuer
+	Log       *slog.Logger
+}
+
+// New returns the API.
+func New(cfg Config) *Server {
+	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, clock: cfg.TestClock, issuer: cfg.Issuer,
+		log: cfg.Log, mux: http.NewServeMux()}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler

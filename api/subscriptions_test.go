@@ -242,3 +242,21 @@ func TestPurchaseIdempotency(t *testing.T) {
 		}
 	})
 }
+
+func TestInvoicePDF(t *testing.T) {
+	ts := newTestServer(t)
+	erik := newBuyer(ts, "erik@nordvik.example")
+	var sub subscriptionOut
+	mustUnmarshal(t, ts.do("POST", "/api/v1/subscriptions", erik.token, erik.order("MEETING_ROOMS", 5)).body, &sub)
+	res := ts.do("GET", "/api/v1/invoices/"+sub.InvoiceID+"/pdf", erik.token, nil)
+	if res.status != 200 || res.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf = %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	text := pdfText(t, res.body)
+	for _, want := range []string{"Faktura", "INV-2026-000001", "Mötesrum (månadsvis)", "1 495,00 kr", "Moms 25 %", "373,75 kr", "1 868,75 kr", "Nordvik AB – Erik Johansson", "2026-11-23"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+		}
+	}
+	wantError(t, ts.do("GET", "/api/v1/invoices/"+sub.InvoiceID+"/pdf", ts.login("mike@harbor.example"), nil), 404, kassa.NotFound, "")
+}

@@ -41,7 +41,7 @@ func TestTestClock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(New(ts.db, a, nil, nil, log))
+		srv := httptest.NewServer(New(Config{DB: ts.db, Auth: a, Log: log}))
 		defer srv.Close()
 		other := &testServer{t: t, url: srv.URL}
 		wantError(t, other.do("POST", "/api/v1/test-clock", astrid, `{"now":"2028-01-01T00:00:00Z"}`), 404, kassa.NotFound, "")

@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-billing/kassa/api"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/web"
 )
@@ -26,7 +27,8 @@ type Config struct {
 	Billing      *billing.Service
 	TestClock    *kassa.TestClock // set with --test-clock: POST /api/v1/test-clock moves it
 	Log          *slog.Logger
-	SupportEmail string // shown on the Need help? page
+	SupportEmail string            // shown on the Need help? page
+	Issuer       invoicepdf.Issuer // the seller named on invoices
 }
 
 // New returns the handler of every route.
@@ -44,7 +46,8 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/api/", api.New(cfg.DB, cfg.Auth, cfg.Billing, cfg.TestClock, cfg.Log))
+	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, TestClock: cfg.TestClock,
+		Issuer: cfg.Issuer, Log: cfg.Log}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 	}))

@@ -17,6 +17,7 @@ import (
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/gateway/stripe"
+	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/server"
 )
 
@@ -73,6 +74,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			DB: db, Auth: a, Billing: b, TestClock: testClockOf(clock), Log: log, SupportEmail: support,
+			Issuer: invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
