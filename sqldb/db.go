@@ -210,3 +210,11 @@ func (db *DB) exec(ctx context.Context, what, query string, args ...any) error {
 		return nil
 	})
 }
+
+// WithClock returns db reading time from clock instead, sharing its
+// connections: the demo loader writes history at past instants with it.
+func (db *DB) WithClock(clock kassa.Clock) *DB {
+	cp := *db
+	cp.clock = clock
+	return &cp
+}

@@ -113,6 +113,9 @@ func (m *Main) demoCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if err := demo.LoadHistory(cmd.Context(), db, gw); err != nil {
+			return err
+		}
 		if loaded {
 			fmt.Fprintln(m.Stdout, "Loaded the demo data.")
 		} else {

@@ -57,6 +57,9 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		if err != nil {
 			return err
 		}
+		if err := demo.LoadHistory(ctx, db, gw); err != nil {
+			return err
+		}
 		if loaded {
 			log.Info("loaded the demo data")
 		}

@@ -1,0 +1,82 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// LoadHistory gives erik eight months of purchases, license changes, a
+// cancellation and a trial, made through billing itself on a clock that
+// walks from eight months ago to now, renewing as it goes. It moves money,
+// so it runs after Load, outside its transaction; it does nothing when erik
+// has subscriptions already, so running it again is harmless.
+func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
+	creds, err := db.FindCredentials(ctx, "erik@nordvik.example")
+	if err != nil {
+		return err
+	}
+	ctx = kassa.NewContextWithActor(ctx, &kassa.Actor{User: creds.User, Tenant: creds.Tenant})
+	if subs, err := db.FindSubscriptions(ctx, kassa.SubscriptionFilter{}); err != nil || len(subs) > 0 {
+		return err
+	}
+	now := db.Now()
+	clock := kassa.NewTestClock(now.AddDate(0, -8, 0))
+	hdb := db.WithClock(clock)
+	b := billing.New(hdb, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	products, err := hdb.FindProducts(ctx)
+	if err != nil {
+		return err
+	}
+	profiles, err := hdb.FindBillingProfiles(ctx)
+	if err != nil || len(profiles) == 0 {
+		return fmt.Errorf("erik's billing profile: %v", err)
+	}
+	sku := map[string]string{}
+	for _, p := range products {
+		sku[p.SKU] = p.ID
+	}
+	buy := func(product string, term kassa.Term, quantity int, trial bool) (string, error) {
+		sub, _, err := b.Purchase(ctx, billing.PurchaseRequest{ProductID: sku[product], Term: term, Quantity: quantity,
+			BillingProfileID: profiles[0].ID, Trial: trial}, "")
+		if err != nil {
+			return "", err
+		}
+		return sub.ID, nil
+	}
+	var analytics, meetings string
+	steps := []struct {
+		at time.Time
+		do func() error
+	}{
+		{now.AddDate(0, -8, 0), func() (err error) { analytics, err = buy("ANALYTICS_PRO", kassa.Monthly, 10, false); return }},
+		{now.AddDate(0, -7, 3), func() error { _, err := buy("PROJECT_PLAN", kassa.Annual, 5, false); return err }},
+		{now.AddDate(0, -5, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 13, ""); return err }},
+		{now.AddDate(0, -4, 0), func() (err error) { meetings, err = buy("MEETING_ROOMS", kassa.Monthly, 2, false); return }},
+		{now.AddDate(0, -4, 10), func() error {
+			_, err := b.Cancel(ctx, meetings, "too_expensive", "Vi använder Teams-rummen i stället.")
+			return err
+		}},
+		{now.AddDate(0, -2, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 12, ""); return err }},
+		{now.AddDate(0, 0, -20), func() error { _, err := buy("DIAGRAM_STUDIO", kassa.Monthly, 5, true); return err }},
+	}
+	for _, s := range steps {
+		if _, err := b.RunDue(ctx, s.at, clock.Set); err != nil {
+			return err
+		}
+		if err := clock.Set(s.at); err != nil {
+			return err
+		}
+		if err := s.do(); err != nil {
+			return fmt.Errorf("demo history at %s: %w", s.at.Format(time.DateOnly), err)
+		}
+	}
+	_, err = b.RunDue(ctx, now, clock.Set)
+	return err
+}
