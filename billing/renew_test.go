@@ -27,7 +27,10 @@ type world struct {
 
 func newWorld(t *testing.T, start time.Time) *world {
 	clock := kassa.NewTestClock(start)
-	db := sqldbtest.MustOpenDB(t, clock)
+	return newWorldOn(t, sqldbtest.MustOpenDB(t, clock), clock)
+}
+
+func newWorldOn(t *testing.T, db *sqldb.DB, clock *kassa.TestClock) *world {
 	gw := simulator.New(clock)
 	if _, err := demo.Load(t.Context(), db, gw); err != nil {
 		t.Fatal(err)
