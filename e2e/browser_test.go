@@ -199,7 +199,7 @@ func TestBrowser(t *testing.T) {
 				got.Current != l.products.Current || !slices.Equal(got.Nav, l.products.Nav) {
 				t.Errorf("after signing in: %+v\nwant %+v", got, l.products)
 			}
-			rows := run(t, tab, "count products", chromedp.Evaluate[int](`document.querySelectorAll("table.data tbody tr").length`))
+			rows := run(t, tab, "count products", chromedp.Evaluate[int](`document.querySelectorAll("#catalog table.data tbody tr").length`))
 			if rows != 5 {
 				t.Errorf("products listed: %d, want the 5 of the demo catalog", rows)
 			}

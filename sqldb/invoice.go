@@ -113,7 +113,8 @@ func (db *DB) CreatePurchase(ctx context.Context, s *kassa.Subscription, inv *ka
 	}
 	err = db.write(ctx, func(tx *Tx) error {
 		if requestKey != "" {
-			prior, err := findInvoice(ctx, tx, `i.request_key = $1`, requestKey)
+			prior, err := findInvoice(ctx, tx, `i.request_key = $1 AND i.tenant_id = $2 AND i.owner_id = $3`,
+				requestKey, a.Tenant.ID, a.User.ID)
 			if err == nil {
 				*inv, reused = *prior, true
 				if err := loadLines(ctx, tx, inv); err != nil {

@@ -18,7 +18,8 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 	}
 	err = db.write(ctx, func(tx *Tx) error {
 		if requestKey != "" {
-			prior, err := findInvoice(ctx, tx, `i.request_key = $1`, requestKey)
+			prior, err := findInvoice(ctx, tx, `i.request_key = $1 AND i.tenant_id = $2 AND i.owner_id = $3`,
+				requestKey, a.Tenant.ID, a.User.ID)
 			if err == nil {
 				*inv, reused = *prior, true
 				return loadLines(ctx, tx, inv)

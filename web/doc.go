@@ -23,4 +23,22 @@
 // that says so (?done=…). Each form makes at most one call to billing, so a
 // form is saved whole or not at all. Guests keep no payment details: they get
 // the forbidden page.
+//
+// Your products lists the reader's subscriptions (an admin's: the tenant's)
+// under a Filter menu, a GET form in a <details> element, as are the More
+// actions menus of its rows. A subscription's page opens its changes in the
+// same kind of pane: the Total licenses box of Buy licenses and Remove
+// licenses, and Cancel subscription. What moves money is shown before it is
+// made: a purchase's Review step prices it (subtotal, VAT, total, as billing
+// prices it) and a new total's Review shows billing's preview, and Save saves
+// only the total whose price is shown. Those forms carry a random key in a
+// hidden input, which billing records the change under, so that a form sent
+// twice buys once; a declined attempt gets a new key. A subscription the
+// reader may only look at (an admin's view of a self-service one) shows no
+// means to change it, and its changes answer 403.
+//
+// Bills & payments › Invoices lists the invoices of the period its filter
+// chooses (past 3 months unless told otherwise), each with a pane of its
+// lines and its PDF (…/invoices/{id}.pdf, from invoicepdf); the list exports
+// as CSV through the JSON API, which takes the session cookie.
 package web

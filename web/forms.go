@@ -225,6 +225,15 @@ var notices = map[string]string{
 	"card_chosen":     msg("notice.card_chosen"),
 	"profile_saved":   msg("notice.profile_saved"),
 	"profile_created": msg("notice.profile_created"),
+
+	"purchased":        msg("notice.purchased"),
+	"trial_started":    msg("notice.trial_started"),
+	"licenses_added":   msg("notice.licenses_added"),
+	"licenses_removed": msg("notice.licenses_removed"),
+	"canceled":         msg("notice.canceled"),
+	"trial_canceled":   msg("notice.trial_canceled"),
+	"cancel_scheduled": msg("notice.cancel_scheduled"),
+	"reactivated":      msg("notice.reactivated"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

@@ -72,7 +72,7 @@ func TestPaymentMethods(t *testing.T) {
 		r := s.get("/billing/bills", erik)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<a href="/billing/bills" aria-current="page">Fakturor</a>`, `<a href="`+pmPath+`">Betalningsmetoder</a>`,
-			"Dina fakturor visas här.")
+			"Välj en faktura för att visa den")
 	})
 	t.Run("ListsCards", func(t *testing.T) {
 		r := s.get(pmPath, erik)

@@ -197,8 +197,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	texts := errorTexts[status]
-	if errors.Is(err, errGuest) {
+	switch {
+	case errors.Is(err, errGuest):
 		texts.text = msg("error.forbidden.guest")
+	case errors.Is(err, errReadOnly):
+		texts.text = msg("error.forbidden.read_only")
 	}
 	p := &ErrorPage{Layout: s.layout(r, texts.title), Status: status, TextKey: texts.text}
 	if rerr := s.render(w, status, p); rerr != nil {

@@ -26,16 +26,28 @@ type site struct {
 	t   *testing.T
 	url string
 	db  *sqldb.DB
+	dsn string // the database's address, for what tests change behind kassa's back
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *site { return newSiteAt(t, kassa.SystemClock{}) }
+
+// newSiteAt is newSite on the clock, a kassa.TestClock for tests that move
+// time (a move past 12 hours ends the web sessions).
+func newSiteAt(t *testing.T, clock kassa.Clock) *site {
 	t.Helper()
-	clock := kassa.SystemClock{}
-	db := sqldbtest.MustOpenDB(t, clock)
+	dsn := sqldbtest.DSN(t)
+	db, err := sqldb.Open(context.Background(), dsn, clock)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
 	if _, err := demo.Load(context.Background(), db, simulator.New(kassa.SystemClock{})); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(untranslated{t, slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})})
 	a, err := auth.New(db, clock, log)
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +55,21 @@ func newSite(t *testing.T) *site {
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
 		Billing: billing.New(db, simulator.New(clock), clock, log)}))
 	t.Cleanup(ts.Close)
-	return &site{t: t, url: ts.URL, db: db}
+	return &site{t: t, url: ts.URL, db: db, dsn: dsn}
+}
+
+// untranslated fails the test on a message the pages could not translate:
+// a key missing in a language, or a message given the wrong placeholders.
+type untranslated struct {
+	t *testing.T
+	slog.Handler
+}
+
+func (h untranslated) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "translate" {
+		h.t.Errorf("a page could not translate a message (see the log)")
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 // response is an answer with its body read.

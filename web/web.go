@@ -8,6 +8,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -19,6 +20,8 @@ type Config struct {
 	Billing      *billing.Service // changes to payment details
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
+	// Issuer is the seller named on invoice PDFs; without a name, "kassa".
+	Issuer invoicepdf.Issuer
 }
 
 // server serves the pages.
@@ -28,6 +31,7 @@ type server struct {
 	billing      *billing.Service
 	log          *slog.Logger
 	supportEmail string
+	issuer       invoicepdf.Issuer
 
 	templates templates
 	catalogs  catalogs
@@ -40,7 +44,10 @@ type server struct {
 // this package and panics.
 func New(cfg Config) http.Handler {
 	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, log: cfg.Log, supportEmail: cfg.SupportEmail,
-		money: newMoneyFormatters()}
+		issuer: cfg.Issuer, money: newMoneyFormatters()}
+	if s.issuer.Name == "" {
+		s.issuer.Name = "kassa"
+	}
 	var err error
 	if s.templates, err = parseTemplates(); err != nil {
 		panic(err)
@@ -68,9 +75,26 @@ func (s *server) routes() *http.ServeMux {
 	mux.Handle("POST /language", s.public(s.setLanguage))
 
 	mux.Handle("GET /{$}", s.signedIn(s.home))
-	mux.Handle("GET /billing/products", s.signedIn(s.products))
 	mux.Handle("GET /billing/licenses", s.signedIn(s.licenses))
-	mux.Handle("GET /billing/bills", s.signedIn(s.bills))
+
+	// Your products: the Products tab, buying, and each subscription's page
+	// with its panes. A product's buy page is …/{productID}/{action} with
+	// action "buy": a literal "buy" would make it conflict with
+	// …/subscriptions/{id} in ServeMux (neither is more specific).
+	const sub = subscriptionsPath + "/{id}"
+	mux.Handle("GET "+productsPath, s.signedIn(s.products))
+	mux.Handle("GET "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buyForm))
+	mux.Handle("POST "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buy))
+	mux.Handle("GET "+sub, s.signedIn(s.subscription))
+	mux.Handle("GET "+sub+"/licenses", s.signedIn(s.licensesForm))
+	mux.Handle("POST "+sub+"/licenses", s.signedIn(s.setLicenses))
+	mux.Handle("GET "+sub+"/cancel", s.signedIn(s.cancelForm))
+	mux.Handle("POST "+sub+"/cancel", s.signedIn(s.cancel))
+	mux.Handle("POST "+sub+"/reactivate", s.signedIn(s.reactivate))
+
+	// Bills & payments: the Invoices tab, each invoice's pane and PDF.
+	mux.Handle("GET "+billsPath, s.signedIn(s.bills))
+	mux.Handle("GET "+invoicesPath+"/{file}", s.signedIn(s.invoice))
 
 	const pm = "/billing/bills/payment-methods"
 	mux.Handle("GET "+pm, s.buyersOnly(s.paymentMethods))
