@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -60,7 +61,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	b := billing.New(db, simulator.New(clock), clock, log)
-	srv := httptest.NewServer(New(Config{DB: db, Auth: a, Billing: b, TestClock: clock, Issuer: testIssuer, Log: log}))
+	srv := httptest.NewServer(New(Config{DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: clock, Issuer: testIssuer, Log: log}))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
 }

@@ -34,6 +34,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodPut, path: "/api/v1/subscriptions/{id}/quantity", handler: s.idempotent(s.setQuantity)},
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/cancel", handler: s.idempotent(s.cancel)},
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/reactivate", handler: s.reactivate},
+		{method: http.MethodGet, path: "/api/v1/subscriptions/{id}/licenses", handler: s.licenses},
+		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses", handler: s.assign},
+		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses/unassign", handler: s.unassign},
 
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},

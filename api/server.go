@@ -12,18 +12,20 @@ import (
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // Server serves the JSON API.
 type Server struct {
-	db      *sqldb.DB
-	auth    *auth.Auth
-	billing *billing.Service
-	clock   *kassa.TestClock // nil unless kassa serves with --test-clock
-	issuer  invoicepdf.Issuer
-	log     *slog.Logger
-	mux     *http.ServeMux
+	db        *sqldb.DB
+	auth      *auth.Auth
+	billing   *billing.Service
+	licensing *licensing.Service
+	clock     *kassa.TestClock // nil unless kassa serves with --test-clock
+	issuer    invoicepdf.Issuer
+	log       *slog.Logger
+	mux       *http.ServeMux
 }
 
 // Config is what the API needs.
@@ -31,6 +33,7 @@ type Config struct {
 	DB        *sqldb.DB
 	Auth      *auth.Auth
 	Billing   *billing.Service // every write that touches payment details or money
+	Licensing *licensing.Service
 	TestClock *kassa.TestClock // when set, POST /api/v1/test-clock moves it
 	Issuer    invoicepdf.Issuer
 	Log       *slog.Logger
@@ -38,7 +41,7 @@ type Config struct {
 
 // New returns the API.
 func New(cfg Config) *Server {
-	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, clock: cfg.TestClock, issuer: cfg.Issuer,
+	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, clock: cfg.TestClock, issuer: cfg.Issuer,
 		log: cfg.Log, mux: http.NewServeMux()}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {

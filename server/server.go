@@ -16,6 +16,7 @@ import (
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/web"
 )
@@ -25,6 +26,7 @@ type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
 	Billing      *billing.Service
+	Licensing    *licensing.Service
 	TestClock    *kassa.TestClock // set with --test-clock: POST /api/v1/test-clock moves it
 	Log          *slog.Logger
 	SupportEmail string            // shown on the Need help? page
@@ -46,7 +48,7 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, TestClock: cfg.TestClock,
+	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
 		Issuer: cfg.Issuer, Log: cfg.Log}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,

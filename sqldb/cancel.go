@@ -31,6 +31,9 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 		if err := mustAffect(res, kassa.Errorf(kassa.Conflict, "The subscription has ended already.")); err != nil {
 			return err
 		}
+		if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
+			return err
+		}
 		if note == nil {
 			return nil
 		}

@@ -75,9 +75,14 @@ func (db *DB) NextDue(ctx context.Context, until time.Time) (*Due, error) {
 // EndSubscription ends a subscription as canceled or expired and releases
 // its licenses.
 func (db *DB) EndSubscription(ctx context.Context, subID string, status kassa.SubscriptionStatus) error {
-	return db.exec(ctx, "end subscription", `
-		UPDATE subscriptions SET status = $2, assigned = 0, auto_renew = FALSE, next_retry_at = NULL, updated_at = $3
-		WHERE id = $1 AND status NOT IN ('canceled', 'expired')`, subID, status, db.clock.Now())
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET status = $2, assigned = 0, auto_renew = FALSE, next_retry_at = NULL, updated_at = $3
+			WHERE id = $1 AND status NOT IN ('canceled', 'expired')`, subID, status, tx.now); err != nil {
+			return fmt.Errorf("end subscription %s: %w", subID, err)
+		}
+		return tx.releaseLicenses(ctx, subID)
+	})
 }
 
 // OpenRenewal issues the invoice renewing a subscription for the term that

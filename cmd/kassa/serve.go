@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/gateway/stripe"
 	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/server"
 )
 
@@ -76,7 +77,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			DB: db, Auth: a, Billing: b, TestClock: testClockOf(clock), Log: log, SupportEmail: support,
+			DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: testClockOf(clock), Log: log, SupportEmail: support,
 			Issuer: invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

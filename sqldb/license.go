@@ -1,0 +1,223 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// Assignment is a license with the user holding it and who assigned it.
+type Assignment struct {
+	User       kassa.User
+	AssignedAt time.Time
+	AssignedBy string
+}
+
+// FindLicenses returns the licenses of a subscription the actor may see,
+// ordered by the holder's name.
+func (db *DB) FindLicenses(ctx context.Context, subID string) ([]Assignment, error) {
+	if _, err := db.FindSubscriptionByID(ctx, subID); err != nil {
+		return nil, err
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT `+userColumns+`, l.assigned_at, l.assigned_by FROM licenses l
+		JOIN users u ON u.id = l.user_id
+		WHERE l.subscription_id = $1 ORDER BY u.name, u.id`, subID)
+	if err != nil {
+		return nil, fmt.Errorf("find licenses: %w", err)
+	}
+	defer rows.Close()
+	var out []Assignment
+	for rows.Next() {
+		var a Assignment
+		u := &a.User
+		if err := rows.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt,
+			&a.AssignedAt, &a.AssignedBy); err != nil {
+			return nil, fmt.Errorf("find licenses: %w", err)
+		}
+		a.AssignedAt = a.AssignedAt.UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func marks(from, n int) string {
+	m := make([]string, n)
+	for i := range m {
+		m[i] = fmt.Sprintf("$%d", from+i)
+	}
+	return strings.Join(m, ", ")
+}
+
+// Assign gives each user a license of the subscription, all or none, in one
+// transaction: every user must be an active member of the actor's tenant
+// without a license of it (else Invalid naming each), and the batch must fit
+// the free licenses — which the database decides in one conditional update
+// (else Conflict saying how many are free).
+func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Assignment, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Assignment
+	err = db.write(ctx, func(tx *Tx) error {
+		out = nil
+		args := []any{a.Tenant.ID, subID}
+		for _, id := range userIDs {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+userColumns+`, EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = $2 AND l.user_id = u.id)
+			FROM users u WHERE u.tenant_id = $1 AND u.id IN (`+marks(3, len(userIDs))+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("find users to assign: %w", err)
+		}
+		found := map[string]*kassa.User{}
+		has := map[string]bool{}
+		for rows.Next() {
+			u := &kassa.User{}
+			var already bool
+			if err := rows.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt, &already); err != nil {
+				rows.Close()
+				return fmt.Errorf("find users to assign: %w", err)
+			}
+			found[u.ID], has[u.ID] = u, already
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var problems []string
+		for _, id := range userIDs {
+			u := found[id]
+			switch {
+			case u == nil:
+				problems = append(problems, fmt.Sprintf("%s is not a user of your organization", id))
+			case u.Type == kassa.Guest:
+				problems = append(problems, fmt.Sprintf("%s is a guest", u.Name))
+			case u.Status != kassa.Active:
+				problems = append(problems, fmt.Sprintf("%s is disabled", u.Name))
+			case has[id]:
+				problems = append(problems, fmt.Sprintf("%s has a license already", u.Name))
+			}
+		}
+		if len(problems) > 0 {
+			return kassa.Invalidf("user_ids", "user_ids: nothing was assigned: %s.", strings.Join(problems, "; "))
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
+			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due')
+				AND assigned + $3 <= quantity`, subID, a.Tenant.ID, len(userIDs), tx.now)
+		if err != nil {
+			return fmt.Errorf("count licenses: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			sub, err := findSubscriptionTx(ctx, tx, subID)
+			if err != nil {
+				return err
+			}
+			if sub.Status != kassa.StatusActive && sub.Status != kassa.StatusTrialing && sub.Status != kassa.StatusPastDue {
+				return kassa.Errorf(kassa.Conflict, "Licenses of a %s subscription cannot be assigned.", sub.Status)
+			}
+			return kassa.Errorf(kassa.Conflict, "Only %d licenses are free; %d were asked for. Nothing was assigned.",
+				sub.Available(), len(userIDs))
+		}
+		for _, id := range userIDs {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by)
+				VALUES ($1, $2, $3, $4, $5)`, subID, id, a.Tenant.ID, tx.now, a.User.ID); err != nil {
+				if isUnique(err) {
+					return kassa.Invalidf("user_ids", "user_ids: %s has a license already; nothing was assigned.", found[id].Name)
+				}
+				return fmt.Errorf("assign %s: %w", id, err)
+			}
+			out = append(out, Assignment{User: *found[id], AssignedAt: tx.now, AssignedBy: a.User.ID})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Unassign takes the subscription's licenses from the users, all or none:
+// a user without one is Invalid, named.
+func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]Assignment, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Assignment
+	err = db.write(ctx, func(tx *Tx) error {
+		out = nil
+		args := []any{subID, a.Tenant.ID}
+		for _, id := range userIDs {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, `
+			DELETE FROM licenses WHERE subscription_id = $1 AND tenant_id = $2 AND user_id IN (`+marks(3, len(userIDs))+`)
+			RETURNING user_id, assigned_at, assigned_by`, args...)
+		if err != nil {
+			return fmt.Errorf("unassign: %w", err)
+		}
+		gone := map[string]Assignment{}
+		for rows.Next() {
+			var as Assignment
+			if err := rows.Scan(&as.User.ID, &as.AssignedAt, &as.AssignedBy); err != nil {
+				rows.Close()
+				return fmt.Errorf("unassign: %w", err)
+			}
+			gone[as.User.ID] = as
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var missing []string
+		for _, id := range userIDs {
+			if _, ok := gone[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return kassa.Invalidf("user_ids", "user_ids: nothing was unassigned: %s hold no license of this subscription.",
+				strings.Join(missing, ", "))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET assigned = assigned - $2, updated_at = $3 WHERE id = $1`,
+			subID, len(gone), tx.now); err != nil {
+			return fmt.Errorf("count licenses: %w", err)
+		}
+		for _, id := range userIDs {
+			as := gone[id]
+			u, err := scanUserTx(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			as.User = *u
+			as.AssignedAt = as.AssignedAt.UTC()
+			out = append(out, as)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func scanUserTx(ctx context.Context, q querier, id string) (*kassa.User, error) {
+	u := &kassa.User{}
+	if err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id), u); err != nil {
+		return nil, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// releaseLicenses removes every license of a subscription that ended.
+func (tx *Tx) releaseLicenses(ctx context.Context, subID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM licenses WHERE subscription_id = $1`, subID); err != nil {
+		return fmt.Errorf("release licenses of %s: %w", subID, err)
+	}
+	return nil
+}
