@@ -18,6 +18,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -38,7 +39,7 @@ func startSite(t *testing.T) string {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
-		Billing: billing.New(db, simulator.New(clock), clock, log)}))
+		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
 	t.Cleanup(ts.Close)
 	return ts.URL
 }

@@ -52,7 +52,7 @@ func New(cfg Config) http.Handler {
 		Issuer: cfg.Issuer, Log: cfg.Log}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
-		Issuer: cfg.Issuer,
+		Issuer: cfg.Issuer, Licensing: cfg.Licensing,
 	}))
 
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);

@@ -37,6 +37,20 @@
 // reader may only look at (an admin's view of a self-service one) shows no
 // means to change it, and its changes answer 403.
 //
+// Billing › Licenses lists the reader's running subscriptions; one's page
+// shows who holds its licenses, with the counts (total, assigned, free)
+// kept in view. Assign licenses opens the Assign licenses to users pane: a
+// GET form whose search lists people to add, the users chosen so far riding
+// along in hidden inputs (at most kassa.MaxAssignBatch), until Assign posts
+// them to licensing. Before that call the page checks the list itself, so
+// that a guest, a disabled user, someone who holds a license already or a
+// list longer than the free licenses is refused beside the list, in the
+// reader's language, each user at fault named. Unassign licenses takes the
+// ticked holders to the Unassign licenses box, which asks before it posts.
+// static/licenses.js, the only script, makes the search a typeahead over
+// GET /api/v1/users (which takes the session cookie) and adds to the same
+// hidden inputs; the pages work the same without it.
+//
 // Bills & payments › Invoices lists the invoices of the period its filter
 // chooses (past 3 months unless told otherwise), each with a pane of its
 // lines and its PDF (…/invoices/{id}.pdf, from invoicepdf); the list exports

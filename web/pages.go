@@ -15,15 +15,6 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
 	return kassa.Errorf(kassa.NotFound, "No such page.")
 }
 
-// LicensesPage is Billing › Licenses.
-type LicensesPage struct{ Layout }
-
-func (*LicensesPage) template() string { return "licenses.html" }
-
-func (s *server) licenses(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, http.StatusOK, &LicensesPage{s.layout(r, msg("nav.licenses"))})
-}
-
 // SelfServicePage is Admin › Self-service purchases: the admin's read-only
 // view of every self-service subscription.
 type SelfServicePage struct{ Layout }

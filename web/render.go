@@ -34,6 +34,9 @@ type Layout struct {
 	Nav   []NavSection
 	// Path is where the language switch returns to.
 	Path string
+	// Scripts are the files under static/ that make the page smoother; it
+	// works without them.
+	Scripts []string
 
 	tr     translator
 	assets map[string]string

@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -53,7 +54,7 @@ func newSiteAt(t *testing.T, clock kassa.Clock) *site {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
-		Billing: billing.New(db, simulator.New(clock), clock, log)}))
+		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
 	t.Cleanup(ts.Close)
 	return &site{t: t, url: ts.URL, db: db, dsn: dsn}
 }

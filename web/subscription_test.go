@@ -13,7 +13,7 @@ import (
 )
 
 // setAssigned sets how many of a subscription's licenses are assigned,
-// behind kassa's back: the pages that assign them are not there yet.
+// behind kassa's back: quicker than assigning them to that many users.
 func (s *site) setAssigned(t *testing.T, subPath string, n int) {
 	t.Helper()
 	driver, dsn := "pgx", s.dsn

@@ -9,6 +9,7 @@ import (
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -18,6 +19,7 @@ type Config struct {
 	DB           *sqldb.DB
 	Auth         *auth.Auth
 	Billing      *billing.Service // changes to payment details
+	Licensing    *licensing.Service
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
 	// Issuer is the seller named on invoice PDFs; without a name, "kassa".
@@ -29,6 +31,7 @@ type server struct {
 	db           *sqldb.DB
 	auth         *auth.Auth
 	billing      *billing.Service
+	licensing    *licensing.Service
 	log          *slog.Logger
 	supportEmail string
 	issuer       invoicepdf.Issuer
@@ -43,8 +46,8 @@ type server struct {
 // files are embedded in the binary, so a failure to read them is a bug in
 // this package and panics.
 func New(cfg Config) http.Handler {
-	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, log: cfg.Log, supportEmail: cfg.SupportEmail,
-		issuer: cfg.Issuer, money: newMoneyFormatters()}
+	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, log: cfg.Log,
+		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, money: newMoneyFormatters()}
 	if s.issuer.Name == "" {
 		s.issuer.Name = "kassa"
 	}
@@ -75,7 +78,19 @@ func (s *server) routes() *http.ServeMux {
 	mux.Handle("POST /language", s.public(s.setLanguage))
 
 	mux.Handle("GET /{$}", s.signedIn(s.home))
-	mux.Handle("GET /billing/licenses", s.signedIn(s.licenses))
+
+	// Licenses: the subscriptions, then one's holders with the Assign
+	// licenses to users pane (its confirmation at …/assigned) and the
+	// Unassign licenses box. The pane and the box are GET forms that carry
+	// the chosen users in the query until Assign or Unassign posts them.
+	const lic = licensesPath + "/{id}"
+	mux.Handle("GET "+licensesPath, s.signedIn(s.licenses))
+	mux.Handle("GET "+lic, s.signedIn(s.holders))
+	mux.Handle("GET "+lic+"/assign", s.signedIn(s.assignForm))
+	mux.Handle("POST "+lic+"/assign", s.signedIn(s.assign))
+	mux.Handle("GET "+lic+"/assigned", s.signedIn(s.assigned))
+	mux.Handle("GET "+lic+"/unassign", s.signedIn(s.unassignForm))
+	mux.Handle("POST "+lic+"/unassign", s.signedIn(s.unassign))
 
 	// Your products: the Products tab, buying, and each subscription's page
 	// with its panes. A product's buy page is …/{productID}/{action} with
