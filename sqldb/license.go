@@ -107,10 +107,14 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		if len(problems) > 0 {
 			return kassa.Invalidf("user_ids", "user_ids: nothing was assigned: %s.", strings.Join(problems, "; "))
 		}
+		// The manager is checked here too, in the same statement, so that a
+		// take-over committed since the caller's check is honoured.
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
 			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due')
-				AND assigned + $3 <= quantity`, subID, a.Tenant.ID, len(userIDs), tx.now)
+				AND assigned + $3 <= quantity
+				AND ((channel = 'self_service' AND purchaser_id = $5) OR (channel = 'admin' AND $6))`,
+			subID, a.Tenant.ID, len(userIDs), tx.now, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("count licenses: %w", err)
 		}
@@ -119,6 +123,12 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		} else if n == 0 {
 			sub, err := findSubscriptionTx(ctx, tx, subID)
 			if err != nil {
+				return err
+			}
+			if sub.TenantID != a.Tenant.ID {
+				return kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+			}
+			if err := sub.CheckManager(a); err != nil {
 				return err
 			}
 			if sub.Status != kassa.StatusActive && sub.Status != kassa.StatusTrialing && sub.Status != kassa.StatusPastDue {
@@ -153,6 +163,16 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 	var out []Assignment
 	err = db.write(ctx, func(tx *Tx) error {
 		out = nil
+		sub, err := findSubscriptionTx(ctx, tx, subID)
+		if err == nil && sub.TenantID != a.Tenant.ID {
+			err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := sub.CheckManager(a); err != nil {
+			return err
+		}
 		args := []any{subID, a.Tenant.ID}
 		for _, id := range userIDs {
 			args = append(args, id)
