@@ -26,8 +26,9 @@ func (s *Server) quantityPreview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	zero := kassa.Money{Currency: c.AmountDue.Currency} // nothing is invoiced for no change or a trial
 	j := quantityPreviewJSON{Quantity: q, AmountDue: c.AmountDue, Credit: c.Credit, Lines: []invoiceLineJSON{},
-		Subtotal: c.AmountDue, Tax: c.AmountDue, Total: c.AmountDue}
+		Subtotal: zero, Tax: zero, Total: zero}
 	if inv := c.Invoice; inv != nil {
 		for _, l := range inv.Lines {
 			j.Lines = append(j.Lines, invoiceLineJSON(l))

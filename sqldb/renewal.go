@@ -101,7 +101,7 @@ func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kas
 		inv.Number, inv.IssuedAt = number, tx.now
 		return tx.insertInvoice(ctx, inv, "renewal", "")
 	})
-	if isUnique(err) || kassa.ErrorCode(err) == kassa.Conflict {
+	if isUnique(err) { // renewed already, by this process or another
 		prior, ferr := findInvoice(ctx, db.reader(ctx), `i.subscription_id = $1 AND i.kind = 'renewal' AND i.period_start = $2`,
 			sub.ID, inv.PeriodStart)
 		if ferr != nil {
