@@ -1,0 +1,57 @@
+package kassa
+
+import "time"
+
+// NotificationKind says what a notification is about.
+type NotificationKind string
+
+// What the tenant's admins, and the purchaser where it concerns them, are
+// told about.
+const (
+	NotifyPurchase     NotificationKind = "purchase"     // a self-service purchase
+	NotifyTakeOver     NotificationKind = "take_over"    // an admin took a subscription over
+	NotifyCancellation NotificationKind = "cancellation" // a subscription was cancelled
+)
+
+// Notification is one message to one person, kept in the outbox until it is
+// delivered. It is written in the same transaction as the change it tells
+// of, so a change is never made without its message, nor a message sent of
+// a change that was rolled back.
+type Notification struct {
+	ID          string
+	TenantID    string
+	Kind        NotificationKind
+	RecipientID string
+	To          string // email address
+	Locale      string // "en" or "sv"
+	Data        NotificationData
+	CreatedAt   time.Time
+	Attempts    int // delivery attempts made, counting the current one
+}
+
+// NotificationData is what the message says.
+type NotificationData struct {
+	SubscriptionID string       `json:"subscription_id"`
+	Product        Text         `json:"product"`
+	PurchaserName  string       `json:"purchaser_name"`
+	PurchaserEmail string       `json:"purchaser_email"`
+	ActorName      string       `json:"actor_name"` // who made the change
+	Quantity       int          `json:"quantity"`
+	Term           Term         `json:"term"`
+	UnitPrice      Money        `json:"unit_price"`
+	Trial          bool         `json:"trial,omitempty"`
+	CancelReason   CancelReason `json:"cancel_reason,omitempty"`
+	EndsAt         time.Time    `json:"ends_at"` // when access ends (cancellation) or the term ends
+	ForPurchaser   bool         `json:"for_purchaser"`
+}
+
+// NotifyBackoff returns how long to wait before delivery attempt n+1 after
+// attempt n failed: 30 s doubling, at most an hour. Delivery is retried for
+// as long as it takes; nothing is dropped.
+func NotifyBackoff(n int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
