@@ -113,7 +113,7 @@ func (s *Service) SetQuantity(ctx context.Context, subID string, quantity int, r
 	inv := change.Invoice
 	switch {
 	case sub.Status == kassa.StatusTrialing:
-		err = s.db.SetTrialQuantity(ctx, sub.ID, quantity)
+		err = s.db.SetTrialQuantity(ctx, sub.ID, sub.Quantity, quantity)
 	case inv == nil:
 	case inv.QuantityDelta < 0:
 		err = s.db.DecreaseQuantity(ctx, sub.ID, quantity, inv)

@@ -112,7 +112,7 @@ func (s *Service) chargeRenewal(ctx context.Context, d *sqldb.Due, inv *kassa.In
 		}
 		s.log.Info("renewal charge failed", "subscription", sub.ID, "invoice", inv.Number, "attempt", attempt,
 			"reason", kassa.DeclineReason(err))
-		return s.db.RenewalFailed(ctx, sub.ID, attempt, next, anchor)
+		return s.db.RenewalFailed(ctx, sub, attempt, next, anchor)
 	} else if err != nil {
 		return err // unknown: the next run tries again with the same key
 	}

@@ -137,8 +137,12 @@ func (db *DB) CreatePurchase(ctx context.Context, s *kassa.Subscription, inv *ka
 		if err := tx.insertSubscription(ctx, s); err != nil {
 			return err
 		}
-		if inv == nil || len(inv.Lines) == 0 {
-			return nil
+		if inv == nil || len(inv.Lines) == 0 { // a free trial
+			sub, err := findSubscriptionTx(ctx, tx, s.ID)
+			if err != nil {
+				return err
+			}
+			return tx.purchased(ctx, sub, "")
 		}
 		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), a.Tenant.ID, a.User.ID, s.ID
 		inv.BillingProfileID, inv.Type, inv.Status = s.BillingProfileID, kassa.TypeInvoice, kassa.InvoicePending
@@ -192,14 +196,50 @@ func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) e
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // finished by another process since the read; the rollback returns the number
 		}
+		var kind string
+		if err := tx.QueryRowContext(ctx, `SELECT kind FROM invoices WHERE id = $1`, invoiceID).Scan(&kind); err != nil {
+			return fmt.Errorf("read invoice %s: %w", invoiceID, err)
+		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = CASE WHEN status = 'pending' THEN 'active' ELSE status END,
 				quantity = quantity + $3, updated_at = $2
 			WHERE id = $1`, inv.SubscriptionID, tx.now, inv.QuantityDelta); err != nil {
 			return fmt.Errorf("complete subscription %s: %w", inv.SubscriptionID, err)
 		}
-		return nil
+		sub, err := findSubscriptionTx(ctx, tx, inv.SubscriptionID)
+		if err != nil {
+			return err
+		}
+		if kind == "purchase" {
+			return tx.purchased(ctx, sub, number)
+		}
+		return tx.audit(ctx, sub.TenantID, "subscription.quantity_changed", "subscription", sub.ID,
+			map[string]any{"quantity": sub.Quantity - inv.QuantityDelta},
+			map[string]any{"quantity": sub.Quantity, "invoice": number})
 	})
+}
+
+// purchased notifies the admins and the purchaser of a purchase that went
+// through and records it in the audit log; invoice is the number of the
+// invoice that paid for it, "" for a trial.
+func (tx *Tx) purchased(ctx context.Context, sub *kassa.Subscription, invoice string) error {
+	if err := tx.notify(ctx, kassa.NotifyPurchase, sub, notificationData(sub, sub.PurchaserName), true); err != nil {
+		return err
+	}
+	after := subscriptionState(sub)
+	if invoice != "" {
+		after["invoice"] = invoice
+	}
+	return tx.audit(ctx, sub.TenantID, "subscription.purchased", "subscription", sub.ID, nil, after)
+}
+
+// subscriptionState is what the audit log records of a new subscription.
+func subscriptionState(s *kassa.Subscription) map[string]any {
+	return map[string]any{
+		"product": s.ProductID, "purchaser": s.PurchaserID, "billing_profile": s.BillingProfileID,
+		"channel": s.Channel, "status": s.Status, "term": s.Term, "quantity": s.Quantity,
+		"unit_price": s.UnitPrice, "expires_at": s.ExpiresAt,
+	}
 }
 
 // FailCharge voids a pending invoice whose charge failed, with the reason,

@@ -148,7 +148,7 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 			}
 			out = append(out, Assignment{User: *found[id], AssignedAt: tx.now, AssignedBy: a.User.ID})
 		}
-		return nil
+		return tx.audit(ctx, a.Tenant.ID, "license.assigned", "subscription", subID, nil, map[string]any{"user_ids": userIDs})
 	})
 	return out, err
 }
@@ -206,10 +206,14 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 			return kassa.Invalidf("user_ids", "user_ids: nothing was unassigned: %s hold no license of this subscription.",
 				strings.Join(missing, ", "))
 		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE subscriptions SET assigned = assigned - $2, updated_at = $3 WHERE id = $1`,
-			subID, len(gone), tx.now); err != nil {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET assigned = assigned - $2, updated_at = $3 WHERE id = $1 AND `+managedBy(4),
+			subID, len(gone), tx.now, a.User.ID, a.User.IsAdmin())
+		if err != nil {
 			return fmt.Errorf("count licenses: %w", err)
+		}
+		if err := tx.mustChange(ctx, res, a, subID, kassa.Errorf(kassa.Conflict, "The subscription changed; try again.")); err != nil {
+			return err
 		}
 		for _, id := range userIDs {
 			as := gone[id]
@@ -221,7 +225,7 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 			as.AssignedAt = as.AssignedAt.UTC()
 			out = append(out, as)
 		}
-		return nil
+		return tx.audit(ctx, a.Tenant.ID, "license.unassigned", "subscription", subID, map[string]any{"user_ids": userIDs}, nil)
 	})
 	return out, err
 }

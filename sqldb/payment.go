@@ -43,8 +43,17 @@ func (db *DB) CreatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 		if err != nil {
 			return fmt.Errorf("insert payment method: %w", err)
 		}
-		return nil
+		return tx.audit(ctx, a.Tenant.ID, "payment_method.added", "payment_method", m.ID, nil, cardState(m))
 	})
+}
+
+// cardState is what the audit log records of a card: never its number or
+// security code, which kassa does not have.
+func cardState(m *kassa.PaymentMethod) map[string]any {
+	return map[string]any{
+		"brand": m.Brand, "last4": m.Last4, "exp_month": m.ExpMonth, "exp_year": m.ExpYear,
+		"name": m.Name, "address": m.Address,
+	}
 }
 
 // FindPaymentMethods returns the actor's payment methods, oldest first.
@@ -89,6 +98,10 @@ func (db *DB) UpdatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 		return err
 	}
 	return db.write(ctx, func(tx *Tx) error {
+		before, err := findPaymentMethodTx(ctx, tx, a, m.ID)
+		if err != nil {
+			return err
+		}
 		ad := m.Address
 		res, err := tx.ExecContext(ctx, `
 			UPDATE payment_methods SET exp_month = $4, exp_year = $5, name = $6, address_line1 = $7,
@@ -99,7 +112,12 @@ func (db *DB) UpdatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 		if err != nil {
 			return fmt.Errorf("update payment method %s: %w", m.ID, err)
 		}
-		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No payment method %s.", m.ID))
+		if err := mustAffect(res, kassa.Errorf(kassa.NotFound, "No payment method %s.", m.ID)); err != nil {
+			return err
+		}
+		after := *before
+		after.ExpMonth, after.ExpYear, after.Name, after.Address = m.ExpMonth, m.ExpYear, m.Name, m.Address
+		return tx.audit(ctx, a.Tenant.ID, "payment_method.updated", "payment_method", m.ID, cardState(before), cardState(&after))
 	})
 }
 
@@ -111,6 +129,10 @@ func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
 		return err
 	}
 	return db.write(ctx, func(tx *Tx) error {
+		before, err := findPaymentMethodTx(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM payment_methods WHERE tenant_id = $1 AND owner_id = $2 AND id = $3
 			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE payment_method_id = $3)`,
@@ -120,13 +142,12 @@ func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
 		} else if err != nil {
 			return fmt.Errorf("delete payment method %s: %w", id, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
+		if n, err := res.RowsAffected(); err != nil {
 			return err
+		} else if n == 0 {
+			return inUse(id)
 		}
-		if _, err := findPaymentMethodTx(ctx, tx, a, id); err != nil {
-			return err // NotFound
-		}
-		return inUse(id)
+		return tx.audit(ctx, a.Tenant.ID, "payment_method.deleted", "payment_method", id, cardState(before), nil)
 	})
 }
 

@@ -2,8 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/kassa-billing/kassa"
@@ -110,28 +108,8 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*kassa.Product, e
 // SetPurchasePolicy sets the actor's tenant's policy for a product, for the
 // purchases made from now on.
 func (db *DB) SetPurchasePolicy(ctx context.Context, productID string, policy kassa.PurchasePolicy) error {
-	a, err := actorOf(ctx)
-	if err != nil {
-		return err
-	}
-	if !policy.Valid() {
-		return kassa.Invalidf("policy", "policy must be enabled, trials_only or disabled.")
-	}
-	return db.write(ctx, func(tx *Tx) error {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM products WHERE id = $1`, productID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return kassa.Errorf(kassa.NotFound, "No product %s.", productID)
-		} else if err != nil {
-			return fmt.Errorf("find product %s: %w", productID, err)
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO purchase_policies (tenant_id, product_id, policy, updated_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (tenant_id, product_id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at`,
-			a.Tenant.ID, productID, policy, tx.now)
-		if err != nil {
-			return fmt.Errorf("set policy of %s: %w", productID, err)
-		}
-		return nil
+	_, err := db.SetPurchasePolicies(ctx, kassa.PolicySet{
+		Products: []kassa.ProductPolicy{{ProductID: productID, Policy: policy}},
 	})
+	return err
 }

@@ -53,8 +53,16 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("insert billing profile: %w", err)
 		}
-		return nil
+		return tx.audit(ctx, a.Tenant.ID, "billing_profile.created", "billing_profile", p.ID, nil, profileState(p))
 	})
+}
+
+// profileState is what the audit log records of a billing profile.
+func profileState(p *kassa.BillingProfile) map[string]any {
+	return map[string]any{
+		"name": p.Name, "email": p.Email, "address": p.Address, "po_number": p.PONumber,
+		"payment_method": p.PaymentMethodID,
+	}
 }
 
 // checkPaymentMethod checks that id, when set, is one of the actor's payment
@@ -137,6 +145,14 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		if err := tx.checkPaymentMethod(ctx, a, p.PaymentMethodID); err != nil {
 			return err
 		}
+		before, err := scanProfile(tx.QueryRowContext(ctx, `
+			SELECT `+profileColumns+` FROM billing_profiles
+			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, p.ID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID)
+		} else if err != nil {
+			return fmt.Errorf("find billing profile %s: %w", p.ID, err)
+		}
 		ad := p.Address
 		res, err := tx.ExecContext(ctx, `
 			UPDATE billing_profiles SET name = $4, email = $5, address_line1 = $6, address_line2 = $7,
@@ -148,7 +164,10 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("update billing profile %s: %w", p.ID, err)
 		}
-		return mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID))
+		if err := mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID)); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a.Tenant.ID, "billing_profile.updated", "billing_profile", p.ID, profileState(before), profileState(p))
 	})
 }
 

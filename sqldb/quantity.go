@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/kassa-billing/kassa"
@@ -27,7 +29,17 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 				return err
 			}
 		}
-		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, a.User.ID
+		// The invoice is the purchaser's, whoever manages the subscription:
+		// it is charged to their billing profile.
+		var purchaser string
+		err := tx.QueryRowContext(ctx, `SELECT purchaser_id FROM subscriptions WHERE id = $1 AND tenant_id = $2 AND `+
+			managedBy(3), inv.SubscriptionID, a.Tenant.ID, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tx.mustChange(ctx, noRows{}, a, inv.SubscriptionID, kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID))
+		} else if err != nil {
+			return fmt.Errorf("find purchaser: %w", err)
+		}
+		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, purchaser
 		inv.Type, inv.Status = kassa.TypeInvoice, kassa.InvoicePending
 		return tx.insertInvoice(ctx, inv, kind, requestKey)
 	})
@@ -45,10 +57,11 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 		return err
 	}
 	return db.write(ctx, func(tx *Tx) error {
+		from := quantity - note.QuantityDelta // the credit note is for exactly this change
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET quantity = $3, updated_at = $4
-			WHERE id = $1 AND tenant_id = $2 AND quantity > $3 AND assigned <= $3`,
-			subID, a.Tenant.ID, quantity, tx.now)
+			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND `+managedBy(6),
+			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("decrease quantity of %s: %w", subID, err)
 		}
@@ -56,7 +69,13 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 			return err
 		} else if n == 0 {
 			sub, err := findSubscriptionTx(ctx, tx, subID)
+			if err == nil && sub.TenantID != a.Tenant.ID {
+				err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+			}
 			if err != nil {
+				return err
+			}
+			if err := sub.CheckManager(a); err != nil {
 				return err
 			}
 			if sub.Assigned > quantity {
@@ -70,7 +89,11 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 		if err != nil {
 			return err
 		}
-		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, a.User.ID, subID
+		var purchaser string
+		if err := tx.QueryRowContext(ctx, `SELECT purchaser_id FROM subscriptions WHERE id = $1`, subID).Scan(&purchaser); err != nil {
+			return fmt.Errorf("find purchaser: %w", err)
+		}
+		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, subID
 		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePaid, number, tx.now
 		if err := tx.insertInvoice(ctx, note, "quantity", ""); err != nil {
 			return err
@@ -80,13 +103,14 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 			note.BillingProfileID, note.Total.Amount); err != nil { // a credit note's total is negative
 			return fmt.Errorf("credit balance: %w", err)
 		}
-		return nil
+		return tx.audit(ctx, a.Tenant.ID, "subscription.quantity_changed", "subscription", subID,
+			map[string]any{"quantity": from}, map[string]any{"quantity": quantity, "credit_note": number})
 	})
 }
 
 // SetTrialQuantity sets the quantity of one of the actor's free trials:
 // nothing is charged or credited, and never fewer than are assigned.
-func (db *DB) SetTrialQuantity(ctx context.Context, subID string, quantity int) error {
+func (db *DB) SetTrialQuantity(ctx context.Context, subID string, from, quantity int) error {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return err
@@ -94,11 +118,22 @@ func (db *DB) SetTrialQuantity(ctx context.Context, subID string, quantity int) 
 	return db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET quantity = $3, updated_at = $4
-			WHERE id = $1 AND tenant_id = $2 AND status = 'trialing' AND assigned <= $3`,
-			subID, a.Tenant.ID, quantity, tx.now)
+			WHERE id = $1 AND tenant_id = $2 AND status = 'trialing' AND quantity = $5 AND assigned <= $3 AND `+managedBy(6),
+			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("set trial quantity of %s: %w", subID, err)
 		}
-		return mustAffect(res, kassa.Errorf(kassa.Conflict, "More licenses are assigned than %d; unassign some first.", quantity))
+		if err := tx.mustChange(ctx, res, a, subID, kassa.Errorf(kassa.Conflict,
+			"More licenses are assigned than %d, or the trial has changed since; look again.", quantity)); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a.Tenant.ID, "subscription.quantity_changed", "subscription", subID,
+			map[string]any{"quantity": from}, map[string]any{"quantity": quantity})
 	})
 }
+
+// noRows is the result of a statement that changed nothing.
+type noRows struct{}
+
+func (noRows) LastInsertId() (int64, error) { return 0, nil }
+func (noRows) RowsAffected() (int64, error) { return 0, nil }

@@ -76,12 +76,25 @@ func (db *DB) NextDue(ctx context.Context, until time.Time) (*Due, error) {
 // its licenses.
 func (db *DB) EndSubscription(ctx context.Context, subID string, status kassa.SubscriptionStatus) error {
 	return db.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `
+		sub, err := findSubscriptionTx(ctx, tx, subID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = $2, assigned = 0, auto_renew = FALSE, next_retry_at = NULL, updated_at = $3
-			WHERE id = $1 AND status NOT IN ('canceled', 'expired')`, subID, status, tx.now); err != nil {
+			WHERE id = $1 AND status = $4`, subID, status, tx.now, sub.Status)
+		if err != nil {
 			return fmt.Errorf("end subscription %s: %w", subID, err)
 		}
-		return tx.releaseLicenses(ctx, subID)
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // ended, or changed, by another process meanwhile
+		}
+		if err := tx.releaseLicenses(ctx, subID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, sub.TenantID, "subscription."+string(status), "subscription", subID,
+			map[string]any{"status": sub.Status, "assigned": sub.Assigned},
+			map[string]any{"status": status, "assigned": 0})
 	})
 }
 
@@ -129,27 +142,47 @@ func (db *DB) RenewalPaid(ctx context.Context, sub *kassa.Subscription, inv *kas
 			inv.ID, chargeRef); err != nil {
 			return fmt.Errorf("pay renewal %s: %w", inv.ID, err)
 		}
-		_, err := tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = 'active', anchor_at = $3, period_start = $2, period_end = $4,
 				failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $5
 			WHERE id = $1 AND period_end = $2`, sub.ID, inv.PeriodStart, anchor, end, tx.now)
 		if err != nil {
 			return fmt.Errorf("renew %s: %w", sub.ID, err)
 		}
-		return nil
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // renewed by another process meanwhile
+		}
+		return tx.audit(ctx, sub.TenantID, "subscription.renewed", "subscription", sub.ID,
+			map[string]any{"status": sub.Status, "expires_at": inv.PeriodStart},
+			map[string]any{"status": kassa.StatusActive, "expires_at": end, "invoice": inv.Number})
 	})
 }
 
 // RenewalFailed records a failed renewal charge: past due until nextRetry,
 // or, when there is none, suspended. anchor is what the subscription's
 // terms count from (for a trial, its end).
-func (db *DB) RenewalFailed(ctx context.Context, subID string, attempts int, nextRetry *time.Time, anchor time.Time) error {
-	if nextRetry == nil {
-		return db.exec(ctx, "suspend", `
-			UPDATE subscriptions SET status = 'suspended', failed_attempts = $2, next_retry_at = NULL,
-				suspended_at = $3, anchor_at = $4, updated_at = $3 WHERE id = $1`, subID, attempts, db.clock.Now(), anchor)
-	}
-	return db.exec(ctx, "mark past due", `
-		UPDATE subscriptions SET status = 'past_due', failed_attempts = $2, next_retry_at = $3, anchor_at = $5,
-			updated_at = $4 WHERE id = $1`, subID, attempts, *nextRetry, db.clock.Now(), anchor)
+func (db *DB) RenewalFailed(ctx context.Context, sub *kassa.Subscription, attempts int, nextRetry *time.Time, anchor time.Time) error {
+	return db.write(ctx, func(tx *Tx) error {
+		status, retry, suspended := kassa.StatusSuspended, sql.NullTime{}, sql.NullTime{Time: tx.now, Valid: true}
+		if nextRetry != nil {
+			status, retry, suspended = kassa.StatusPastDue, sql.NullTime{Time: *nextRetry, Valid: true}, sql.NullTime{}
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET status = $2, failed_attempts = $3, next_retry_at = $4, anchor_at = $5,
+				suspended_at = $6, updated_at = $7
+			WHERE id = $1 AND failed_attempts = $8 AND status IN ('active', 'trialing', 'past_due')`,
+			sub.ID, status, attempts, retry, anchor, suspended, tx.now, attempts-1)
+		if err != nil {
+			return fmt.Errorf("record failed renewal of %s: %w", sub.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // recorded by another process meanwhile
+		}
+		after := map[string]any{"status": status, "failed_attempts": attempts}
+		if nextRetry != nil {
+			after["next_retry_at"] = *nextRetry
+		}
+		return tx.audit(ctx, sub.TenantID, "subscription."+string(status), "subscription", sub.ID,
+			map[string]any{"status": sub.Status, "failed_attempts": attempts - 1}, after)
+	})
 }

@@ -25,7 +25,9 @@ func (db *DB) CreateTenant(ctx context.Context, t *kassa.Tenant) error {
 		if err != nil {
 			return fmt.Errorf("insert tenant %s: %w", t.Name, err)
 		}
-		return nil
+		return tx.audit(ctx, t.ID, "tenant.created", "tenant", t.ID, nil, map[string]any{
+			"name": t.Name, "country": t.Country, "currency": t.Currency, "locale": t.Locale, "default_policy": t.DefaultPolicy,
+		})
 	})
 }
 

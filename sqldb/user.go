@@ -45,7 +45,9 @@ func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, pa
 			return fmt.Errorf("index user %s: %w", u.Email, err)
 		}
 	}
-	return nil
+	return tx.audit(ctx, tenantID, "user.created", "user", u.ID, nil, map[string]any{
+		"name": u.Name, "email": u.Email, "type": u.Type, "status": u.Status, "role": u.Role,
+	})
 }
 
 const userColumns = `u.id, u.tenant_id, u.name, u.email, u.type, u.status, u.role, u.created_at`

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kassa-billing/kassa"
@@ -25,7 +26,16 @@ const PostgresEnv = "KASSA_TEST_POSTGRES"
 // (and on PostgreSQL dropped) when tb ends.
 func MustOpenDB(tb testing.TB, clock kassa.Clock) *sqldb.DB {
 	tb.Helper()
-	db, err := sqldb.Open(context.Background(), DSN(tb), clock)
+	db, _ := MustOpen(tb, clock)
+	return db
+}
+
+// MustOpen is MustOpenDB that also returns the database's address, for
+// tests that reach behind kassa's back with Raw.
+func MustOpen(tb testing.TB, clock kassa.Clock) (*sqldb.DB, string) {
+	tb.Helper()
+	dsn := DSN(tb)
+	db, err := sqldb.Open(context.Background(), dsn, clock)
 	if err != nil {
 		tb.Fatalf("open database: %v", err)
 	}
@@ -33,7 +43,23 @@ func MustOpenDB(tb testing.TB, clock kassa.Clock) *sqldb.DB {
 	if err := db.Migrate(context.Background()); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
-	return db
+	return db, dsn
+}
+
+// Raw opens the database at dsn with the plain driver, closed when tb ends:
+// for tests that tamper with it or read it the way an attacker would.
+func Raw(tb testing.TB, dsn string) *sql.DB {
+	tb.Helper()
+	driver, conn := "pgx", dsn
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, conn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+	}
+	raw, err := sql.Open(driver, conn)
+	if err != nil {
+		tb.Fatalf("open %s: %v", dsn, err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return raw
 }
 
 // DSN returns the address of a new empty database for tb, in the form

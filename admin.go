@@ -1,0 +1,100 @@
+package kassa
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Person is a user as others see them in lists: id and name.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// SelfServicePurchase is a row of the admin's read-only view of what users
+// bought themselves: the subscription (product, purchaser, quantity, expiry,
+// unit price) and who holds its licenses.
+type SelfServicePurchase struct {
+	*Subscription
+	AssignedUsers []Person
+}
+
+// PurchasePrice is what the purchase costs per term before VAT: the unit
+// price times the licenses bought.
+func (p *SelfServicePurchase) PurchasePrice() Money {
+	return Money{Amount: p.UnitPrice.Amount * int64(p.Quantity), Currency: p.UnitPrice.Currency}
+}
+
+// The orders the admin's view can be sorted in.
+const (
+	SortProduct       = "product"
+	SortPurchaser     = "purchaser"
+	SortQuantity      = "quantity"
+	SortExpiresAt     = "expires_at"
+	SortPurchasePrice = "purchase_price"
+)
+
+// PurchaseSorts lists the sort keys, in the order of the view's columns.
+var PurchaseSorts = []string{SortProduct, SortPurchaser, SortQuantity, SortExpiresAt, SortPurchasePrice}
+
+// PurchaseFilter selects and orders rows of the admin's view.
+type PurchaseFilter struct {
+	// Search keeps rows whose product name (in either language), purchaser
+	// name or purchaser email contains every word of it, ignoring case and
+	// accents.
+	Search string
+	Sort   string // one of PurchaseSorts; "" is newest first
+	Desc   bool
+	Lang   string // the language product names are sorted in
+}
+
+// Apply returns the rows of all that f selects, in its order.
+func (f PurchaseFilter) Apply(all []*SelfServicePurchase) []*SelfServicePurchase {
+	terms := SearchTerms(FoldAccents(f.Search))
+	var out []*SelfServicePurchase
+	for _, p := range all {
+		hay := FoldAccents(strings.Join([]string{p.ProductName.En, p.ProductName.Sv, p.PurchaserName, p.PurchaserEmail}, " "))
+		if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(hay, t) }) {
+			out = append(out, p)
+		}
+	}
+	compare := func(a, b *SelfServicePurchase) int {
+		switch f.Sort {
+		case SortProduct:
+			return cmp.Compare(FoldAccents(a.ProductName.In(f.Lang)), FoldAccents(b.ProductName.In(f.Lang)))
+		case SortPurchaser:
+			return cmp.Compare(FoldAccents(a.PurchaserName), FoldAccents(b.PurchaserName))
+		case SortQuantity:
+			return cmp.Compare(a.Quantity, b.Quantity)
+		case SortExpiresAt:
+			return a.ExpiresAt.Compare(b.ExpiresAt)
+		case SortPurchasePrice:
+			return cmp.Compare(a.PurchasePrice().Amount, b.PurchasePrice().Amount)
+		}
+		return -a.CreatedAt.Compare(b.CreatedAt) // newest first
+	}
+	slices.SortStableFunc(out, func(a, b *SelfServicePurchase) int {
+		c := compare(a, b)
+		if f.Desc {
+			c = -c
+		}
+		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// PolicySet is a tenant's purchase policy: a default, which applies to
+// products added to the catalog later, and each product's own.
+type PolicySet struct {
+	Default  PurchasePolicy
+	Products []ProductPolicy
+}
+
+// ProductPolicy is one product's purchase policy.
+type ProductPolicy struct {
+	ProductID string
+	SKU       string
+	Name      Text
+	Policy    PurchasePolicy
+}

@@ -1,0 +1,250 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kassa-billing/kassa"
+)
+
+func adminOf(ctx context.Context, what string) (*kassa.Actor, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.User.IsAdmin() {
+		return nil, kassa.Errorf(kassa.Forbidden, "Only admins can %s.", what)
+	}
+	return a, nil
+}
+
+// FindSelfServicePurchases returns every self-service subscription of the
+// admin's tenant, newest first, each with the users holding its licenses.
+func (db *DB) FindSelfServicePurchases(ctx context.Context) ([]*kassa.SelfServicePurchase, error) {
+	a, err := adminOf(ctx, "see the self-service purchases")
+	if err != nil {
+		return nil, err
+	}
+	q := db.reader(ctx)
+	rows, err := q.QueryContext(ctx, `SELECT `+subscriptionColumns+subscriptionFrom+`
+		WHERE s.tenant_id = $1 AND s.channel = 'self_service' AND s.status <> 'pending'
+		ORDER BY s.created_at DESC, s.id`, a.Tenant.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find self-service purchases: %w", err)
+	}
+	var out []*kassa.SelfServicePurchase
+	byID := map[string]*kassa.SelfServicePurchase{}
+	for rows.Next() {
+		s, err := scanSubscription(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find self-service purchases: %w", err)
+		}
+		p := &kassa.SelfServicePurchase{Subscription: s, AssignedUsers: []kassa.Person{}}
+		out = append(out, p)
+		byID[s.ID] = p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find self-service purchases: %w", err)
+	}
+	rows, err = q.QueryContext(ctx, `
+		SELECT l.subscription_id, u.id, u.name FROM licenses l
+		JOIN subscriptions s ON s.id = l.subscription_id
+		JOIN users u ON u.id = l.user_id
+		WHERE l.tenant_id = $1 AND s.channel = 'self_service'
+		ORDER BY l.subscription_id, u.name, u.id`, a.Tenant.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find assigned users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var subID string
+		var u kassa.Person
+		if err := rows.Scan(&subID, &u.ID, &u.Name); err != nil {
+			return nil, fmt.Errorf("find assigned users: %w", err)
+		}
+		if p := byID[subID]; p != nil {
+			p.AssignedUsers = append(p.AssignedUsers, u)
+		}
+	}
+	return out, rows.Err()
+}
+
+// TakeOver makes one of the tenant's self-service subscriptions
+// admin-managed: from then on its purchaser can read it but only the
+// tenant's admins change it. The purchaser and the admins are notified in
+// the same transaction. Billing carries on as before, on the same billing
+// profile.
+func (db *DB) TakeOver(ctx context.Context, subID string) (*kassa.Subscription, error) {
+	a, err := adminOf(ctx, "take a subscription over")
+	if err != nil {
+		return nil, err
+	}
+	var sub *kassa.Subscription
+	err = db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET channel = 'admin', updated_at = $3
+			WHERE id = $1 AND tenant_id = $2 AND channel = 'self_service'
+				AND status IN ('trialing', 'active', 'past_due', 'suspended')`, subID, a.Tenant.ID, tx.now)
+		if err != nil {
+			return fmt.Errorf("take over %s: %w", subID, err)
+		}
+		sub, err = findSubscriptionTx(ctx, tx, subID)
+		if err == nil && (sub.TenantID != a.Tenant.ID || sub.Status == kassa.StatusPending) {
+			err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+		}
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 && sub.Channel == kassa.AdminManaged {
+			return kassa.Errorf(kassa.Conflict, "Your admins manage this subscription already.")
+		} else if n == 0 {
+			return kassa.Errorf(kassa.Conflict, "A %s subscription cannot be taken over.", sub.Status)
+		}
+		if err := tx.notify(ctx, kassa.NotifyTakeOver, sub, notificationData(sub, a.User.Name), true); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a.Tenant.ID, "subscription.taken_over", "subscription", sub.ID,
+			map[string]any{"channel": kassa.SelfService}, map[string]any{"channel": kassa.AdminManaged})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// FindPurchasePolicies returns the admin's tenant's purchase policy: its
+// default and every product's policy.
+func (db *DB) FindPurchasePolicies(ctx context.Context) (*kassa.PolicySet, error) {
+	a, err := adminOf(ctx, "see the purchase policy")
+	if err != nil {
+		return nil, err
+	}
+	return findPolicies(ctx, db.reader(ctx), a.Tenant.ID)
+}
+
+func findPolicies(ctx context.Context, q querier, tenantID string) (*kassa.PolicySet, error) {
+	set := &kassa.PolicySet{Products: []kassa.ProductPolicy{}}
+	if err := q.QueryRowContext(ctx, `SELECT default_policy FROM tenants WHERE id = $1`, tenantID).
+		Scan(&set.Default); err != nil {
+		return nil, fmt.Errorf("find default policy: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT p.id, p.sku, p.name_en, p.name_sv, COALESCE(pp.policy, $2)
+		FROM products p
+		LEFT JOIN purchase_policies pp ON pp.tenant_id = $1 AND pp.product_id = p.id
+		ORDER BY p.created_at, p.sku`, tenantID, set.Default)
+	if err != nil {
+		return nil, fmt.Errorf("find policies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p kassa.ProductPolicy
+		if err := rows.Scan(&p.ProductID, &p.SKU, &p.Name.En, &p.Name.Sv, &p.Policy); err != nil {
+			return nil, fmt.Errorf("find policies: %w", err)
+		}
+		set.Products = append(set.Products, p)
+	}
+	return set, rows.Err()
+}
+
+// SetPurchasePolicies changes the admin's tenant's purchase policy in one
+// transaction and returns it: set.Default, when given, becomes the default
+// for products added to the catalog later — the products there are now keep
+// the policy they have — and each listed product gets its policy. Products
+// not listed keep theirs. Policies apply to purchases made from now on;
+// subscriptions bought already are not touched. An unknown product or
+// policy is Invalid, naming the entry, and changes nothing.
+func (db *DB) SetPurchasePolicies(ctx context.Context, set kassa.PolicySet) (*kassa.PolicySet, error) {
+	a, err := adminOf(ctx, "set the purchase policy")
+	if err != nil {
+		return nil, err
+	}
+	if set.Default != "" && !set.Default.Valid() {
+		return nil, kassa.Invalidf("default", "default must be enabled, trials_only or disabled.")
+	}
+	for i, p := range set.Products {
+		if !p.Policy.Valid() {
+			return nil, kassa.Invalidf(fmt.Sprintf("products[%d].policy", i),
+				"products[%d].policy must be enabled, trials_only or disabled.", i)
+		}
+	}
+	var after *kassa.PolicySet
+	err = db.write(ctx, func(tx *Tx) error {
+		before, err := findPolicies(ctx, tx, a.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, p := range before.Products {
+			known[p.ProductID] = true
+		}
+		for i, p := range set.Products {
+			if !known[p.ProductID] {
+				return kassa.Invalidf(fmt.Sprintf("products[%d].product_id", i),
+					"products[%d].product_id: there is no product %q.", i, p.ProductID)
+			}
+		}
+		if set.Default != "" && set.Default != before.Default {
+			// Pin the products there are to what they follow now, so that
+			// the new default reaches only products added later.
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO purchase_policies (tenant_id, product_id, policy, updated_at)
+				SELECT $1, p.id, $2, $3 FROM products p
+				WHERE NOT EXISTS (SELECT 1 FROM purchase_policies pp WHERE pp.tenant_id = $1 AND pp.product_id = p.id)`,
+				a.Tenant.ID, before.Default, tx.now); err != nil {
+				return fmt.Errorf("keep product policies: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = $2 WHERE id = $1`,
+				a.Tenant.ID, set.Default); err != nil {
+				return fmt.Errorf("set default policy: %w", err)
+			}
+		}
+		for _, p := range set.Products {
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO purchase_policies (tenant_id, product_id, policy, updated_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (tenant_id, product_id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at`,
+				a.Tenant.ID, p.ProductID, p.Policy, tx.now); err != nil {
+				return fmt.Errorf("set policy of %s: %w", p.ProductID, err)
+			}
+		}
+		if after, err = findPolicies(ctx, tx, a.Tenant.ID); err != nil {
+			return err
+		}
+		b, c := policyDiff(before, after)
+		if len(c) == 0 {
+			return nil // nothing changed
+		}
+		return tx.audit(ctx, a.Tenant.ID, "purchase_policy.updated", "purchase_policy", a.Tenant.ID, b, c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return after, nil
+}
+
+// policyDiff returns what changed between two policies: the default and
+// the policies of products by SKU.
+func policyDiff(before, after *kassa.PolicySet) (b, a map[string]any) {
+	b, a = map[string]any{}, map[string]any{}
+	if before.Default != after.Default {
+		b["default"], a["default"] = before.Default, after.Default
+	}
+	old := map[string]kassa.PurchasePolicy{}
+	for _, p := range before.Products {
+		old[p.ProductID] = p.Policy
+	}
+	bp, ap := map[string]any{}, map[string]any{}
+	for _, p := range after.Products {
+		if old[p.ProductID] != p.Policy {
+			bp[p.SKU], ap[p.SKU] = old[p.ProductID], p.Policy
+		}
+	}
+	if len(ap) > 0 {
+		b["products"], a["products"] = bp, ap
+	}
+	return b, a
+}
