@@ -6,6 +6,7 @@ type route struct {
 	method, path string
 	handler      handlerFunc
 	public       bool // served without signing in
+	admin        bool // for the tenant's admins only: users are forbidden
 }
 
 // routes is the API's route table. openapi.json documents each of them.
@@ -41,6 +42,12 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}/pdf", handler: s.invoicePDF},
+
+		{method: http.MethodGet, path: "/api/v1/admin/self-service-subscriptions", handler: s.selfServicePurchases, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/purchase-policies", handler: s.purchasePolicies, admin: true},
+		{method: http.MethodPut, path: "/api/v1/admin/purchase-policies", handler: s.setPurchasePolicies, admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/take-over", handler: s.takeOver, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/audit-log", handler: s.auditLog, admin: true},
 
 		{method: http.MethodPost, path: "/api/v1/test-clock", handler: s.testClock},
 	}

@@ -46,6 +46,9 @@ func New(cfg Config) *Server {
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler
+		if rt.admin {
+			h = adminOnly(h)
+		}
 		if !rt.public {
 			h = s.authenticated(h)
 		}
@@ -102,6 +105,17 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 			return err
 		}
 		return h(w, r.WithContext(kassa.NewContextWithActor(r.Context(), actor)))
+	}
+}
+
+// adminOnly lets only the tenant's admins through; anyone else is
+// forbidden.
+func adminOnly(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !actor(r.Context()).User.IsAdmin() {
+			return kassa.Errorf(kassa.Forbidden, "Only your organization's admins can use %s.", r.URL.Path)
+		}
+		return h(w, r)
 	}
 }
 

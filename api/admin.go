@@ -1,0 +1,270 @@
+package api
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// purchaseJSON is a row of the admin's read-only view of self-service
+// purchases: exactly the seed's columns.
+type purchaseJSON struct {
+	SubscriptionID string         `json:"subscription_id"`
+	Product        productRefJSON `json:"product"`
+	Purchaser      userRefJSON    `json:"purchaser"`
+	Quantity       int            `json:"quantity"`
+	ExpiresAt      time.Time      `json:"expires_at"`
+	PurchasePrice  kassa.Money    `json:"purchase_price"`
+	AssignedUsers  []kassa.Person `json:"assigned_users"`
+}
+
+const (
+	defaultPurchaseLimit = 50
+	maxPurchaseLimit     = 200
+)
+
+// selfServicePurchases lists the tenant's self-service subscriptions for
+// its admins: search, sort and order narrow and arrange them; pages of
+// limit rows follow next_cursor; format=csv returns every matching row.
+func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := purchaseFilter(q, requestLang(r))
+	if err != nil {
+		return err
+	}
+	format := q.Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return kassa.Invalidf("format", "format must be json or csv.")
+	}
+	limit, err := queryLimit(q.Get("limit"), defaultPurchaseLimit, maxPurchaseLimit)
+	if err != nil {
+		return err
+	}
+	offset := 0
+	if c := q.Get("cursor"); c != "" {
+		if offset, err = strconv.Atoi(c); err != nil || offset < 0 {
+			return kassa.Invalidf("cursor", "cursor must be a next_cursor this list returned.")
+		}
+	}
+	all, err := s.db.FindSelfServicePurchases(r.Context())
+	if err != nil {
+		return err
+	}
+	rows := f.Apply(all)
+	if format == "csv" {
+		return writePurchasesCSV(w, rows, f.Lang)
+	}
+	rows = rows[min(offset, len(rows)):]
+	next := ""
+	if len(rows) > limit {
+		rows, next = rows[:limit], strconv.Itoa(offset+limit)
+	}
+	data := make([]purchaseJSON, 0, len(rows))
+	for _, p := range rows {
+		data = append(data, purchaseJSON{
+			SubscriptionID: p.ID, Product: productRefJSON{ID: p.ProductID, Name: p.ProductName.In(f.Lang)},
+			Purchaser: userRefJSON{ID: p.PurchaserID, Name: p.PurchaserName, Email: p.PurchaserEmail},
+			Quantity:  p.Quantity, ExpiresAt: p.ExpiresAt, PurchasePrice: p.PurchasePrice(), AssignedUsers: p.AssignedUsers,
+		})
+	}
+	writeJSON(w, http.StatusOK, newList(data, next))
+	return nil
+}
+
+func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
+	f := kassa.PurchaseFilter{Search: q.Get("search"), Sort: q.Get("sort"), Lang: lang}
+	if f.Sort != "" && !slices.Contains(kassa.PurchaseSorts, f.Sort) {
+		return f, kassa.Invalidf("sort", "sort must be one of %s.", strings.Join(kassa.PurchaseSorts, ", "))
+	}
+	switch q.Get("order") {
+	case "", "asc":
+	case "desc":
+		f.Desc = true
+	default:
+		return f, kassa.Invalidf("order", "order must be asc or desc.")
+	}
+	return f, nil
+}
+
+// writePurchasesCSV writes the view as CSV: one row per subscription, the
+// assigned users' names joined by "; ", amounts in major units.
+func writePurchasesCSV(w http.ResponseWriter, rows []*kassa.SelfServicePurchase, lang string) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="self-service-purchases.csv"`)
+	c := csv.NewWriter(w)
+	_ = c.Write([]string{"subscription_id", "product", "purchaser", "purchaser_email", "quantity", "expires_at",
+		"purchase_price", "currency", "assigned_users"})
+	for _, p := range rows {
+		names := make([]string, 0, len(p.AssignedUsers))
+		for _, u := range p.AssignedUsers {
+			names = append(names, u.Name)
+		}
+		price := p.PurchasePrice()
+		_ = c.Write([]string{p.ID, csvSafe(p.ProductName.In(lang)), csvSafe(p.PurchaserName), csvSafe(p.PurchaserEmail),
+			strconv.Itoa(p.Quantity), p.ExpiresAt.Format(time.RFC3339), price.Decimal(), price.Currency,
+			csvSafe(strings.Join(names, "; "))})
+	}
+	c.Flush()
+	return c.Error()
+}
+
+// csvSafe keeps a cell from being read as a formula by a spreadsheet.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+type policiesJSON struct {
+	Default  kassa.PurchasePolicy `json:"default"`
+	Products []productPolicyJSON  `json:"products"`
+}
+
+type productPolicyJSON struct {
+	ProductID string               `json:"product_id"`
+	SKU       string               `json:"sku"`
+	Name      string               `json:"name"`
+	Policy    kassa.PurchasePolicy `json:"policy"`
+}
+
+func newPoliciesJSON(set *kassa.PolicySet, lang string) policiesJSON {
+	j := policiesJSON{Default: set.Default, Products: []productPolicyJSON{}}
+	for _, p := range set.Products {
+		j.Products = append(j.Products, productPolicyJSON{ProductID: p.ProductID, SKU: p.SKU, Name: p.Name.In(lang), Policy: p.Policy})
+	}
+	return j
+}
+
+func (s *Server) purchasePolicies(w http.ResponseWriter, r *http.Request) error {
+	set, err := s.db.FindPurchasePolicies(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPoliciesJSON(set, requestLang(r)))
+	return nil
+}
+
+// setPurchasePolicies changes the default and the listed products'
+// policies; products not listed keep theirs.
+func (s *Server) setPurchasePolicies(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Default  kassa.PurchasePolicy `json:"default"`
+		Products []struct {
+			ProductID string               `json:"product_id"`
+			Policy    kassa.PurchasePolicy `json:"policy"`
+		} `json:"products"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	set := kassa.PolicySet{Default: req.Default}
+	for _, p := range req.Products {
+		set.Products = append(set.Products, kassa.ProductPolicy{ProductID: p.ProductID, Policy: p.Policy})
+	}
+	after, err := s.db.SetPurchasePolicies(r.Context(), set)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newPoliciesJSON(after, requestLang(r)))
+	return nil
+}
+
+func (s *Server) takeOver(w http.ResponseWriter, r *http.Request) error {
+	sub, err := s.db.TakeOver(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSubscriptionJSON(sub, requestLang(r)))
+	return nil
+}
+
+type auditEventJSON struct {
+	Seq      int64           `json:"seq"`
+	At       time.Time       `json:"at"`
+	Actor    *kassa.Person   `json:"actor"` // null when kassa itself acted
+	Action   string          `json:"action"`
+	Object   auditObjectJSON `json:"object"`
+	Before   json.RawMessage `json:"before"`
+	After    json.RawMessage `json:"after"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+type auditObjectJSON struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+const (
+	defaultAuditLimit = 50
+	maxAuditLimit     = 500
+)
+
+// auditLog lists the tenant's audit events, newest first, filtered by
+// actor_id, action (exact, or a prefix ending in "."), object_type,
+// object_id, and from/to (RFC 3339 or YYYY-MM-DD; to is exclusive).
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := kassa.AuditFilter{ActorID: q.Get("actor_id"), Action: q.Get("action"), ObjectType: q.Get("object_type"),
+		ObjectID: q.Get("object_id")}
+	var err error
+	if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+		return err
+	}
+	if f.Limit, err = queryLimit(q.Get("limit"), defaultAuditLimit, maxAuditLimit); err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		if f.BeforeSeq, err = strconv.ParseInt(c, 10, 64); err != nil || f.BeforeSeq < 1 {
+			return kassa.Invalidf("cursor", "cursor must be a next_cursor this list returned.")
+		}
+	}
+	limit := f.Limit
+	f.Limit++ // one more says whether there is a next page
+	events, err := s.db.FindAuditEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(events) > limit {
+		events = events[:limit]
+		next = strconv.FormatInt(events[limit-1].Seq, 10)
+	}
+	data := make([]auditEventJSON, 0, len(events))
+	for _, e := range events {
+		j := auditEventJSON{Seq: e.Seq, At: e.At, Action: e.Action, Object: auditObjectJSON{Type: e.ObjectType, ID: e.ObjectID},
+			Before: e.Before, After: e.After, PrevHash: e.PrevHash, Hash: e.Hash}
+		if e.ActorID != "" {
+			j.Actor = &kassa.Person{ID: e.ActorID, Name: e.ActorName}
+		}
+		data = append(data, j)
+	}
+	writeJSON(w, http.StatusOK, newList(data, next))
+	return nil
+}
+
+// queryTime parses a time query parameter: RFC 3339, or a date meaning its
+// start in UTC; "" is the zero time.
+func queryTime(s, field string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, kassa.Invalidf(field, "%s must be a date like 2026-11-24 or a time like 2026-11-24T09:00:00Z.", field)
+}
