@@ -119,6 +119,8 @@ func (s *Subscription) CheckManager(a *Actor) error {
 		return nil
 	case a.User.IsAdmin():
 		return Errorf(Forbidden, "This self-service subscription is read-only for admins. Take it over to manage it.")
+	case s.Channel == AdminManaged && s.PurchaserID == a.User.ID:
+		return Errorf(Forbidden, "Your organization's admins have taken this subscription over; they manage it now.")
 	}
 	return Errorf(Forbidden, "Only the subscription's purchaser can change it.")
 }

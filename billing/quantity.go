@@ -51,7 +51,7 @@ func (s *Service) quantityChange(ctx context.Context, a *kassa.Actor, sub *kassa
 		return nil, kassa.Errorf(kassa.Conflict, "%d licenses are assigned. Unassign %d first, then lower the total to %d.",
 			sub.Assigned, sub.Assigned-quantity, quantity)
 	}
-	profile, err := s.db.FindBillingProfileByID(ctx, sub.BillingProfileID)
+	payer, err := s.db.FindPayer(ctx, sub.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *Service) quantityChange(ctx context.Context, a *kassa.Actor, sub *kassa
 		change.Credit = kassa.Money{Amount: -inv.Total.Amount, Currency: inv.Total.Currency}
 		return change, nil
 	}
-	inv.ApplyBalance(profile.Balance)
+	inv.ApplyBalance(payer.Balance)
 	change.AmountDue = inv.AmountDue()
 	return change, nil
 }
@@ -126,7 +126,9 @@ func (s *Service) SetQuantity(ctx context.Context, subID string, quantity int, r
 	if sub, err = s.db.FindSubscriptionByID(ctx, sub.ID); err != nil {
 		return nil, nil, err
 	}
-	if inv != nil && inv.Status != kassa.InvoicePending {
+	// The invoice is the purchaser's; an admin managing the subscription
+	// gets its id but reads it no more than other invoices of the purchaser.
+	if inv != nil && inv.Status != kassa.InvoicePending && inv.OwnerID == a.User.ID {
 		if inv, err = s.db.FindInvoiceByID(ctx, inv.ID); err != nil {
 			return nil, nil, err
 		}
@@ -135,20 +137,12 @@ func (s *Service) SetQuantity(ctx context.Context, subID string, quantity int, r
 }
 
 func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, requestKey string) error {
-	profile, err := s.db.FindBillingProfileByID(ctx, inv.BillingProfileID)
+	payer, err := s.db.FindPayer(ctx, inv.SubscriptionID)
 	if err != nil {
 		return err
 	}
-	var cardRef string
-	if inv.AmountDue().Amount > 0 {
-		if profile.PaymentMethodID == "" {
-			return kassa.Errorf(kassa.Conflict, "The billing profile has no payment method; add one first.")
-		}
-		card, err := s.db.FindPaymentMethodByID(ctx, profile.PaymentMethodID)
-		if err != nil {
-			return err
-		}
-		cardRef = card.GatewayRef
+	if inv.AmountDue().Amount > 0 && payer.CardRef == "" {
+		return kassa.Errorf(kassa.Conflict, "The billing profile has no payment method; add one first.")
 	}
 	if _, err := s.db.CreateChargeInvoice(ctx, inv, "quantity", requestKey); err != nil {
 		return err
@@ -159,7 +153,7 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 	case kassa.InvoicePaid:
 		return nil
 	}
-	if err := s.charge(ctx, inv, profile.CustomerRef, cardRef); err != nil {
+	if err := s.charge(ctx, inv, payer.CustomerRef, payer.CardRef); err != nil {
 		return err
 	}
 	inv.Status = kassa.InvoicePaid

@@ -111,3 +111,34 @@ func (tx *Tx) insertSubscription(ctx context.Context, s *kassa.Subscription) err
 	}
 	return nil
 }
+
+// Payer is what charging a subscription's billing profile needs.
+type Payer struct {
+	Balance     kassa.Money
+	CustomerRef string
+	CardRef     string // "" when the profile has no card
+}
+
+// FindPayer returns the billing profile paying for one of the subscriptions
+// the actor may see — the purchaser's, also when an admin who took the
+// subscription over changes it.
+func (db *DB) FindPayer(ctx context.Context, subID string) (*Payer, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := visible(a, []any{subID})
+	p := &Payer{}
+	err = db.reader(ctx).QueryRowContext(ctx, `
+		SELECT b.balance, b.currency, b.customer_ref, COALESCE(m.gateway_ref, '')
+		FROM subscriptions s
+		JOIN billing_profiles b ON b.id = s.billing_profile_id
+		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+		WHERE s.id = $1 AND `+cond, args...).Scan(&p.Balance.Amount, &p.Balance.Currency, &p.CustomerRef, &p.CardRef)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find payer of %s: %w", subID, err)
+	}
+	return p, nil
+}
