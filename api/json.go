@@ -41,12 +41,27 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 // unknownField returns an Invalid error naming the first field of the JSON
 // object raw that the struct type t does not have, looking into nested
-// objects too, so that a misspelt field is reported rather than ignored.
-func unknownField(raw []byte, t reflect.Type, prefix string) error {
+// objects and arrays too, so that a misspelt field is reported rather than
+// ignored. at is where raw sits in the request ("" for the body,
+// "products[1]" for an element).
+func unknownField(raw []byte, t reflect.Type, at string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil {
+			return nil
+		}
+		for i, e := range elems {
+			if err := unknownField(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Struct:
+	default:
 		return nil
 	}
 	var obj map[string]json.RawMessage
@@ -61,11 +76,15 @@ func unknownField(raw []byte, t reflect.Type, prefix string) error {
 		}
 	}
 	for key, val := range obj {
+		name := key
+		if at != "" {
+			name = at + "." + key
+		}
 		ft, ok := fields[key]
 		if !ok {
-			return kassa.Invalidf(prefix+key, "%s is not a field of this request.", prefix+key)
+			return kassa.Invalidf(name, "%s is not a field of this request.", name)
 		}
-		if err := unknownField(val, ft, prefix+key+"."); err != nil {
+		if err := unknownField(val, ft, name); err != nil {
 			return err
 		}
 	}

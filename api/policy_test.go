@@ -59,7 +59,8 @@ func TestPurchasePolicies(t *testing.T) {
 		}
 		var products struct {
 			Data []struct {
-				SKU, PurchasePolicy string `json:"purchase_policy"`
+				SKU            string
+				PurchasePolicy string `json:"purchase_policy"`
 			}
 		}
 		mustUnmarshal(t, ts.do("GET", "/api/v1/products", erik.token, nil).body, &products)
@@ -112,6 +113,7 @@ func TestPurchasePolicies(t *testing.T) {
 			{map[string]any{"default": "enabled", "products": []map[string]any{{"product_id": analytics, "policy": "enabled"}, {"product_id": "prd_nope", "policy": "enabled"}}}, "products[1].product_id"},
 			{map[string]any{"products": "all"}, "products"},
 			{map[string]any{"everything": "enabled"}, "everything"},
+			{map[string]any{"products": []map[string]any{{"product_id": analytics, "policy": "enabled", "bogus": 1}}}, "products[0].bogus"},
 		} {
 			wantError(t, put(c.body), 422, kassa.Invalid, c.field)
 		}

@@ -77,6 +77,9 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 			return fmt.Errorf("demo history at %s: %w", s.at.Format(time.DateOnly), err)
 		}
 	}
-	_, err = b.RunDue(ctx, now, clock.Set)
-	return err
+	if _, err = b.RunDue(ctx, now, clock.Set); err != nil {
+		return err
+	}
+	// The history's notifications are not news: nobody is mailed about it.
+	return db.SettleOutbox(ctx, creds.Tenant.ID, now)
 }

@@ -203,3 +203,11 @@ func (db *DB) Enqueue(ctx context.Context, n *kassa.Notification) error {
 		return nil
 	})
 }
+
+// SettleOutbox marks the tenant's undelivered notifications made up to t as
+// delivered without sending them: the demo loader's history is not news.
+func (db *DB) SettleOutbox(ctx context.Context, tenantID string, t time.Time) error {
+	return db.exec(ctx, "settle outbox", `
+		UPDATE outbox SET sent_at = $3, last_error = 'not sent: demo history'
+		WHERE tenant_id = $1 AND sent_at IS NULL AND created_at <= $2`, tenantID, t, db.clock.Now())
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/kassa-billing/kassa/gateway/stripe"
 	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/licensing"
+	"github.com/kassa-billing/kassa/notify"
 	"github.com/kassa-billing/kassa/server"
 )
 
@@ -111,6 +112,13 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		}
 		return err
 	})
+	sender, err := m.sender(log)
+	if err != nil {
+		return err
+	}
+	outbox := &notify.Worker{Store: db, Sender: sender, Log: log}
+	go outbox.Run(ctx, notify.DefaultInterval)
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -156,6 +164,22 @@ func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
 	}
 	return nil, kassa.Invalidf("gateway", "gateway must be simulator or stripe, not %q.", name)
+}
+
+// sender returns what delivers notifications: SMTP when KASSA_SMTP_URL is
+// set, else the log.
+func (m *Main) sender(log *slog.Logger) (notify.Sender, error) {
+	u := m.Getenv("KASSA_SMTP_URL")
+	if u == "" {
+		log.Info("notifications go to the log; set KASSA_SMTP_URL to send them by email")
+		return notify.LogSender{Log: log}, nil
+	}
+	s, err := notify.NewSMTPSender(u)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("notifications go by email", "smtp", s.String())
+	return s, nil
 }
 
 // testClockOf returns clock when it is a test clock, else nil.

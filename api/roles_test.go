@@ -1,0 +1,132 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRoleMatrix sends every route of the API as nobody, as a user (erik,
+// who owns the objects named) and as an admin of his tenant (astrid), and
+// checks each answer's status. A route missing from the table fails the
+// test, so a new route cannot go out unchecked.
+func TestRoleMatrix(t *testing.T) {
+	ts := newTestServer(t)
+	erik := newBuyer(ts, "erik@nordvik.example")
+	astrid := ts.login("astrid@nordvik.example")
+	people := ts.members(erik.token, 3)
+	invoice := ts.buy(erik, "MEETING_ROOMS", 1).InvoiceID
+
+	// Each request gets fresh objects where it uses them up.
+	subscription := func() string { return ts.buy(erik, "ANALYTICS_PRO", 2).ID }
+	withHolder := func() string {
+		id := subscription()
+		ts.do("POST", "/api/v1/subscriptions/"+id+"/licenses", erik.token, map[string]any{"user_ids": people[1:2]})
+		return id
+	}
+	card := func() string { return ts.addCard(erik.token, "5555555555554444", "123").ID }
+	cardBodyFn := func() any { return cardBody("4242424242424242", "123") }
+	profileBody := map[string]any{"name": "Team", "email": "team@example.com", "address": stockholm}
+
+	type call struct {
+		path string
+		body any
+	}
+	type row struct {
+		call                   func() call
+		anonymous, user, admin int
+	}
+	fixed := func(path string, body any) func() call { return func() call { return call{path, body} } }
+	sub := func(suffix string, body any, make func() string) func() call {
+		return func() call { return call{"/api/v1/subscriptions/" + make() + suffix, body} }
+	}
+	matrix := map[string]row{
+		"GET /api/v1/openapi.json":    {fixed("/api/v1/openapi.json", nil), 200, 200, 200},
+		"POST /api/v1/login":          {fixed("/api/v1/login", map[string]string{"email": "nobody@nordvik.example", "password": "x"}), 401, 401, 401},
+		"POST /api/v1/logout":         {fixed("/api/v1/logout", nil), 401, 204, 204},
+		"GET /api/v1/me":              {fixed("/api/v1/me", nil), 401, 200, 200},
+		"GET /api/v1/users":           {fixed("/api/v1/users", nil), 401, 200, 200},
+		"GET /api/v1/products":        {fixed("/api/v1/products", nil), 401, 200, 200},
+		"GET /api/v1/payment-methods": {fixed("/api/v1/payment-methods", nil), 401, 200, 200},
+		"POST /api/v1/payment-methods": {func() call { return call{"/api/v1/payment-methods", cardBodyFn()} },
+			401, 201, 201},
+		"PATCH /api/v1/payment-methods/{id}": {func() call {
+			return call{"/api/v1/payment-methods/" + card(), map[string]any{"name": "Erik J"}}
+		}, 401, 200, 404},
+		"DELETE /api/v1/payment-methods/{id}": {func() call { return call{"/api/v1/payment-methods/" + card(), nil} },
+			401, 204, 404},
+		"GET /api/v1/billing-profiles":  {fixed("/api/v1/billing-profiles", nil), 401, 200, 200},
+		"POST /api/v1/billing-profiles": {fixed("/api/v1/billing-profiles", profileBody), 401, 201, 201},
+		"GET /api/v1/billing-profiles/{id}": {fixed("/api/v1/billing-profiles/"+erik.profile, nil),
+			401, 200, 404},
+		"PATCH /api/v1/billing-profiles/{id}": {fixed("/api/v1/billing-profiles/"+erik.profile, map[string]any{"po_number": "PO-7"}),
+			401, 200, 404},
+		"GET /api/v1/subscriptions": {fixed("/api/v1/subscriptions", nil), 401, 200, 200},
+		// The admin has no billing profile of her own; erik's is not hers to use.
+		"POST /api/v1/subscriptions":                      {fixed("/api/v1/subscriptions", erik.order("ANALYTICS_PRO", 1)), 401, 201, 422},
+		"GET /api/v1/subscriptions/{id}":                  {sub("", nil, subscription), 401, 200, 200},
+		"GET /api/v1/subscriptions/{id}/quantity-preview": {sub("/quantity-preview?quantity=3", nil, subscription), 401, 200, 403},
+		"PUT /api/v1/subscriptions/{id}/quantity":         {sub("/quantity", map[string]any{"quantity": 3}, subscription), 401, 200, 403},
+		"POST /api/v1/subscriptions/{id}/cancel":          {sub("/cancel", map[string]any{"reason": "unused"}, subscription), 401, 200, 403},
+		// Nothing waits to be cancelled, so erik is told there is nothing to reactivate.
+		"POST /api/v1/subscriptions/{id}/reactivate": {sub("/reactivate", nil, subscription), 401, 409, 403},
+		"GET /api/v1/subscriptions/{id}/licenses":    {sub("/licenses", nil, withHolder), 401, 200, 200},
+		"POST /api/v1/subscriptions/{id}/licenses": {sub("/licenses", map[string]any{"user_ids": people[2:3]}, subscription),
+			401, 201, 403},
+		"POST /api/v1/subscriptions/{id}/licenses/unassign": {sub("/licenses/unassign", map[string]any{"user_ids": people[1:2]}, withHolder),
+			401, 200, 403},
+		"GET /api/v1/invoices":          {fixed("/api/v1/invoices", nil), 401, 200, 200},
+		"GET /api/v1/invoices/{id}":     {fixed("/api/v1/invoices/"+invoice, nil), 401, 200, 404},
+		"GET /api/v1/invoices/{id}/pdf": {fixed("/api/v1/invoices/"+invoice+"/pdf", nil), 401, 200, 404},
+		"GET /api/v1/admin/self-service-subscriptions": {fixed("/api/v1/admin/self-service-subscriptions", nil),
+			401, 403, 200},
+		"GET /api/v1/admin/purchase-policies": {fixed("/api/v1/admin/purchase-policies", nil), 401, 403, 200},
+		"PUT /api/v1/admin/purchase-policies": {fixed("/api/v1/admin/purchase-policies", map[string]any{"default": "enabled"}),
+			401, 403, 200},
+		"POST /api/v1/admin/subscriptions/{id}/take-over": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + subscription() + "/take-over", nil}
+		}, 401, 403, 200},
+		"GET /api/v1/admin/audit-log": {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
+		"POST /api/v1/test-clock": {func() call {
+			return call{"/api/v1/test-clock", map[string]string{"now": ts.clock.Now().Format(time.RFC3339)}}
+		}, 401, 403, 200},
+	}
+
+	for _, rt := range (&Server{}).routes() {
+		key := rt.method + " " + rt.path
+		r, ok := matrix[key]
+		if !ok {
+			t.Errorf("%s is not in the role matrix", key)
+			continue
+		}
+		delete(matrix, key)
+		for _, who := range []struct {
+			name, token string
+			want        int
+		}{{"anonymous", "", r.anonymous}, {"user", erik.token, r.user}, {"admin", astrid, r.admin}} {
+			token := who.token
+			if rt.path == "/api/v1/logout" && token != "" { // signing out ends the session: use a new one
+				token = ts.login(map[string]string{"user": "erik@nordvik.example", "admin": "astrid@nordvik.example"}[who.name])
+			}
+			c := r.call()
+			res := ts.do(rt.method, c.path, token, c.body)
+			if res.status != who.want {
+				t.Errorf("%s as %s: %d %s, want %d", key, who.name, res.status, trim(res.body), who.want)
+			}
+			if who.want == http.StatusForbidden && !strings.Contains(string(res.body), `"forbidden"`) {
+				t.Errorf("%s as %s: %s, want the forbidden code", key, who.name, trim(res.body))
+			}
+		}
+	}
+	for key := range matrix {
+		t.Errorf("the role matrix names %s, which is not a route", key)
+	}
+}
+
+func trim(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
