@@ -174,6 +174,11 @@ func (db *DB) SetPurchasePolicies(ctx context.Context, set kassa.PolicySet) (*ka
 	}
 	var after *kassa.PolicySet
 	err = db.write(ctx, func(tx *Tx) error {
+		// Lock the tenant's row first: policy changes then run one at a
+		// time, and each one's "before" is what it changed.
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = default_policy WHERE id = $1`, a.Tenant.ID); err != nil {
+			return fmt.Errorf("lock policies: %w", err)
+		}
 		before, err := findPolicies(ctx, tx, a.Tenant.ID)
 		if err != nil {
 			return err

@@ -138,6 +138,19 @@ func TestAuditUnderConcurrency(t *testing.T) {
 	if events != len(all) || all[0].Seq != int64(len(all)) {
 		t.Errorf("%d events verified, %d listed, newest seq %d", events, len(all), all[0].Seq)
 	}
+	// Each change's "before" is the "after" of the change before it.
+	last := `"disabled"` // what auditWorld left
+	for i := len(all) - 1; i >= 0; i-- {
+		e := all[i]
+		if e.Action != "purchase_policy.updated" || e.Seq <= 6 {
+			continue
+		}
+		before := strings.TrimSuffix(strings.TrimPrefix(string(e.Before), `{"products":{"MEETING_ROOMS":`), "}}")
+		if before != last {
+			t.Errorf("event %d: before %s, but the change before it left %s", e.Seq, e.Before, last)
+		}
+		last = strings.TrimSuffix(strings.TrimPrefix(string(e.After), `{"products":{"MEETING_ROOMS":`), "}}")
+	}
 }
 
 func TestAuditFilters(t *testing.T) {
