@@ -55,4 +55,20 @@
 // chooses (past 3 months unless told otherwise), each with a pane of its
 // lines and its PDF (…/invoices/{id}.pdf, from invoicepdf); the list exports
 // as CSV through the JSON API, which takes the session cookie.
+//
+// The Admin pages are adminOnly. Self-service purchases is the read-only
+// table of every self-service subscription with the seed's columns: each
+// header a link that sorts by it (aria-sort, an arrow), a GET search form,
+// pages of 50 whose links keep search and order, the holders of each in a
+// <details>, and an export as CSV through the API. Taking one over is a
+// pane of the subscription's page (…/take-over) that says what it means
+// before its button posts to sqldb.TakeOver; afterwards the page offers the
+// admin the changes and shows the purchaser why they have none. Purchase
+// policy is one form of every product's policy and the default for products
+// added later, saved whole; a value that is no policy is marked beside its
+// select and saves nothing. The audit log lists the tenant's events newest
+// first, a human label per action (the raw action beside it) and the states
+// before and after in a <details>, filtered by kind and days, with Older
+// following the last event shown. static/admin.css styles these pages and
+// is linked for admins only.
 package web

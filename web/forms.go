@@ -234,6 +234,9 @@ var notices = map[string]string{
 	"trial_canceled":   msg("notice.trial_canceled"),
 	"cancel_scheduled": msg("notice.cancel_scheduled"),
 	"reactivated":      msg("notice.reactivated"),
+
+	"taken_over":   msg("notice.taken_over"),
+	"policy_saved": msg("notice.policy_saved"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

@@ -15,25 +15,6 @@ func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
 	return kassa.Errorf(kassa.NotFound, "No such page.")
 }
 
-// SelfServicePage is Admin › Self-service purchases: the admin's read-only
-// view of every self-service subscription.
-type SelfServicePage struct{ Layout }
-
-func (*SelfServicePage) template() string { return "self_service.html" }
-
-func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, http.StatusOK, &SelfServicePage{s.layout(r, msg("nav.self_service"))})
-}
-
-// PurchasePolicyPage is Admin › Purchase policy.
-type PurchasePolicyPage struct{ Layout }
-
-func (*PurchasePolicyPage) template() string { return "purchase_policy.html" }
-
-func (s *server) purchasePolicy(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, http.StatusOK, &PurchasePolicyPage{s.layout(r, msg("nav.purchase_policy"))})
-}
-
 // HelpPage is Need help?: answers to common questions about self-service
 // purchases and how to reach support.
 type HelpPage struct {

@@ -24,7 +24,8 @@ func TestPages(t *testing.T) {
 		{"/billing/bills", "Räkningar och betalningar", "Bills &amp; payments", false},
 		{"/billing/profiles", "Faktureringsprofiler", "Billing profiles", false},
 		{"/admin/self-service", "Självbetjäningsköp", "Self-service purchases", true},
-		{"/admin/purchase-policy", "Köpprinciper", "Purchase policy", true},
+		{"/admin/purchase-policy", "Köppolicy", "Purchase policy", true},
+		{"/admin/audit-log", "Granskningslogg", "Audit log", true},
 		{"/help", "Behöver du hjälp?", "Need help?", false},
 	}
 	for _, p := range pages {
@@ -44,7 +45,7 @@ func TestPages(t *testing.T) {
 			r := s.get(p.path, astrid)
 			r.wantStatus(t, http.StatusOK)
 			r.wantBody(t, "<h1>"+p.sv+"</h1>", `<a href="`+p.path+`" aria-current="page">`, "Administration",
-				`href="/admin/self-service"`, `href="/admin/purchase-policy"`)
+				`href="/admin/self-service"`, `href="/admin/purchase-policy"`, `href="/admin/audit-log"`)
 		})
 		t.Run("Mike"+p.path, func(t *testing.T) {
 			r := s.get(p.path, mike)

@@ -11,7 +11,8 @@ import (
 // SubscriptionPage is a subscription's page: its details, the changes the
 // reader may make, and the pane of the change being made: "licenses" (Buy
 // licenses and Remove licenses both open the Total licenses box, then the
-// price of the new total) or "cancel" (the Cancel subscription pane).
+// price of the new total), "cancel" (the Cancel subscription pane) or
+// "take_over" (an admin's confirmation that they take it over).
 type SubscriptionPage struct {
 	Layout
 	Sub      SubscriptionView
@@ -23,6 +24,9 @@ type SubscriptionPage struct {
 	// ReadOnly says why the reader sees the subscription without the means
 	// to change it; "" when they may change it.
 	ReadOnly string
+	// TakeOver is where an admin takes this self-service subscription
+	// over, "" when they cannot.
+	TakeOver string
 }
 
 func (*SubscriptionPage) template() string { return "subscription.html" }
@@ -97,8 +101,10 @@ func (s *server) subscriptionPage(r *http.Request) (*SubscriptionPage, *kassa.Su
 	case sub.CanManage(a):
 		v.Changeable, v.Cancelable = changeable(sub), cancelable(sub)
 		v.Reactivatable = sub.CancelAtTermEnd && sub.Status != kassa.StatusCanceled && sub.Status != kassa.StatusExpired
+	case a.User.IsAdmin() && takeable(sub):
+		p.ReadOnly, p.TakeOver = p.T("subscription.read_only.admin"), v.Href+"/take-over"
 	case a.User.IsAdmin():
-		p.ReadOnly = p.T("subscription.read_only.admin")
+		p.ReadOnly = p.T("subscription.read_only.admin_ended")
 	default:
 		p.ReadOnly = p.T("subscription.read_only.taken_over")
 	}

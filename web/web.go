@@ -134,8 +134,15 @@ func (s *server) routes() *http.ServeMux {
 	mux.Handle("POST "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceCard))
 	mux.Handle("POST "+bp+"/{id}/payment-method/use", s.buyersOnly(s.useCard))
 
-	mux.Handle("GET /admin/self-service", s.adminOnly(s.selfService))
-	mux.Handle("GET /admin/purchase-policy", s.adminOnly(s.purchasePolicy))
+	// Admin: the read-only table of self-service purchases, taking one
+	// over (a pane of the subscription's page), the purchase policy form
+	// and the audit log.
+	mux.Handle("GET "+selfServicePath, s.adminOnly(s.selfService))
+	mux.Handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
+	mux.Handle("POST "+sub+"/take-over", s.adminOnly(s.takeOver))
+	mux.Handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
+	mux.Handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
+	mux.Handle("GET "+auditPath, s.adminOnly(s.auditLog))
 	mux.Handle("GET /help", s.signedIn(s.help))
 	mux.Handle("GET /", s.signedIn(s.notFound))
 	return mux
@@ -169,6 +176,7 @@ var navigation = []struct {
 	{NavSection: NavSection{Key: msg("nav.admin"), Items: []NavItem{
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
+		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
 	}}, admin: true},
 	{NavSection: NavSection{Items: []NavItem{
 		{Key: msg("nav.help"), Href: "/help"},

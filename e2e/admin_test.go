@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kassa-billing/kassa/demo"
+)
+
+// The admin's side of self-service purchases, walked by clicking: astrid in
+// Swedish and hannah in English open Self-service purchases, sort, search,
+// expand who holds the licenses, take a subscription over after its
+// confirmation, give a product the policy "trials only", and find all of it
+// in the audit log. The purchases were made through the API beforehand.
+
+// adminWords are the texts the walk clicks and reads.
+type adminWords struct {
+	lang, acceptLanguage              string
+	selfService, policy, auditLog     string
+	quantityCol, search, purchaser    string
+	product, holders, takeOverRow     string
+	takeOver, takeOverPane, takenOver string
+	managed, buyLicenses, save, saved string
+	trialsOnly, policyProduct, apply  string
+	subscriptions, bought, tookOver   string
+	changedPolicy, readOnly           string
+}
+
+var swedishAdmin = adminWords{
+	lang: "sv", acceptLanguage: "sv-SE,sv;q=0.9",
+	selfService: "Självbetjäningsköp", policy: "Köppolicy", auditLog: "Granskningslogg",
+	quantityCol: "Köpta licenser", search: "Sök", purchaser: "Erik Johansson", product: "Analytics Pro",
+	holders: "2 användare", takeOverRow: "Ta över – Analytics Pro, köpt av Erik Johansson",
+	takeOver: "Ta över", takeOverPane: "Ta över prenumerationen?",
+	takenOver: "Du har tagit över prenumerationen: administratörerna hanterar den nu, och köparen har fått ett meddelande.",
+	managed:   "Hanteras av administratör", buyLicenses: "Köp licenser", save: "Spara",
+	saved:      "Köppolicyn har sparats. Den gäller köp som görs från och med nu.",
+	trialsOnly: "Endast kostnadsfri provperiod", policyProduct: "PROJECT_PLAN", apply: "Använd",
+	subscriptions: "Prenumerationer", bought: "Köpte en prenumeration", tookOver: "Tog över en prenumeration",
+	changedPolicy: "Ändrade köppolicyn",
+	readOnly:      "Din administratör hanterar nu den här prenumerationen, så du kan inte ändra den.",
+}
+
+var englishAdmin = adminWords{
+	lang: "en", acceptLanguage: "en-US,en;q=0.9",
+	selfService: "Self-service purchases", policy: "Purchase policy", auditLog: "Audit log",
+	quantityCol: "Licenses purchased", search: "Search", purchaser: "Mike Alvarez", product: "Analytics Pro",
+	holders: "2 users", takeOverRow: "Take over – Analytics Pro, bought by Mike Alvarez",
+	takeOver: "Take over", takeOverPane: "Take over this subscription?",
+	takenOver: "You took the subscription over: your admins manage it now, and its purchaser has been told.",
+	managed:   "Admin-managed", buyLicenses: "Buy licenses", save: "Save",
+	saved:      "The purchase policy was saved. It applies to purchases made from now on.",
+	trialsOnly: "Free trial only", policyProduct: "MEETING_ROOMS", apply: "Apply",
+	subscriptions: "Subscriptions", bought: "Bought a subscription", tookOver: "Took a subscription over",
+	changedPolicy: "Changed the purchase policy",
+	readOnly:      "Your admin manages this subscription now, so you can't change it.",
+}
+
+func TestAdmin(t *testing.T) {
+	browser := startBrowser(t)
+	base := startSite(t)
+	givePaymentDetails(t, base, "mike@harbor.example")
+	for _, c := range []struct {
+		name, admin, buyer string
+		holders            []string
+		w                  adminWords
+	}{
+		{"SwedishAstrid", "astrid@nordvik.example", "erik@nordvik.example", []string{"Anna Lindberg", "Karl Björk"}, swedishAdmin},
+		{"EnglishHannah", "hannah@harbor.example", "mike@harbor.example", []string{"Olivia Parker", "Noah Bennett"}, englishAdmin},
+	} {
+		// The buyer's Analytics Pro, with two licenses assigned, and a
+		// Project Plan, bought after it.
+		buyer := apiLogin(t, base, c.buyer)
+		sub := apiBuy(t, base, buyer, "ANALYTICS_PRO", 5)
+		var ids []string
+		for _, name := range c.holders {
+			var found struct{ Data []struct{ ID string } }
+			api(t, base, "GET", "/api/v1/users?search="+url.QueryEscape(name), buyer, nil, &found)
+			ids = append(ids, found.Data[0].ID)
+		}
+		api(t, base, "POST", "/api/v1/subscriptions/"+sub+"/licenses", buyer, map[string]any{"user_ids": ids}, &struct{}{})
+		apiBuy(t, base, buyer, "PROJECT_PLAN", 3)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			walkAdmin(t, browser, base, c.admin, c.buyer, c.w)
+		})
+	}
+}
+
+func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string, w adminWords) {
+	tab := newTab(t, browser, w.acceptLanguage)
+	signIn(t, tab, base, admin)
+	shot := func(name string) { screenshot(t, tab, "admin-"+name+"-"+w.lang) }
+
+	// Admin › Self-service purchases: every purchase, newest first.
+	follow(t, tab, "//nav", w.selfService)
+	if got := readPage(t, tab); got.Heading != w.selfService || got.Current != w.selfService ||
+		!slices.Contains(got.Nav, w.policy) || !slices.Contains(got.Nav, w.auditLog) {
+		t.Errorf("self-service page: %+v", got)
+	}
+	shot("self-service")
+
+	// Sort by the licenses purchased, both ways.
+	follow(t, tab, "//table/thead", w.quantityCol)
+	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"3", "5"}) {
+		t.Errorf("ascending by licenses: %q, want 3 then 5", got)
+	}
+	follow(t, tab, "//table/thead", w.quantityCol+"↑")
+	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"5", "3"}) {
+		t.Errorf("descending by licenses: %q, want 5 then 3", got)
+	}
+	wantTexts(t, tab, `th[aria-sort="descending"]`, w.quantityCol+"↓")
+
+	// Search for the purchaser: the order stays.
+	fill(t, tab, map[string]string{"purchase-search": w.purchaser[:4]})
+	follow(t, tab, "//form[@role='search']", w.search)
+	if got := texts(t, tab, "table.purchases tbody th a"); len(got) != 2 || got[0] != w.product {
+		t.Errorf("search %s: %q", w.purchaser[:4], got)
+	}
+	wantTexts(t, tab, `th[aria-sort="descending"]`, w.quantityCol+"↓")
+
+	// Who holds the licenses: the row's details open without script.
+	run(t, tab, "open "+w.holders, chromedp.Click(`//details[@class="holders-list"]/summary`, chromedp.NodeVisible))
+	wantTexts(t, tab, "details.holders-list[open] summary", w.holders)
+	if got := texts(t, tab, "details.holders-list[open] li"); len(got) != 2 {
+		t.Errorf("holders shown: %q, want 2", got)
+	}
+	shot("self-service-sorted")
+
+	// Take over: the row's action opens the confirmation pane; the page
+	// comes back admin-managed, with the changes the admin may now make.
+	follow(t, tab, "//main//table", w.takeOverRow)
+	wantPane(t, tab, w.takeOverPane)
+	shot("take-over")
+	follow(t, tab, "//aside", w.takeOver)
+	wantTexts(t, tab, ".notice", w.takenOver)
+	wantTexts(t, tab, "dl.details dd", w.managed)
+	subPath := run(t, tab, "read location", chromedp.Evaluate[string](`location.pathname`))
+	follow(t, tab, "//main", w.buyLicenses)
+	wantPane(t, tab, w.buyLicenses)
+	shot("taken-over")
+
+	// The purchaser reads it only.
+	other := newTab(t, browser, w.acceptLanguage)
+	signIn(t, other, base, buyer)
+	load(t, other, "open the subscription", chromedp.Navigate(base+subPath))
+	wantTexts(t, other, ".note.read-only", w.readOnly)
+	if got := texts(t, other, "main .actions a.button"); len(got) != 0 {
+		t.Errorf("the purchaser is offered %q", got)
+	}
+
+	// Purchase policy: one product trials only, then Save.
+	follow(t, tab, "//nav", w.policy)
+	choosePolicy(t, tab, w.policyProduct, w.trialsOnly)
+	follow(t, tab, "//main//form", w.save)
+	wantTexts(t, tab, ".notice", w.saved)
+	shot("purchase-policy")
+
+	// Audit log: the purchase, the take-over and the policy, newest first;
+	// then only the subscriptions' events, with a change opened.
+	follow(t, tab, "//nav", w.auditLog)
+	if got := texts(t, tab, ".audit-what"); len(got) < 3 || !slices.Equal(got[:2], []string{w.changedPolicy, w.tookOver}) ||
+		!slices.Contains(got, w.bought) {
+		t.Errorf("audit log: %q", got)
+	}
+	selectOption(t, tab, "audit-action", w.subscriptions)
+	follow(t, tab, "//main//form", w.apply)
+	wantTexts(t, tab, ".audit-what", w.tookOver, w.bought)
+	run(t, tab, "open the take-over's change", chromedp.Click(`//details[@class="diff"]/summary`, chromedp.NodeVisible))
+	shot("audit-log")
+}
+
+// choosePolicy chooses the policy of the product with the SKU.
+func choosePolicy(t *testing.T, tab context.Context, sku, label string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const row = [...document.querySelectorAll("table.policy-table tbody tr")].find(r => r.querySelector("code.sku").textContent === %q);
+		const s = row && row.querySelector("select");
+		const o = s && [...s.options].find(o => o.text === %q);
+		if (!o) return false;
+		s.value = o.value;
+		return true;
+	})()`, sku, label)
+	if !run(t, tab, "choose "+label+" for "+sku, chromedp.Evaluate[bool](js)) {
+		t.Fatalf("no policy %q for %s", label, sku)
+	}
+}
+
+// api calls the JSON API with the token and decodes the answer into out.
+func api(t *testing.T, base, method, path, token string, body, out any) {
+	t.Helper()
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: status %d", method, path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+func apiLogin(t *testing.T, base, email string) string {
+	t.Helper()
+	var login struct{ Token string }
+	api(t, base, "POST", "/api/v1/login", "", map[string]string{"email": email, "password": demo.Password}, &login)
+	return login.Token
+}
+
+// apiBuy buys monthly licenses of the product for the token's user, paid
+// with their only billing profile, and returns the subscription's id.
+func apiBuy(t *testing.T, base, token, sku string, quantity int) string {
+	t.Helper()
+	var products struct{ Data []struct{ ID, SKU string } }
+	api(t, base, "GET", "/api/v1/products", token, nil, &products)
+	var profiles struct{ Data []struct{ ID string } }
+	api(t, base, "GET", "/api/v1/billing-profiles", token, nil, &profiles)
+	i := slices.IndexFunc(products.Data, func(p struct{ ID, SKU string }) bool { return p.SKU == sku })
+	if i < 0 || len(profiles.Data) != 1 {
+		t.Fatalf("no product %s or not one billing profile", sku)
+	}
+	var sub struct{ ID string }
+	api(t, base, "POST", "/api/v1/subscriptions", token, map[string]any{"product_id": products.Data[i].ID, "term": "monthly",
+		"quantity": quantity, "billing_profile_id": profiles.Data[0].ID}, &sub)
+	return sub.ID
+}

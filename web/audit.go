@@ -1,0 +1,227 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
+)
+
+// auditPerPage is how many events a page of the audit log shows.
+const auditPerPage = 50
+
+// AuditLogPage is Admin › Audit log: the tenant's changes, newest first,
+// narrowed by the kind of change and a range of days, a page at a time
+// (Older follows the last event shown). Read-only.
+type AuditLogPage struct {
+	Layout
+	Action, From, To Field
+	Events           []AuditRow
+	// Older is the next page, "" on the last; Newest leads back to the
+	// first page from a later one.
+	Older, Newest string
+	Filtered      bool // the filter narrows the log, so that Clear is offered
+	Invalid       bool // a date was refused: the list is empty for that reason
+}
+
+func (*AuditLogPage) template() string { return "audit_log.html" }
+
+// AuditRow is an event as the log shows it.
+type AuditRow struct {
+	When, WhenISO string
+	Who           string
+	System        bool // kassa itself acted (renewals, dunning)
+	What, Action  string
+	Object        string // the kind of object
+	ObjectID      string
+	ObjectHref    string // its page, when it has one the admin may open
+	Before, After string // indented JSON; "" for none
+}
+
+// auditActions are the kinds of change the filter offers: prefixes of the
+// events' actions.
+var auditActions = []struct{ prefix, key string }{
+	{"", msg("filter.all")},
+	{"subscription.", msg("audit.filter.subscriptions")},
+	{"license.", msg("audit.filter.licenses")},
+	{"billing_profile.", msg("audit.filter.billing_profiles")},
+	{"payment_method.", msg("audit.filter.payment_methods")},
+	{"purchase_policy.", msg("audit.filter.purchase_policy")},
+	{"user.", msg("audit.filter.users")},
+}
+
+// auditActionKeys name each action for people; an action missing here is
+// shown as it is stored.
+var auditActionKeys = map[string]string{
+	"subscription.purchased":        msg("audit.action.subscription.purchased"),
+	"subscription.taken_over":       msg("audit.action.subscription.taken_over"),
+	"subscription.quantity_changed": msg("audit.action.subscription.quantity_changed"),
+	"subscription.canceled":         msg("audit.action.subscription.canceled"),
+	"subscription.cancel_scheduled": msg("audit.action.subscription.cancel_scheduled"),
+	"subscription.reactivated":      msg("audit.action.subscription.reactivated"),
+	"subscription.renewed":          msg("audit.action.subscription.renewed"),
+	"subscription.past_due":         msg("audit.action.subscription.past_due"),
+	"subscription.suspended":        msg("audit.action.subscription.suspended"),
+	"subscription.expired":          msg("audit.action.subscription.expired"),
+	"license.assigned":              msg("audit.action.license.assigned"),
+	"license.unassigned":            msg("audit.action.license.unassigned"),
+	"billing_profile.created":       msg("audit.action.billing_profile.created"),
+	"billing_profile.updated":       msg("audit.action.billing_profile.updated"),
+	"payment_method.added":          msg("audit.action.payment_method.added"),
+	"payment_method.updated":        msg("audit.action.payment_method.updated"),
+	"payment_method.deleted":        msg("audit.action.payment_method.deleted"),
+	"purchase_policy.updated":       msg("audit.action.purchase_policy.updated"),
+	"user.created":                  msg("audit.action.user.created"),
+	"tenant.created":                msg("audit.action.tenant.created"),
+}
+
+// auditObjectKeys name each kind of object.
+var auditObjectKeys = map[string]string{
+	"subscription":    msg("audit.object.subscription"),
+	"billing_profile": msg("audit.object.billing_profile"),
+	"payment_method":  msg("audit.object.payment_method"),
+	"purchase_policy": msg("audit.object.purchase_policy"),
+	"user":            msg("audit.object.user"),
+	"tenant":          msg("audit.object.tenant"),
+}
+
+// readAuditFilter reads the filter from the query and returns its fields,
+// the storage's filter and the query that keeps it; dates with errors show
+// them beside their fields and return ok false. An action the select does
+// not offer selects all.
+func readAuditFilter(l *Layout, q url.Values) (p AuditLogPage, f kassa.AuditFilter, keep url.Values, ok bool) {
+	keep = url.Values{}
+	action := q.Get("action")
+	var opts []Option
+	for _, a := range auditActions {
+		if a.prefix == action {
+			f.Action = action
+		}
+		opts = append(opts, Option{Value: a.prefix, Label: l.T(a.key)})
+	}
+	for i := range opts {
+		opts[i].Selected = opts[i].Value == f.Action
+	}
+	if f.Action != "" {
+		keep.Set("action", f.Action)
+	}
+	from, to := strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	p.Action = Field{ID: "audit-action", Name: "action", Label: l.T("audit.filter.action"), Options: opts, Class: "medium"}
+	p.From = Field{ID: "audit-from", Name: "from", Label: l.T("invoices.from"), Type: "date", Value: from, Class: "short"}
+	p.To = Field{ID: "audit-to", Name: "to", Label: l.T("invoices.to"), Type: "date", Value: to, Class: "short"}
+
+	var err error
+	if from != "" {
+		if f.From, err = time.Parse(time.DateOnly, from); err != nil {
+			p.From.Error = l.T("invoices.error.date")
+		}
+		keep.Set("from", from)
+	}
+	if to != "" {
+		day, err := time.Parse(time.DateOnly, to)
+		if err != nil {
+			p.To.Error = l.T("invoices.error.date")
+		}
+		f.To = day.AddDate(0, 0, 1) // the whole of the last day
+		keep.Set("to", to)
+	}
+	if p.From.Error == "" && p.To.Error == "" && !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		p.From.Error = l.T("invoices.error.from_after_to")
+	}
+	p.Filtered = len(keep) > 0
+	if p.From.IsInvalid() || p.To.IsInvalid() {
+		focusFirstError(&p.From, &p.To)
+		return p, f, keep, false
+	}
+	return p, f, keep, true
+}
+
+func (s *server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	l := s.layout(r, msg("nav.audit_log"))
+	q := r.URL.Query()
+	p, f, keep, ok := readAuditFilter(&l, q)
+	p.Layout = l
+	if !ok {
+		p.Invalid = true
+		return s.render(w, http.StatusUnprocessableEntity, &p)
+	}
+	if before, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && before > 0 {
+		f.BeforeSeq = before
+		p.Newest = withQuery(auditPath, keep)
+	}
+	f.Limit = auditPerPage + 1 // one more says whether there is an older page
+	events, err := s.db.FindAuditEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(events) > auditPerPage {
+		events = events[:auditPerPage]
+		older := url.Values{"before": {strconv.FormatInt(events[auditPerPage-1].Seq, 10)}}
+		for k, v := range keep {
+			older[k] = v
+		}
+		p.Older = withQuery(auditPath, older)
+	}
+	for _, e := range events {
+		p.Events = append(p.Events, auditRow(&p.Layout, e))
+	}
+	return s.render(w, http.StatusOK, &p)
+}
+
+// auditRow is e as the log shows it.
+func auditRow(l *Layout, e *kassa.AuditEvent) AuditRow {
+	row := AuditRow{
+		When: formatTime(l, e.At), WhenISO: e.At.UTC().Format(time.RFC3339),
+		Who: e.ActorName, What: e.Action, Action: e.Action,
+		Object: e.ObjectType, ObjectID: e.ObjectID,
+		Before: indentJSON(e.Before), After: indentJSON(e.After),
+	}
+	switch {
+	case e.ActorID == "":
+		row.Who, row.System = l.T("audit.system"), true
+	case row.Who == "":
+		row.Who = e.ActorID
+	}
+	if key, ok := auditActionKeys[e.Action]; ok {
+		row.What = l.T(key)
+	}
+	if key, ok := auditObjectKeys[e.ObjectType]; ok {
+		row.Object = l.T(key)
+	}
+	switch e.ObjectType {
+	case "subscription":
+		row.ObjectHref = subscriptionsPath + "/" + e.ObjectID
+	case "purchase_policy", "tenant":
+		row.ObjectID = "" // the tenant's id: the organization itself
+	}
+	return row
+}
+
+// indentJSON writes a stored state for reading, "" for none.
+func indentJSON(b json.RawMessage) string {
+	if len(b) == 0 {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, b, "", "  "); err != nil {
+		return string(b)
+	}
+	return buf.String()
+}
+
+// formatTime writes the minute of t, in UTC as the log keeps time, for a
+// person reading l's language: sv "2026-11-23 14:05", en "Nov 23, 2026,
+// 2:05 PM".
+func formatTime(l *Layout, t time.Time) string {
+	t = t.UTC()
+	if l.Lang == locale.Swedish {
+		return t.Format("2006-01-02 15:04")
+	}
+	return t.Format("Jan 2, 2006, 3:04 PM")
+}

@@ -1,0 +1,228 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// The admin's pages.
+const (
+	selfServicePath = "/admin/self-service"
+	policyPath      = "/admin/purchase-policy"
+	auditPath       = "/admin/audit-log"
+)
+
+// purchasesPerPage is how many rows a page of Self-service purchases shows.
+const purchasesPerPage = 50
+
+// SelfServicePage is Admin › Self-service purchases: the admin's read-only
+// table of every self-service subscription, with the seed's columns,
+// sortable by each (header links), searchable (a GET form) and paged; each
+// row leads to the subscription's page and offers to take it over.
+type SelfServicePage struct {
+	Layout
+	Search, Sort, Order string // as the query had them, for the search form
+	Columns             []SortColumn
+	Rows                []PurchaseRow
+	// Total is how many rows match; First and Last number the rows shown.
+	Total, First, Last int
+	Prev, Next         string // the pages around this one; "" at either end
+	CSV                string // the matching rows as CSV, through the API
+	Clear              string // the table without the search, when searched
+}
+
+func (*SelfServicePage) template() string { return "self_service.html" }
+
+// SortColumn is a header of the table: a link that sorts by it, ascending,
+// or descending when it is the ascending order already.
+type SortColumn struct {
+	Label, Href string
+	AriaSort    string // "ascending", "descending", or "" when not sorted by it
+	Num         bool
+}
+
+// Arrow shows the order the column sorts in, "" when it does not.
+func (c SortColumn) Arrow() string {
+	switch c.AriaSort {
+	case "ascending":
+		return "↑"
+	case "descending":
+		return "↓"
+	}
+	return ""
+}
+
+// PurchaseRow is a self-service subscription as the table shows it.
+type PurchaseRow struct {
+	Href, Product string
+	// StatusText names the status when it is not simply active.
+	Status     kassa.SubscriptionStatus
+	StatusText string
+	Purchaser  string
+	Quantity   int
+	Expires    string
+	Price      string // per term, before VAT: "1 195,00 kr/mån"
+	Assigned   []string
+	TakeOver   string // the take-over confirmation; "" when it has ended
+}
+
+// purchaseColumns are the sortable columns, in kassa.PurchaseSorts' order.
+var purchaseColumns = []struct {
+	sort, key string
+	num       bool
+}{
+	{kassa.SortProduct, msg("self_service.col.product"), false},
+	{kassa.SortPurchaser, msg("self_service.col.purchaser"), false},
+	{kassa.SortQuantity, msg("self_service.col.quantity"), true},
+	{kassa.SortExpiresAt, msg("self_service.col.expires"), false},
+	{kassa.SortPurchasePrice, msg("self_service.col.price"), true},
+}
+
+// perTermShortKeys write a price per term: "1 195,00 kr/mån".
+var perTermShortKeys = map[kassa.Term]string{
+	kassa.Monthly: msg("price.per_month_short"), kassa.Annual: msg("price.per_year_short"),
+}
+
+// readPurchaseQuery reads the search, the order and the page number from
+// the query; a sort or page the table does not offer is ignored.
+func readPurchaseQuery(q url.Values, lang string) (kassa.PurchaseFilter, int) {
+	f := kassa.PurchaseFilter{Search: strings.TrimSpace(q.Get("search")), Lang: lang}
+	if sort := q.Get("sort"); slices.Contains(kassa.PurchaseSorts, sort) {
+		f.Sort, f.Desc = sort, q.Get("order") == "desc"
+	}
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	return f, page
+}
+
+// purchaseQuery is the query of the table in f's order, on the page.
+func purchaseQuery(f kassa.PurchaseFilter, page int) url.Values {
+	v := url.Values{}
+	if f.Search != "" {
+		v.Set("search", f.Search)
+	}
+	if f.Sort != "" {
+		v.Set("sort", f.Sort)
+		v.Set("order", order(f.Desc))
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v
+}
+
+func order(desc bool) string {
+	if desc {
+		return "desc"
+	}
+	return "asc"
+}
+
+// withQuery is path with the query v, if any.
+func withQuery(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// takeable reports whether an admin may take sub over: it is self-service
+// and has not ended (sqldb.TakeOver decides, this only offers it).
+func takeable(sub *kassa.Subscription) bool {
+	switch sub.Status {
+	case kassa.StatusTrialing, kassa.StatusActive, kassa.StatusPastDue, kassa.StatusSuspended:
+		return sub.Channel == kassa.SelfService
+	}
+	return false
+}
+
+func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
+	p := &SelfServicePage{Layout: s.layout(r, msg("nav.self_service"))}
+	f, page := readPurchaseQuery(r.URL.Query(), p.Lang)
+	p.Search = f.Search
+	if f.Search != "" {
+		p.Clear = withQuery(selfServicePath, purchaseQuery(kassa.PurchaseFilter{Sort: f.Sort, Desc: f.Desc}, 1))
+	}
+	if f.Sort != "" {
+		p.Sort, p.Order = f.Sort, order(f.Desc)
+	}
+	p.Columns = sortColumns(&p.Layout, f)
+
+	all, err := s.db.FindSelfServicePurchases(r.Context())
+	if err != nil {
+		return err
+	}
+	rows := f.Apply(all)
+	p.Total = len(rows)
+	pages := max(1, (p.Total+purchasesPerPage-1)/purchasesPerPage)
+	page = min(page, pages)
+	start := (page - 1) * purchasesPerPage
+	end := min(start+purchasesPerPage, p.Total)
+	if p.Total > 0 {
+		p.First, p.Last = start+1, end
+		csv := purchaseQuery(f, 1)
+		csv.Set("format", "csv")
+		p.CSV = withQuery("/api/v1/admin/self-service-subscriptions", csv)
+	}
+	if page > 1 {
+		p.Prev = withQuery(selfServicePath, purchaseQuery(f, page-1))
+	}
+	if page < pages {
+		p.Next = withQuery(selfServicePath, purchaseQuery(f, page+1))
+	}
+
+	money := s.amounts(p.Lang)
+	for _, sub := range rows[start:end] {
+		p.Rows = append(p.Rows, purchaseRow(&p.Layout, money, sub))
+	}
+	if money.err != nil {
+		return money.err
+	}
+	return s.render(w, http.StatusOK, p)
+}
+
+// sortColumns are the table's sortable headers for the order f: each sorts
+// by its column ascending, or the other way when it sorts by it already,
+// keeping the search and going back to the first page.
+func sortColumns(l *Layout, f kassa.PurchaseFilter) []SortColumn {
+	var cols []SortColumn
+	for _, c := range purchaseColumns {
+		col := SortColumn{Label: l.T(c.key), Num: c.num}
+		by := kassa.PurchaseFilter{Search: f.Search, Sort: c.sort}
+		if f.Sort == c.sort {
+			col.AriaSort, by.Desc = "ascending", true
+			if f.Desc {
+				col.AriaSort, by.Desc = "descending", false
+			}
+		}
+		col.Href = withQuery(selfServicePath, purchaseQuery(by, 1))
+		cols = append(cols, col)
+	}
+	return cols
+}
+
+// purchaseRow is p as the table shows it.
+func purchaseRow(l *Layout, money *amounts, p *kassa.SelfServicePurchase) PurchaseRow {
+	row := PurchaseRow{
+		Href: subscriptionsPath + "/" + p.ID, Product: p.ProductName.In(l.Lang), Status: p.Status,
+		Purchaser: p.PurchaserName, Quantity: p.Quantity, Expires: formatDate(l, p.ExpiresAt),
+		Price: l.T(perTermShortKeys[p.Term], "Price", money.of(p.PurchasePrice())),
+	}
+	if p.Status != kassa.StatusActive {
+		row.StatusText = statusText(l, p.Status)
+	}
+	for _, u := range p.AssignedUsers {
+		row.Assigned = append(row.Assigned, u.Name)
+	}
+	if takeable(p.Subscription) {
+		row.TakeOver = row.Href + "/take-over"
+	}
+	return row
+}
