@@ -154,6 +154,11 @@ func TestSelfServiceView(t *testing.T) {
 		if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") || string(res.body) != want {
 			t.Errorf("csv = %d %s\n%s\nwant\n%s", res.status, res.header.Get("Content-Type"), res.body, want)
 		}
+		// The language chosen on the pages names the products.
+		res = ts.doRaw("GET", "/api/v1/admin/self-service-subscriptions?format=csv", astrid, nil, "Cookie", "lang=en")
+		if !strings.Contains(string(res.body), ",Meeting Rooms,") {
+			t.Errorf("csv in English:\n%s", res.body)
+		}
 	})
 
 	t.Run("UsersAreForbidden", func(t *testing.T) {

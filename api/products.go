@@ -49,12 +49,17 @@ func (s *Server) products(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// requestLang is the language names and descriptions are given in: the
-// request's Accept-Language, else the tenant's locale.
+// requestLang is the language names and descriptions are given in: the one
+// chosen on the pages (cookie "lang"), else the request's Accept-Language,
+// else the tenant's locale.
 func requestLang(r *http.Request) string {
 	fallback := ""
 	if a := actor(r.Context()); a != nil {
 		fallback = a.Tenant.Locale
 	}
-	return locale.Pick("", r.Header.Get("Accept-Language"), fallback)
+	chosen := ""
+	if c, err := r.Cookie("lang"); err == nil { // the pages' language switch, for their links to the API
+		chosen = c.Value
+	}
+	return locale.Pick(chosen, r.Header.Get("Accept-Language"), fallback)
 }

@@ -32,6 +32,9 @@ type QuantityPreview struct {
 	Credit                   string
 	Increase, Decrease, Free bool
 	Until                    string // the end of the term the change is priced to
+	// Payer names the purchaser when someone else — an admin who took the
+	// subscription over — changes it: their billing profile pays.
+	Payer string
 }
 
 // licensesPane opens the Total licenses pane on p for the change ("buy" or
@@ -168,6 +171,9 @@ func (s *server) licensesFailed(w http.ResponseWriter, p *SubscriptionPage, sub 
 func (s *server) preview(l *Layout, sub *kassa.Subscription, n int, c *billing.QuantityChange) (*QuantityPreview, error) {
 	money := s.amounts(l.Lang)
 	v := &QuantityPreview{Quantity: n, Until: formatDate(l, sub.ExpiresAt), Free: c.Invoice == nil}
+	if l.Actor != nil && l.Actor.User.ID != sub.PurchaserID {
+		v.Payer = sub.PurchaserName
+	}
 	if delta := n - sub.Quantity; delta > 0 {
 		v.Increase = true
 		v.Summary = l.T("licenses.preview.more", "Count", n, "Delta", delta)

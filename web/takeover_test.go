@@ -55,6 +55,11 @@ func TestTakeOver(t *testing.T) {
 		r := s.get(sub+"/licenses?change=buy", astrid)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<h2 id="pane-heading">Köp licenser</h2>`, `<label for="total-licenses">Totalt antal licenser</label>`)
+		// The purchaser's billing profile pays, and the preview says so.
+		r = s.do("POST", sub+"/licenses", url.Values{"change": {"buy"}, "quantity": {"7"}, "step": {"review"}}, astrid)
+		r.wantStatus(t, http.StatusOK)
+		r.wantBody(t, "Debiteras nu kortet i Erik Johanssons faktureringsprofil:")
+		r.wantNotBody(t, "Debiteras ditt kort nu")
 		s.get(sub+"/cancel", astrid).wantStatus(t, http.StatusOK)
 		s.get(holders, astrid).wantBody(t, `href="`+holders+`/assign">Tilldela licenser</a>`)
 		s.get(holders+"/assign", astrid).wantStatus(t, http.StatusOK)
