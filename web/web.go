@@ -40,6 +40,7 @@ type server struct {
 	catalogs  catalogs
 	money     moneyFormatters
 	assets    map[string]string
+	patterns  []string // of every route, for the role matrix test
 }
 
 // New returns the handler of every page. The templates, catalogs and static
@@ -71,80 +72,84 @@ func New(cfg Config) http.Handler {
 // the same address.
 func (s *server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", s.static())
-	mux.Handle("GET /login", s.public(s.loginForm))
-	mux.Handle("POST /login", s.public(s.login))
-	mux.Handle("POST /logout", s.public(s.logout))
-	mux.Handle("POST /language", s.public(s.setLanguage))
+	handle := func(pattern string, h http.Handler) {
+		s.patterns = append(s.patterns, pattern)
+		mux.Handle(pattern, h)
+	}
+	handle("GET /static/", s.static())
+	handle("GET /login", s.public(s.loginForm))
+	handle("POST /login", s.public(s.login))
+	handle("POST /logout", s.public(s.logout))
+	handle("POST /language", s.public(s.setLanguage))
 
-	mux.Handle("GET /{$}", s.signedIn(s.home))
+	handle("GET /{$}", s.signedIn(s.home))
 
 	// Licenses: the subscriptions, then one's holders with the Assign
 	// licenses to users pane (its confirmation at …/assigned) and the
 	// Unassign licenses box. The pane and the box are GET forms that carry
 	// the chosen users in the query until Assign or Unassign posts them.
 	const lic = licensesPath + "/{id}"
-	mux.Handle("GET "+licensesPath, s.signedIn(s.licenses))
-	mux.Handle("GET "+lic, s.signedIn(s.holders))
-	mux.Handle("GET "+lic+"/assign", s.signedIn(s.assignForm))
-	mux.Handle("POST "+lic+"/assign", s.signedIn(s.assign))
-	mux.Handle("GET "+lic+"/assigned", s.signedIn(s.assigned))
-	mux.Handle("GET "+lic+"/unassign", s.signedIn(s.unassignForm))
-	mux.Handle("POST "+lic+"/unassign", s.signedIn(s.unassign))
+	handle("GET "+licensesPath, s.signedIn(s.licenses))
+	handle("GET "+lic, s.signedIn(s.holders))
+	handle("GET "+lic+"/assign", s.signedIn(s.assignForm))
+	handle("POST "+lic+"/assign", s.signedIn(s.assign))
+	handle("GET "+lic+"/assigned", s.signedIn(s.assigned))
+	handle("GET "+lic+"/unassign", s.signedIn(s.unassignForm))
+	handle("POST "+lic+"/unassign", s.signedIn(s.unassign))
 
 	// Your products: the Products tab, buying, and each subscription's page
 	// with its panes. A product's buy page is …/{productID}/{action} with
 	// action "buy": a literal "buy" would make it conflict with
 	// …/subscriptions/{id} in ServeMux (neither is more specific).
 	const sub = subscriptionsPath + "/{id}"
-	mux.Handle("GET "+productsPath, s.signedIn(s.products))
-	mux.Handle("GET "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buyForm))
-	mux.Handle("POST "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buy))
-	mux.Handle("GET "+sub, s.signedIn(s.subscription))
-	mux.Handle("GET "+sub+"/licenses", s.signedIn(s.licensesForm))
-	mux.Handle("POST "+sub+"/licenses", s.signedIn(s.setLicenses))
-	mux.Handle("GET "+sub+"/cancel", s.signedIn(s.cancelForm))
-	mux.Handle("POST "+sub+"/cancel", s.signedIn(s.cancel))
-	mux.Handle("POST "+sub+"/reactivate", s.signedIn(s.reactivate))
+	handle("GET "+productsPath, s.signedIn(s.products))
+	handle("GET "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buyForm))
+	handle("POST "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buy))
+	handle("GET "+sub, s.signedIn(s.subscription))
+	handle("GET "+sub+"/licenses", s.signedIn(s.licensesForm))
+	handle("POST "+sub+"/licenses", s.signedIn(s.setLicenses))
+	handle("GET "+sub+"/cancel", s.signedIn(s.cancelForm))
+	handle("POST "+sub+"/cancel", s.signedIn(s.cancel))
+	handle("POST "+sub+"/reactivate", s.signedIn(s.reactivate))
 
 	// Bills & payments: the Invoices tab, each invoice's pane and PDF.
-	mux.Handle("GET "+billsPath, s.signedIn(s.bills))
-	mux.Handle("GET "+invoicesPath+"/{file}", s.signedIn(s.invoice))
+	handle("GET "+billsPath, s.signedIn(s.bills))
+	handle("GET "+invoicesPath+"/{file}", s.signedIn(s.invoice))
 
 	const pm = "/billing/bills/payment-methods"
-	mux.Handle("GET "+pm, s.buyersOnly(s.paymentMethods))
-	mux.Handle("GET "+pm+"/new", s.buyersOnly(s.newPaymentMethod))
-	mux.Handle("POST "+pm+"/new", s.buyersOnly(s.addPaymentMethod))
-	mux.Handle("GET "+pm+"/{id}", s.buyersOnly(s.paymentMethod))
-	mux.Handle("GET "+pm+"/{id}/edit", s.buyersOnly(s.editPaymentMethod))
-	mux.Handle("POST "+pm+"/{id}/edit", s.buyersOnly(s.updatePaymentMethod))
-	mux.Handle("GET "+pm+"/{id}/delete", s.buyersOnly(s.confirmDeletePaymentMethod))
-	mux.Handle("POST "+pm+"/{id}/delete", s.buyersOnly(s.deletePaymentMethod))
+	handle("GET "+pm, s.buyersOnly(s.paymentMethods))
+	handle("GET "+pm+"/new", s.buyersOnly(s.newPaymentMethod))
+	handle("POST "+pm+"/new", s.buyersOnly(s.addPaymentMethod))
+	handle("GET "+pm+"/{id}", s.buyersOnly(s.paymentMethod))
+	handle("GET "+pm+"/{id}/edit", s.buyersOnly(s.editPaymentMethod))
+	handle("POST "+pm+"/{id}/edit", s.buyersOnly(s.updatePaymentMethod))
+	handle("GET "+pm+"/{id}/delete", s.buyersOnly(s.confirmDeletePaymentMethod))
+	handle("POST "+pm+"/{id}/delete", s.buyersOnly(s.deletePaymentMethod))
 
 	const bp = "/billing/profiles"
-	mux.Handle("GET "+bp, s.buyersOnly(s.profiles))
-	mux.Handle("GET "+bp+"/new", s.buyersOnly(s.newProfile))
-	mux.Handle("POST "+bp+"/new", s.buyersOnly(s.createProfile))
-	mux.Handle("GET "+bp+"/{id}", s.buyersOnly(s.profile))
-	mux.Handle("GET "+bp+"/{id}/edit", s.buyersOnly(s.editProfile))
-	mux.Handle("POST "+bp+"/{id}/edit", s.buyersOnly(s.updateProfile))
-	mux.Handle("GET "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.editProfileCard))
-	mux.Handle("POST "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.updateProfileCard))
-	mux.Handle("GET "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceForm))
-	mux.Handle("POST "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceCard))
-	mux.Handle("POST "+bp+"/{id}/payment-method/use", s.buyersOnly(s.useCard))
+	handle("GET "+bp, s.buyersOnly(s.profiles))
+	handle("GET "+bp+"/new", s.buyersOnly(s.newProfile))
+	handle("POST "+bp+"/new", s.buyersOnly(s.createProfile))
+	handle("GET "+bp+"/{id}", s.buyersOnly(s.profile))
+	handle("GET "+bp+"/{id}/edit", s.buyersOnly(s.editProfile))
+	handle("POST "+bp+"/{id}/edit", s.buyersOnly(s.updateProfile))
+	handle("GET "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.editProfileCard))
+	handle("POST "+bp+"/{id}/payment-method/edit", s.buyersOnly(s.updateProfileCard))
+	handle("GET "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceForm))
+	handle("POST "+bp+"/{id}/payment-method/replace", s.buyersOnly(s.replaceCard))
+	handle("POST "+bp+"/{id}/payment-method/use", s.buyersOnly(s.useCard))
 
 	// Admin: the read-only table of self-service purchases, taking one
 	// over (a pane of the subscription's page), the purchase policy form
 	// and the audit log.
-	mux.Handle("GET "+selfServicePath, s.adminOnly(s.selfService))
-	mux.Handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
-	mux.Handle("POST "+sub+"/take-over", s.adminOnly(s.takeOver))
-	mux.Handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
-	mux.Handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
-	mux.Handle("GET "+auditPath, s.adminOnly(s.auditLog))
-	mux.Handle("GET /help", s.signedIn(s.help))
-	mux.Handle("GET /", s.signedIn(s.notFound))
+	handle("GET "+selfServicePath, s.adminOnly(s.selfService))
+	handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
+	handle("POST "+sub+"/take-over", s.adminOnly(s.takeOver))
+	handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
+	handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
+	handle("GET "+auditPath, s.adminOnly(s.auditLog))
+	handle("GET /help", s.signedIn(s.help))
+	handle("GET /", s.signedIn(s.notFound))
 	return mux
 }
 

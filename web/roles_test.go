@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kassa-billing/kassa/web"
+)
+
+// TestPageRoleMatrix requests every page route as nobody, as a user (erik,
+// who owns the objects named) and as an admin of his tenant (astrid), and
+// checks each answer's status: admin pages do not exist for users, payment
+// details are their owner's, a self-service subscription is read-only for
+// admins. A route missing from the table fails the test.
+func TestPageRoleMatrix(t *testing.T) {
+	s := newSite(t)
+	erik := withCookies(s.signIn("erik@nordvik.example"))
+	astrid := withCookies(s.signIn("astrid@nordvik.example"))
+	sub := erikBuys(t, s, erik)
+	toCancel := erikBuys(t, s, erik)
+	lic := "/billing/licenses/" + subID(sub)
+	card := erikCard(t, s, erik)
+	profile := bpPath + "/" + profileID(t, s, erik)
+	pm := pmPath + "/" + card
+	invoice := regexp.MustCompile(`/billing/bills/invoices/(inv_[0-9a-z]+)\?`).FindStringSubmatch(s.get("/billing/bills", erik).body)[1]
+	buyPage := buyPath(t, s, erik, "Analytics Pro")
+	colleague := url.Values{"user": {s.userIDByEmail(t, "anna.lindberg@nordvik.example")}}
+	_, policies := policyForm(t, s.get(policyPath, astrid))
+	edited := cardForm()
+	edited.Del("number")
+
+	const (
+		ok, seeOther, conflict, forbidden, notFound, invalid = 200, 303, 409, 403, 404, 422
+		login                                                = seeOther // nobody is sent to sign in
+	)
+	type row struct {
+		path                   string
+		form                   url.Values
+		anonymous, user, admin int
+	}
+	matrix := map[string]row{
+		"GET /static/":   {"/static/style.css", nil, ok, ok, ok},
+		"GET /login":     {"/login", nil, ok, seeOther, seeOther},
+		"POST /login":    {"/login", url.Values{"email": {"nobody@nordvik.example"}, "password": {"wrong"}}, invalid, invalid, invalid},
+		"POST /logout":   {"/logout", url.Values{}, seeOther, seeOther, seeOther},
+		"POST /language": {"/language", url.Values{"lang": {"sv"}, "back": {"/help"}}, seeOther, seeOther, seeOther},
+		"GET /{$}":       {"/", nil, login, seeOther, seeOther},
+
+		"GET /billing/licenses":                      {"/billing/licenses", nil, login, ok, ok},
+		"GET /billing/licenses/{id}":                 {lic, nil, login, ok, ok},
+		"GET /billing/licenses/{id}/assign":          {lic + "/assign", nil, login, ok, forbidden},
+		"POST /billing/licenses/{id}/assign":         {lic + "/assign", colleague, login, seeOther, forbidden},
+		"GET /billing/licenses/{id}/assigned":        {lic + "/assigned?" + colleague.Encode(), nil, login, ok, forbidden},
+		"GET /billing/licenses/{id}/unassign":        {lic + "/unassign?" + colleague.Encode(), nil, login, ok, forbidden},
+		"POST /billing/licenses/{id}/unassign":       {lic + "/unassign", colleague, login, seeOther, forbidden},
+		"GET /billing/products":                      {productsPath, nil, login, ok, ok},
+		"GET /billing/products/{productID}/{action}": {buyPage, nil, login, ok, ok},
+		// The admin has no billing profile; erik's is not hers to pay with.
+		"POST /billing/products/{productID}/{action}": {buyPage, url.Values{"term": {"monthly"}, "quantity": {"2"},
+			"billing_profile_id": {strings.TrimPrefix(profile, bpPath+"/")}, "step": {"review"}}, login, ok, invalid},
+		"GET /billing/products/subscriptions/{id}":           {sub, nil, login, ok, ok},
+		"GET /billing/products/subscriptions/{id}/licenses":  {sub + "/licenses?change=buy", nil, login, ok, forbidden},
+		"POST /billing/products/subscriptions/{id}/licenses": {sub + "/licenses", url.Values{"change": {"buy"}, "quantity": {"7"}, "step": {"review"}}, login, ok, forbidden},
+		"GET /billing/products/subscriptions/{id}/cancel":    {sub + "/cancel", nil, login, ok, forbidden},
+		"POST /billing/products/subscriptions/{id}/cancel":   {toCancel + "/cancel", url.Values{"reason": {"unused"}}, login, seeOther, forbidden},
+		// Nothing waits to be cancelled, so erik is told there is nothing to reactivate.
+		"POST /billing/products/subscriptions/{id}/reactivate": {sub + "/reactivate", url.Values{}, login, conflict, forbidden},
+		"GET /billing/bills":                 {"/billing/bills", nil, login, ok, ok},
+		"GET /billing/bills/invoices/{file}": {"/billing/bills/invoices/" + invoice, nil, login, ok, notFound},
+
+		"GET /billing/bills/payment-methods":                {pmPath, nil, login, ok, ok},
+		"GET /billing/bills/payment-methods/new":            {pmPath + "/new", nil, login, ok, ok},
+		"POST /billing/bills/payment-methods/new":           {pmPath + "/new", cardForm(), login, seeOther, seeOther},
+		"GET /billing/bills/payment-methods/{id}":           {pm, nil, login, ok, notFound},
+		"GET /billing/bills/payment-methods/{id}/edit":      {pm + "/edit", nil, login, ok, notFound},
+		"POST /billing/bills/payment-methods/{id}/edit":     {pm + "/edit", edited, login, seeOther, notFound},
+		"GET /billing/bills/payment-methods/{id}/delete":    {pm + "/delete", nil, login, ok, notFound},
+		"POST /billing/bills/payment-methods/{id}/delete":   {pm + "/delete", url.Values{}, login, conflict, notFound},
+		"GET /billing/profiles":                             {bpPath, nil, login, ok, ok},
+		"GET /billing/profiles/new":                         {bpPath + "/new", nil, login, ok, ok},
+		"POST /billing/profiles/new":                        {bpPath + "/new", profileForm(), login, seeOther, seeOther},
+		"GET /billing/profiles/{id}":                        {profile, nil, login, ok, notFound},
+		"GET /billing/profiles/{id}/edit":                   {profile + "/edit", nil, login, ok, notFound},
+		"POST /billing/profiles/{id}/edit":                  {profile + "/edit", profileForm(), login, seeOther, notFound},
+		"GET /billing/profiles/{id}/payment-method/edit":    {profile + "/payment-method/edit", nil, login, ok, notFound},
+		"POST /billing/profiles/{id}/payment-method/edit":   {profile + "/payment-method/edit", edited, login, seeOther, notFound},
+		"GET /billing/profiles/{id}/payment-method/replace": {profile + "/payment-method/replace", nil, login, ok, notFound},
+		"POST /billing/profiles/{id}/payment-method/replace": {profile + "/payment-method/replace", cardForm(set("number", "5555 5555 5555 4444")),
+			login, seeOther, notFound},
+		"POST /billing/profiles/{id}/payment-method/use": {profile + "/payment-method/use", url.Values{"payment_method_id": {card}},
+			login, seeOther, notFound},
+
+		"GET /admin/self-service":                             {selfServicePath, nil, login, notFound, ok},
+		"GET /billing/products/subscriptions/{id}/take-over":  {sub + "/take-over", nil, login, notFound, ok},
+		"POST /billing/products/subscriptions/{id}/take-over": {sub + "/take-over", url.Values{}, login, notFound, seeOther},
+		"GET /admin/purchase-policy":                          {policyPath, nil, login, notFound, ok},
+		"POST /admin/purchase-policy":                         {policyPath, policies, login, notFound, seeOther},
+		"GET /admin/audit-log":                                {auditPath, nil, login, notFound, ok},
+		"GET /help":                                           {"/help", nil, login, ok, ok},
+		"GET /":                                               {"/billing/nothing", nil, login, notFound, notFound},
+	}
+	for _, pattern := range web.RoutePatterns() {
+		method, path, _ := strings.Cut(pattern, " ")
+		r, ok := matrix[pattern]
+		if !ok {
+			t.Errorf("%s is not in the role matrix", pattern)
+			continue
+		}
+		delete(matrix, pattern)
+		for _, who := range []struct {
+			name   string
+			header http.Header
+			want   int
+		}{{"anonymous", http.Header{}, r.anonymous}, {"user", erik, r.user}, {"admin", astrid, r.admin}} {
+			header := who.header
+			if path == "/logout" && who.name != "anonymous" { // signing out ends the session: use a new one
+				header = withCookies(s.signIn(map[string]string{"user": "erik@nordvik.example", "admin": "astrid@nordvik.example"}[who.name]))
+			}
+			var form url.Values
+			if method == "POST" {
+				form = r.form
+			}
+			res := s.do(method, r.path, form, header)
+			if res.StatusCode != who.want {
+				t.Errorf("%s as %s: %d, want %d", pattern, who.name, res.StatusCode, who.want)
+			}
+		}
+	}
+	for pattern := range matrix {
+		t.Errorf("the role matrix names %s, which is not a route", pattern)
+	}
+}
