@@ -145,15 +145,25 @@ func (tx *Tx) mustChange(ctx context.Context, res sql.Result, a *kassa.Actor, su
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
+	if _, err := tx.managedSubscription(ctx, a, subID); err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// managedSubscription reads a subscription of the actor's tenant as the
+// transaction sees it: NotFound for any other, Forbidden unless the actor
+// manages it.
+func (tx *Tx) managedSubscription(ctx context.Context, a *kassa.Actor, subID string) (*kassa.Subscription, error) {
 	sub, err := findSubscriptionTx(ctx, tx, subID)
 	if err == nil && sub.TenantID != a.Tenant.ID {
 		err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := sub.CheckManager(a); err != nil {
-		return err
+		return nil, err
 	}
-	return otherwise
+	return sub, nil
 }

@@ -121,14 +121,8 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			sub, err := findSubscriptionTx(ctx, tx, subID)
+			sub, err := tx.managedSubscription(ctx, a, subID)
 			if err != nil {
-				return err
-			}
-			if sub.TenantID != a.Tenant.ID {
-				return kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
-			}
-			if err := sub.CheckManager(a); err != nil {
 				return err
 			}
 			if sub.Status != kassa.StatusActive && sub.Status != kassa.StatusTrialing && sub.Status != kassa.StatusPastDue {
@@ -163,14 +157,7 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 	var out []Assignment
 	err = db.write(ctx, func(tx *Tx) error {
 		out = nil
-		sub, err := findSubscriptionTx(ctx, tx, subID)
-		if err == nil && sub.TenantID != a.Tenant.ID {
-			err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
-		}
-		if err != nil {
-			return err
-		}
-		if err := sub.CheckManager(a); err != nil {
+		if _, err := tx.managedSubscription(ctx, a, subID); err != nil {
 			return err
 		}
 		args := []any{subID, a.Tenant.ID}

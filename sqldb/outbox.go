@@ -43,18 +43,28 @@ func (tx *Tx) notify(ctx context.Context, kind kassa.NotificationKind, sub *kass
 	}
 	data.SubscriptionID = sub.ID
 	for _, r := range to {
-		d := data
-		d.ForPurchaser = r.id == sub.PurchaserID
-		body, err := json.Marshal(d)
-		if err != nil {
+		n := &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: r.id, To: r.email, Locale: r.locale, Data: data}
+		n.Data.ForPurchaser = r.id == sub.PurchaserID
+		if err := tx.enqueue(ctx, n); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO outbox (id, tenant_id, kind, recipient_id, email, locale, data, created_at, next_attempt_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			newID("ntf"), sub.TenantID, kind, r.id, r.email, r.locale, string(body), tx.now); err != nil {
-			return fmt.Errorf("write notification: %w", err)
-		}
+	}
+	return nil
+}
+
+// enqueue writes one notification into the outbox, due at once, and sets
+// its ID and CreatedAt.
+func (tx *Tx) enqueue(ctx context.Context, n *kassa.Notification) error {
+	body, err := json.Marshal(n.Data)
+	if err != nil {
+		return err
+	}
+	n.ID, n.CreatedAt = newID("ntf"), tx.now
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (id, tenant_id, kind, recipient_id, email, locale, data, created_at, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+		n.ID, n.TenantID, n.Kind, n.RecipientID, n.To, n.Locale, string(body), tx.now); err != nil {
+		return fmt.Errorf("write notification: %w", err)
 	}
 	return nil
 }
@@ -187,21 +197,7 @@ func (db *DB) FindOutbox(ctx context.Context, tenantID string) ([]OutboxEntry, e
 // Enqueue writes one notification into the outbox (joining the transaction
 // of Atomically when there is one) and sets its ID and CreatedAt.
 func (db *DB) Enqueue(ctx context.Context, n *kassa.Notification) error {
-	body, err := json.Marshal(n.Data)
-	if err != nil {
-		return err
-	}
-	return db.write(ctx, func(tx *Tx) error {
-		n.ID, n.CreatedAt = newID("ntf"), tx.now
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO outbox (id, tenant_id, kind, recipient_id, email, locale, data, created_at, next_attempt_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-			n.ID, n.TenantID, n.Kind, n.RecipientID, n.To, n.Locale, string(body), tx.now)
-		if err != nil {
-			return fmt.Errorf("write notification: %w", err)
-		}
-		return nil
-	})
+	return db.write(ctx, func(tx *Tx) error { return tx.enqueue(ctx, n) })
 }
 
 // SettleOutbox marks the tenant's undelivered notifications made up to t as

@@ -35,7 +35,10 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 		err := tx.QueryRowContext(ctx, `SELECT purchaser_id FROM subscriptions WHERE id = $1 AND tenant_id = $2 AND `+
 			managedBy(3), inv.SubscriptionID, a.Tenant.ID, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
 		if errors.Is(err, sql.ErrNoRows) {
-			return tx.mustChange(ctx, noRows{}, a, inv.SubscriptionID, kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID))
+			if _, err := tx.managedSubscription(ctx, a, inv.SubscriptionID); err != nil {
+				return err
+			}
+			return kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID)
 		} else if err != nil {
 			return fmt.Errorf("find purchaser: %w", err)
 		}
@@ -58,24 +61,16 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 	}
 	return db.write(ctx, func(tx *Tx) error {
 		from := quantity - note.QuantityDelta // the credit note is for exactly this change
-		res, err := tx.ExecContext(ctx, `
+		// The credit note is the purchaser's, whoever manages the subscription.
+		var purchaser string
+		err := tx.QueryRowContext(ctx, `
 			UPDATE subscriptions SET quantity = $3, updated_at = $4
-			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND `+managedBy(6),
-			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin())
-		if err != nil {
-			return fmt.Errorf("decrease quantity of %s: %w", subID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			sub, err := findSubscriptionTx(ctx, tx, subID)
-			if err == nil && sub.TenantID != a.Tenant.ID {
-				err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
-			}
+			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND `+managedBy(6)+`
+			RETURNING purchaser_id`,
+			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+		if errors.Is(err, sql.ErrNoRows) {
+			sub, err := tx.managedSubscription(ctx, a, subID)
 			if err != nil {
-				return err
-			}
-			if err := sub.CheckManager(a); err != nil {
 				return err
 			}
 			if sub.Assigned > quantity {
@@ -84,14 +79,12 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 					sub.Assigned, sub.Assigned-quantity, quantity)
 			}
 			return kassa.Errorf(kassa.Conflict, "The subscription has %d licenses now; preview the change again.", sub.Quantity)
+		} else if err != nil {
+			return fmt.Errorf("decrease quantity of %s: %w", subID, err)
 		}
 		number, err := tx.nextInvoiceNumber(ctx)
 		if err != nil {
 			return err
-		}
-		var purchaser string
-		if err := tx.QueryRowContext(ctx, `SELECT purchaser_id FROM subscriptions WHERE id = $1`, subID).Scan(&purchaser); err != nil {
-			return fmt.Errorf("find purchaser: %w", err)
 		}
 		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, subID
 		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePaid, number, tx.now
@@ -131,9 +124,3 @@ func (db *DB) SetTrialQuantity(ctx context.Context, subID string, from, quantity
 			map[string]any{"quantity": from}, map[string]any{"quantity": quantity})
 	})
 }
-
-// noRows is the result of a statement that changed nothing.
-type noRows struct{}
-
-func (noRows) LastInsertId() (int64, error) { return 0, nil }
-func (noRows) RowsAffected() (int64, error) { return 0, nil }
