@@ -1,18 +1,13 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/kassa-billing/kassa/demo"
 )
 
 // The seed's two procedures about licenses, walked by erik in Swedish and in
@@ -207,39 +202,5 @@ func wantCounts(t *testing.T, tab context.Context, w licenseWords, assigned, fre
 // their only billing profile.
 func buyThroughAPI(t *testing.T, base, email, sku string, quantity int) {
 	t.Helper()
-	call := func(method, path, token string, body, out any) {
-		var b []byte
-		if body != nil {
-			b, _ = json.Marshal(body)
-		}
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			t.Fatalf("%s %s: status %d", method, path, resp.StatusCode)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-	var login struct{ Token string }
-	call("POST", "/api/v1/login", "", map[string]string{"email": email, "password": demo.Password}, &login)
-	var products struct{ Data []struct{ ID, SKU string } }
-	call("GET", "/api/v1/products", login.Token, nil, &products)
-	var profiles struct{ Data []struct{ ID string } }
-	call("GET", "/api/v1/billing-profiles", login.Token, nil, &profiles)
-	i := slices.IndexFunc(products.Data, func(p struct{ ID, SKU string }) bool { return p.SKU == sku })
-	if i < 0 || len(profiles.Data) != 1 {
-		t.Fatalf("no product %s or not one billing profile: %+v %+v", sku, products, profiles)
-	}
-	var sub struct{ ID string }
-	call("POST", "/api/v1/subscriptions", login.Token, map[string]any{"product_id": products.Data[i].ID, "term": "monthly",
-		"quantity": quantity, "billing_profile_id": profiles.Data[0].ID}, &sub)
+	apiBuy(t, base, apiLogin(t, base, email), sku, quantity)
 }
