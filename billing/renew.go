@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kassa-billing/kassa"
@@ -12,28 +14,87 @@ import (
 // maxRun bounds one RunDue, so that a bug cannot loop it forever.
 const maxRun = 1_000_000
 
+// The billing clock takes its work in batches, and runs the pieces of a
+// batch on this many workers when no test clock has to stand at each.
+const (
+	dueBatch   = 1000
+	dueWorkers = 32
+)
+
 // RunDue runs, in time order, the billing work falling due up to until:
 // renewals, retries of failed renewals, conversion or expiry of trials,
 // cancellations at the end of a term, and expiry of suspended subscriptions.
 // Before each piece it calls advance (when set) with the time the piece fell
-// due, so that a test clock can stand at that moment. It returns how many
-// pieces it ran; it stops at the first charge whose outcome is unknown.
+// due, so that a test clock can stand at that moment; without advance the
+// pieces of a batch run at once, on several workers, as sqldb.DueWork
+// allows. It returns how many pieces it ran; it stops at the first charge
+// whose outcome is unknown.
 func (s *Service) RunDue(ctx context.Context, until time.Time, advance func(time.Time) error) (int, error) {
-	for n := 0; n < maxRun; n++ {
-		d, err := s.db.NextDue(ctx, until)
-		if err != nil || d == nil {
+	n := 0
+	for n < maxRun {
+		due, err := s.db.DueWork(ctx, until, dueBatch)
+		if err != nil || len(due) == 0 {
 			return n, err
 		}
 		if advance != nil {
-			if err := advance(d.At); err != nil {
-				return n, err
+			for _, d := range due {
+				if err := advance(d.At); err != nil {
+					return n, err
+				}
+				if err := s.runDue(ctx, d); err != nil {
+					return n, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)
+				}
+				n++
 			}
+			continue
 		}
-		if err := s.runDue(ctx, d); err != nil {
-			return n, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)
+		done, err := s.runAll(ctx, due)
+		n += done
+		if err != nil {
+			return n, err
 		}
 	}
 	return maxRun, fmt.Errorf("billing run stopped after %d pieces of work", maxRun)
+}
+
+// runAll runs the pieces on dueWorkers workers and returns how many it ran
+// and the first error. The pieces of one billing profile run one after the
+// other, in time order: they share its balance.
+func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
+	var groups [][]*sqldb.Due
+	index := map[string]int{}
+	for _, d := range due {
+		i, ok := index[d.Subscription.BillingProfileID]
+		if !ok {
+			i = len(groups)
+			index[d.Subscription.BillingProfileID] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], d)
+	}
+	var (
+		next, done atomic.Int64
+		failed     atomic.Bool
+		firstErr   error
+		once       sync.Once
+		wg         sync.WaitGroup
+	)
+	for range min(dueWorkers, len(groups)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(groups)) && !failed.Load(); i = next.Add(1) - 1 {
+				for _, d := range groups[i] {
+					if err := s.runDue(ctx, d); err != nil {
+						once.Do(func() { firstErr = fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err) })
+						failed.Store(true) // the others finish the profile they hold
+						return
+					}
+					done.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(done.Load()), firstErr
 }
 
 func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
@@ -69,16 +130,27 @@ func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
 	if err := inv.Sum(sub.UnitPrice.Currency, kassa.VATRate(d.TenantCountry)); err != nil {
 		return err
 	}
-	balance, err := s.db.ProfileBalance(ctx, sub.BillingProfileID)
-	if err != nil {
-		return err
-	}
-	inv.ApplyBalance(balance)
-	if err := s.db.OpenRenewal(ctx, sub, inv); err != nil {
-		return err
+	// The balance is read outside the transaction that takes it; when a
+	// purchase or another renewal took some meanwhile, read it again.
+	for attempt := 1; ; attempt++ {
+		balance, err := s.db.ProfileBalance(ctx, sub.BillingProfileID)
+		if err != nil {
+			return err
+		}
+		inv.ApplyBalance(balance)
+		err = s.db.OpenRenewal(ctx, sub, inv)
+		if err == nil {
+			break
+		} else if kassa.ErrorCode(err) != kassa.Conflict || attempt == maxBalanceReads {
+			return err
+		}
 	}
 	return s.chargeRenewal(ctx, d, inv, anchor)
 }
+
+// maxBalanceReads bounds how often a renewal reads a balance that others
+// keep changing.
+const maxBalanceReads = 5
 
 // chargeRenewal charges an open renewal invoice, one attempt per
 // idempotency key, and moves the subscription on (its terms counted from

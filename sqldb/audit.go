@@ -160,7 +160,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f kassa.AuditFilter) ([]*kass
 // audit verify`).
 func (db *DB) VerifyAudit(ctx context.Context) (events, chains int, breaks []kassa.AuditBreak, err error) {
 	heads := map[string]kassa.AuditEvent{}
-	rows, err := db.ro.QueryContext(ctx, `SELECT tenant_id, seq, hash FROM audit_heads`)
+	rows, err := db.reads.QueryContext(ctx, `SELECT tenant_id, seq, hash FROM audit_heads`)
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("read audit heads: %w", err)
 	}
@@ -176,7 +176,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (events, chains int, breaks []kas
 	if err := rows.Err(); err != nil {
 		return 0, 0, nil, fmt.Errorf("read audit heads: %w", err)
 	}
-	rows, err = db.ro.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+	rows, err = db.reads.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 		ORDER BY a.tenant_id, a.seq`)
 	if err != nil {
 		return 0, 0, nil, fmt.Errorf("read audit log: %w", err)

@@ -17,8 +17,12 @@ func (tx *Tx) notify(ctx context.Context, kind kassa.NotificationKind, sub *kass
 	rows, err := tx.QueryContext(ctx, `
 		SELECT u.id, u.email, t.locale, u.role = 'admin'
 		FROM users u JOIN tenants t ON t.id = u.tenant_id
-		WHERE u.tenant_id = $1 AND u.status = 'active' AND (u.role = 'admin' OR u.id = $2)
-		ORDER BY u.id`, sub.TenantID, sub.PurchaserID)
+		WHERE u.tenant_id = $1 AND u.status = 'active' AND u.role = 'admin'
+		UNION
+		SELECT u.id, u.email, t.locale, u.role = 'admin'
+		FROM users u JOIN tenants t ON t.id = u.tenant_id
+		WHERE u.id = $2 AND u.tenant_id = $1 AND u.status = 'active'
+		ORDER BY 1`, sub.TenantID, sub.PurchaserID)
 	if err != nil {
 		return fmt.Errorf("find whom to notify: %w", err)
 	}
@@ -85,7 +89,7 @@ func notificationData(sub *kassa.Subscription, actorName string) kassa.Notificat
 // when the lease ends, so a message may go out twice but is never lost.
 func (db *DB) ClaimNotifications(ctx context.Context, limit int, lease time.Duration) ([]*kassa.Notification, error) {
 	now := db.clock.Now()
-	rows, err := db.ro.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT id FROM outbox
 		WHERE sent_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
 		ORDER BY next_attempt_at, id LIMIT $2`, now, limit)
@@ -165,7 +169,7 @@ type OutboxEntry struct {
 // FindOutbox returns every notification of the tenant, oldest first (the
 // system's view).
 func (db *DB) FindOutbox(ctx context.Context, tenantID string) ([]OutboxEntry, error) {
-	rows, err := db.ro.QueryContext(ctx, `
+	rows, err := db.reads.QueryContext(ctx, `
 		SELECT id, tenant_id, kind, recipient_id, email, locale, data, created_at, attempts, sent_at, last_error
 		FROM outbox WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
 	if err != nil {

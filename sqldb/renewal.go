@@ -3,8 +3,9 @@ package sqldb
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kassa-billing/kassa"
@@ -29,47 +30,71 @@ type Due struct {
 	CardRef        string // "" when the billing profile has no card
 }
 
-// NextDue returns the earliest billing work due at or before until, or nil.
-// It is the system's view: every tenant's subscriptions.
-func (db *DB) NextDue(ctx context.Context, until time.Time) (*Due, error) {
+// dueGap is the least time between a piece of billing work and any piece it
+// leads to: a renewal's next term ends at least 28 days later, the first
+// retry of a failed one a day after the term ended, each further retry days
+// after the one before, and a suspension expires 30 days after it began.
+const dueGap = 24 * time.Hour
+
+// DueWork returns up to limit pieces of the earliest billing work due at or
+// before until, in time order. It is the system's view: every tenant's
+// subscriptions. Pieces fall due less than dueGap after the first of them,
+// so none of the work they lead to can fall due before any of them: they
+// can be run in the order given, or all at once, before asking again.
+func (db *DB) DueWork(ctx context.Context, until time.Time, limit int) ([]*Due, error) {
 	queries := []struct {
 		kind, at, cond string
 		arg            time.Time
 	}{
-		{DueTermEnd, "s.period_end", `s.status IN ('active', 'trialing') AND s.period_end <= $1`, until},
+		{DueTermEnd, "s.period_end", `s.status = 'active' AND s.period_end <= $1`, until},
+		{DueTermEnd, "s.period_end", `s.status = 'trialing' AND s.period_end <= $1`, until},
 		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1`, until},
 		{DueExpiry, "s.suspended_at", `s.status = 'suspended' AND s.suspended_at <= $1`, until.Add(-kassa.SuspendedLife)},
 	}
-	var next *Due
+	var due []*Due
 	for _, q := range queries {
-		var d Due
-		var failed int
-		var at time.Time
-		var country, locale, customer, card string
-		row := db.reader(ctx).QueryRowContext(ctx, `
+		rows, err := db.reader(ctx).QueryContext(ctx, `
 			SELECT `+subscriptionColumns+`, `+q.at+`, s.failed_attempts, t.country, t.locale, b.customer_ref,
 				COALESCE(m.gateway_ref, '')`+subscriptionFrom+`
 			JOIN tenants t ON t.id = s.tenant_id
 			JOIN billing_profiles b ON b.id = s.billing_profile_id
 			LEFT JOIN payment_methods m ON m.id = b.payment_method_id
-			WHERE `+q.cond+` ORDER BY `+q.at+`, s.id LIMIT 1`, q.arg)
-		sub, err := scanSubscription(row, &at, &failed, &country, &locale, &customer, &card)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
+			WHERE `+q.cond+` ORDER BY `+q.at+`, s.id LIMIT $2`, q.arg, limit)
+		if err != nil {
 			return nil, fmt.Errorf("find due %s: %w", q.kind, err)
 		}
-		at = at.UTC()
-		if q.kind == DueExpiry {
-			at = at.Add(kassa.SuspendedLife)
+		for rows.Next() {
+			d := &Due{Kind: q.kind}
+			d.Subscription, err = scanSubscription(rows, &d.At, &d.FailedAttempts, &d.TenantCountry, &d.TenantLocale,
+				&d.CustomerRef, &d.CardRef)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find due %s: %w", q.kind, err)
+			}
+			d.At = d.At.UTC()
+			if q.kind == DueExpiry {
+				d.At = d.At.Add(kassa.SuspendedLife)
+			}
+			due = append(due, d)
 		}
-		d = Due{Kind: q.kind, At: at, Subscription: sub, FailedAttempts: failed, TenantCountry: country,
-			TenantLocale: locale, CustomerRef: customer, CardRef: card}
-		if next == nil || d.At.Before(next.At) {
-			next = &d
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("find due %s: %w", q.kind, err)
 		}
 	}
-	return next, nil
+	slices.SortFunc(due, func(a, b *Due) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Subscription.ID, b.Subscription.ID)
+	})
+	due = due[:min(len(due), limit)]
+	for i, d := range due {
+		if !d.At.Before(due[0].At.Add(dueGap)) {
+			return due[:i], nil
+		}
+	}
+	return due, nil
 }
 
 // EndSubscription ends a subscription as canceled or expired and releases

@@ -6,10 +6,7 @@ package sqldbtest
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,35 +65,16 @@ func DSN(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
-		return "sqlite:" + filepath.Join(tb.TempDir(), "kassa.db")
+		base = "sqlite:" + filepath.Join(tb.TempDir(), "kassa.db")
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := sqldb.Scratch(context.Background(), base, "test")
 	if err != nil {
-		tb.Fatalf("open %s: %v", PostgresEnv, err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		tb.Fatalf("create schema: %v", err)
+		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			tb.Logf("drop schema %s: %v", schema, err)
+		if err := drop(); err != nil {
+			tb.Logf("drop %s: %v", dsn, err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return dsn
 }

@@ -1,0 +1,316 @@
+// Package bench is `kassa bench`: it starts kassa on 127.0.0.1 over a
+// scratch database beside the one it is given, loads a realistic tenant,
+// measures license assignment, purchases, reads and a renewal run over HTTP,
+// and measures in the same run the yardsticks they are compared with: the
+// database's raw commit rate and a trivial net/http JSON handler.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/invoicepdf"
+	"github.com/kassa-billing/kassa/licensing"
+	"github.com/kassa-billing/kassa/server"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// Config says what to measure.
+type Config struct {
+	// DB names the database to measure: the bench works in a scratch
+	// database beside it (sqlite:PATH: a new file next to PATH; postgres:
+	// a new schema) and removes it afterwards. "" is a SQLite file in the
+	// temporary directory.
+	DB       string
+	Duration time.Duration // the measuring, shared among the phases
+	Clients  int           // concurrent HTTP clients (the hot subscription always gets 64)
+	Progress io.Writer     // told what is being measured; nil for nothing
+}
+
+// Result is every figure of one run. Rates are per second, latencies in
+// milliseconds.
+type Result struct {
+	Database      string  `json:"database"`
+	DurationS     float64 `json:"duration_s"`
+	Clients       int     `json:"clients"`
+	Users         int     `json:"users"`
+	Subscriptions int     `json:"subscriptions"`
+	SetupS        float64 `json:"setup_s"`
+
+	RawCommitsPerS  float64 `json:"raw_commits_per_s"`
+	TrivialReqPerS  float64 `json:"trivial_req_per_s"`
+	TrivialP99Ms    float64 `json:"trivial_p99_ms"`
+	AssignPerS      float64 `json:"assign_per_s"`
+	AssignP50Ms     float64 `json:"assign_p50_ms"`
+	AssignP99Ms     float64 `json:"assign_p99_ms"`
+	HotAssignPerS   float64 `json:"hot_assign_per_s"`
+	HotAssignP99Ms  float64 `json:"hot_assign_p99_ms"`
+	HotAssigned     int     `json:"hot_assigned"`
+	LimitQuantity   int     `json:"limit_quantity"`
+	LimitAssigned   int     `json:"limit_assigned"`
+	LimitRefused    int     `json:"limit_refused"`
+	OverAssigned    int     `json:"over_assigned"`
+	PurchasePerS    float64 `json:"purchase_per_s"`
+	PurchaseP50Ms   float64 `json:"purchase_p50_ms"`
+	PurchaseP99Ms   float64 `json:"purchase_p99_ms"`
+	ListReqPerS     float64 `json:"list_req_per_s"`
+	ListP50Ms       float64 `json:"list_p50_ms"`
+	ListP99Ms       float64 `json:"list_p99_ms"`
+	ReadReqPerS     float64 `json:"read_req_per_s"`
+	ReadP50Ms       float64 `json:"read_p50_ms"`
+	ReadP99Ms       float64 `json:"read_p99_ms"`
+	Renewed         int64   `json:"renewed"`
+	RenewalSubsPerS float64 `json:"renewal_subs_per_s"`
+	PeakRSSMB       float64 `json:"peak_rss_mb"`
+
+	AssignToRawRatio    float64 `json:"assign_to_raw_ratio"`
+	HotAssignToRawRatio float64 `json:"hot_assign_to_raw_ratio"`
+	PurchaseToRawRatio  float64 `json:"purchase_to_raw_ratio"`
+	RenewalToRawRatio   float64 `json:"renewal_to_raw_ratio"`
+	ReadToTrivialRatio  float64 `json:"read_to_trivial_ratio"`
+	ListToTrivialRatio  float64 `json:"list_to_trivial_ratio"`
+
+	// Failures counts answers no correct server gives, per phase, with
+	// the first few of them; a run with failures is an error.
+	Failures map[string]int64 `json:"failures"`
+	Errors   []string         `json:"errors"`
+}
+
+// run is one bench run's moving parts.
+type run struct {
+	cfg     Config
+	client  *client
+	tenant  *tenant
+	billing *billing.Service
+}
+
+// Run measures kassa as cfg says. It returns the figures even when some
+// requests failed, with an error saying so.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Duration < time.Second {
+		return nil, kassa.Invalidf("duration", "duration must be at least 1s.")
+	}
+	if cfg.Clients < 1 || cfg.Clients > 1024 {
+		return nil, kassa.Invalidf("clients", "clients must be between 1 and 1024.")
+	}
+	began := time.Now()
+	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_bench")
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	clock := kassa.SystemClock{}
+	db, err := sqldb.Open(ctx, dsn, clock)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	gw := simulator.New(clock)
+	b := &run{cfg: cfg, billing: billing.New(db, gw, clock, log)}
+	cfg.progress("loading a tenant of %d users and %d subscriptions", tenantUsers, purchasers*subsEach)
+	if b.tenant, err = setUp(ctx, db, gw, clock.Now()); err != nil {
+		return nil, fmt.Errorf("load the tenant: %w", err)
+	}
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		return nil, err
+	}
+	base, stopServer, err := listen(server.New(server.Config{
+		DB: db, Auth: a, Billing: b.billing, Licensing: licensing.New(db), Log: log,
+		Issuer: invoicepdf.Issuer{Name: "kassa bench"},
+	}))
+	if err != nil {
+		return nil, err
+	}
+	defer stopServer()
+	b.client = newClient(base, max(cfg.Clients, hotClients))
+	if err := b.signIn(ctx); err != nil {
+		return nil, err
+	}
+	rc, err := db.PrepareRawCommits(ctx, cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
+	trivialBase, stopTrivial, err := listen(http.HandlerFunc(trivialJSON))
+	if err != nil {
+		return nil, err
+	}
+	defer stopTrivial()
+
+	r := &Result{Database: string(db.Dialect()), DurationS: cfg.Duration.Seconds(), Clients: cfg.Clients,
+		Users: tenantUsers, Subscriptions: purchasers*subsEach + 2, SetupS: time.Since(began).Seconds(),
+		Failures: map[string]int64{}}
+	share := func(f float64) time.Duration { return time.Duration(f * float64(cfg.Duration)) }
+	phase := func(name, what string, fn func() stats) stats {
+		cfg.progress("%s", what)
+		s := fn()
+		if s.Failed > 0 {
+			r.Failures[name] = s.Failed
+			r.Errors = append(r.Errors, s.errors...)
+		}
+		return s
+	}
+
+	s := phase("raw", "committing single-row UPDATEs (the raw commit rate)", func() stats { return b.raw(ctx, share(0.1), rc) })
+	r.RawCommitsPerS = s.perSecond()
+	s = phase("trivial", "asking a trivial JSON handler", func() stats { return b.trivial(ctx, share(0.1), trivialBase) })
+	r.TrivialReqPerS, r.TrivialP99Ms = s.perSecond(), s.quantile(0.99)
+	s = phase("assign", "assigning licenses across the subscriptions", func() stats { return b.assignMany(ctx, share(0.15)) })
+	r.AssignPerS, r.AssignP50Ms, r.AssignP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
+	s = phase("hot", "assigning licenses of one subscription with 64 clients", func() stats { return b.assignHot(ctx, share(0.15)) })
+	r.HotAssignPerS, r.HotAssignP99Ms = s.perSecond(), s.quantile(0.99)
+	if err := b.checkHot(ctx, r, s); err != nil {
+		return r, err
+	}
+	s = phase("limit", "racing 64 clients for 50 licenses", func() stats { return b.fillLimit(ctx) })
+	r.LimitRefused = int(s.Refused)
+	if err := b.checkLimit(ctx, r, s); err != nil {
+		return r, err
+	}
+	s = phase("list", "listing subscriptions", func() stats { return b.list(ctx, share(0.1)) })
+	r.ListReqPerS, r.ListP50Ms, r.ListP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
+	s = phase("read", "reading subscriptions", func() stats { return b.read(ctx, share(0.1)) })
+	r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
+	s = phase("purchase", "buying subscriptions", func() stats { return b.purchase(ctx, share(0.15)) })
+	r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
+	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, share(0.15)) })
+	r.Renewed, r.RenewalSubsPerS = s.Done, s.perSecond()
+
+	r.PeakRSSMB = peakRSSMB()
+	ratio := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(int(a/b*1000+0.5)) / 1000
+	}
+	r.AssignToRawRatio = ratio(r.AssignPerS, r.RawCommitsPerS)
+	r.HotAssignToRawRatio = ratio(r.HotAssignPerS, r.RawCommitsPerS)
+	r.PurchaseToRawRatio = ratio(r.PurchasePerS, r.RawCommitsPerS)
+	r.RenewalToRawRatio = ratio(r.RenewalSubsPerS, r.RawCommitsPerS)
+	r.ReadToTrivialRatio = ratio(r.ReadReqPerS, r.TrivialReqPerS)
+	r.ListToTrivialRatio = ratio(r.ListReqPerS, r.TrivialReqPerS)
+	if len(r.Failures) > 0 {
+		return r, fmt.Errorf("requests failed: %s", strings.Join(r.Errors, "; "))
+	}
+	return r, ctx.Err()
+}
+
+// checkHot compares what the hot phase was told with what the database
+// holds.
+func (b *run) checkHot(ctx context.Context, r *Result, s stats) error {
+	q, assigned, listed, err := b.licenseCount(ctx, b.tenant.hot)
+	if err != nil {
+		return err
+	}
+	r.HotAssigned = assigned
+	r.OverAssigned += max(0, assigned-q)
+	if assigned != listed || int64(assigned) != s.Done {
+		return fmt.Errorf("hot subscription: %d assigned, %d licenses listed, %d assignments answered 201", assigned, listed, s.Done)
+	}
+	return nil
+}
+
+// checkLimit checks that the race for the limit subscription gave out
+// exactly its licenses.
+func (b *run) checkLimit(ctx context.Context, r *Result, s stats) error {
+	q, assigned, listed, err := b.licenseCount(ctx, b.tenant.limit)
+	if err != nil {
+		return err
+	}
+	r.LimitQuantity, r.LimitAssigned = q, assigned
+	r.OverAssigned += max(0, assigned-q)
+	if assigned != q || listed != q || s.Done != int64(q) {
+		return fmt.Errorf("limit subscription of %d: %d assigned, %d listed, %d answered 201", q, assigned, listed, s.Done)
+	}
+	return nil
+}
+
+// signIn signs every purchaser in over the API, a few at a time.
+func (b *run) signIn(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(b.tenant.purchasers))
+	sem := make(chan struct{}, 4)
+	for i, p := range b.tenant.purchasers {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/login", "",
+				map[string]string{"email": p.user.Email, "password": password})
+			if err = expect(status, body, err, http.StatusOK, "sign in "+p.user.Email); err != nil {
+				errs[i] = err
+				return
+			}
+			var out struct{ Token string }
+			errs[i] = json.Unmarshal(body, &out)
+			p.token = out.Token
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// listen serves h on a free port of 127.0.0.1 and returns its base URL and
+// what stops it.
+func listen(h http.Handler) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+func trivialJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		OK   bool   `json:"ok"`
+		Path string `json:"path"`
+	}{true, r.URL.Path})
+}
+
+func (cfg Config) progress(format string, args ...any) {
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "bench: "+format+"\n", args...)
+	}
+}
+
+// peakRSSMB returns the process's peak resident memory (VmHWM) in MB, or 0
+// where /proc does not tell.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return float64(int(kb/1024*10+0.5)) / 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// The realistic tenant: a Swedish company of 10 000 people, 100 of whom buy
+// for their teams, with 1 000 subscriptions whose terms have all just ended
+// (so that the renewal run has every one of them to do).
+const (
+	tenantUsers   = 10_000
+	purchasers    = 100
+	subsEach      = 10 // seeded subscriptions per purchaser
+	admins        = 3
+	seededQty     = 500 // licenses of a seeded subscription: room to assign
+	hotQuantity   = 10_000
+	limitQuantity = 50 // the subscription the over-assignment check fills
+	password      = "bench-password"
+)
+
+// tenant is what setUp made: who signs in and what they manage.
+type tenant struct {
+	users      []*kassa.User // every member; purchasers first
+	purchasers []*purchaser
+	product    *kassa.Product
+	hot, limit *kassa.Subscription // owned by the first purchaser
+}
+
+type purchaser struct {
+	user      *kassa.User
+	profileID string
+	subs      []*kassa.Subscription
+	token     string // set by signIn
+}
+
+// setUp writes the tenant into db: people and subscriptions in bulk, the
+// billing profiles and cards the way the service makes them.
+func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (*tenant, error) {
+	t := &tenant{}
+	ten := &kassa.Tenant{Name: "Bench AB", Country: "SE", Currency: "SEK", Locale: "sv"}
+	if err := db.CreateTenant(ctx, ten); err != nil {
+		return nil, err
+	}
+	for i, name := range []string{"Mötesrum", "Projektplan", "Kundkort"} {
+		p := &kassa.Product{
+			SKU:  fmt.Sprintf("BENCH-%d", i+1),
+			Name: kassa.Text{En: name, Sv: name}, Description: kassa.Text{En: name, Sv: name},
+			Prices: []kassa.Price{
+				{Term: kassa.Monthly, Currency: "SEK", UnitAmount: 9900 + int64(i)*2000},
+				{Term: kassa.Annual, Currency: "SEK", UnitAmount: 99000 + int64(i)*20000},
+			},
+		}
+		if err := db.CreateProduct(ctx, p); err != nil {
+			return nil, err
+		}
+		if t.product == nil {
+			t.product = p
+		}
+	}
+
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	for i := range tenantUsers {
+		u := &kassa.User{Name: personName(i), Email: fmt.Sprintf("user%05d@bench.example", i),
+			Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser}
+		if i >= purchasers && i < purchasers+admins {
+			u.Role = kassa.RoleAdmin
+		}
+		t.users = append(t.users, u)
+	}
+	if err := db.SeedUsers(ctx, ten.ID, t.users, hash); err != nil {
+		return nil, err
+	}
+
+	var subs []*kassa.Subscription
+	anchor := now.AddDate(0, -1, 0).Add(-time.Hour)
+	for i, u := range t.users[:purchasers] {
+		p := &purchaser{user: u}
+		actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: ten})
+		if p.profileID, err = newProfile(actx, db, gw, u, i); err != nil {
+			return nil, err
+		}
+		for range subsEach {
+			s := &kassa.Subscription{
+				TenantID: ten.ID, ProductID: t.product.ID, PurchaserID: u.ID, BillingProfileID: p.profileID,
+				Channel: kassa.SelfService, Status: kassa.StatusActive, Term: kassa.Monthly, Quantity: seededQty,
+				UnitPrice: kassa.Money{Amount: t.product.Prices[0].UnitAmount, Currency: "SEK"},
+				AnchorAt:  anchor, PeriodStart: anchor, ExpiresAt: now.Add(-time.Hour), AutoRenew: true,
+			}
+			p.subs = append(p.subs, s)
+			subs = append(subs, s)
+		}
+		t.purchasers = append(t.purchasers, p)
+	}
+	// The hot and the limit subscription are the first purchaser's and not
+	// due: the renewal run renews exactly the seeded ones.
+	hot, limit := *subs[0], *subs[0]
+	hot.Quantity, limit.Quantity = hotQuantity, limitQuantity
+	t.hot, t.limit = &hot, &limit
+	for _, s := range []*kassa.Subscription{t.hot, t.limit} {
+		s.PeriodStart, s.ExpiresAt = now.Add(-time.Hour), now.AddDate(0, 1, 0)
+	}
+	return t, db.SeedSubscriptions(ctx, append(subs, t.hot, t.limit))
+}
+
+// newProfile saves a card with the gateway and makes the purchaser's billing
+// profile paying with it.
+func newProfile(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, u *kassa.User, i int) (string, error) {
+	addr := kassa.Address{Line1: fmt.Sprintf("Storgatan %d", i+1), City: "Stockholm", PostalCode: "111 22", Country: "SE"}
+	c := kassa.Card{Number: "4242424242424242", CVC: "123", ExpMonth: 12, ExpYear: time.Now().Year() + 3, Name: u.Name, Address: addr}
+	saved, err := gw.SaveCard(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	p := &kassa.BillingProfile{Name: "Bench AB – " + u.Name, Email: u.Email, Address: addr, Currency: "SEK"}
+	if p.CustomerRef, err = gw.CreateCustomer(ctx, kassa.Customer{Name: p.Name, Email: p.Email, Address: addr}); err != nil {
+		return "", err
+	}
+	if err := gw.AttachCard(ctx, saved.Ref, p.CustomerRef); err != nil {
+		return "", err
+	}
+	m := &kassa.PaymentMethod{GatewayRef: saved.Ref, Brand: saved.Brand, Last4: saved.Last4,
+		ExpMonth: saved.ExpMonth, ExpYear: saved.ExpYear, Name: c.Name, Address: addr}
+	if err := db.CreatePaymentMethod(ctx, m); err != nil {
+		return "", err
+	}
+	p.PaymentMethodID = m.ID
+	if err := db.CreateBillingProfile(ctx, p); err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+var firstNames = []string{"Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Sofia", "Anders", "Åsa", "Örjan",
+	"Elin", "Oskar", "Ingrid", "Magnus", "Linnea", "Per", "Ebba", "Gustav", "Malin", "Björn"}
+var lastNames = []string{"Lindberg", "Holm", "Sjöberg", "Nyström", "Sandberg", "Wallin", "Lundqvist", "Hedlund",
+	"Berglund", "Åkesson", "Ekström", "Dahl", "Nilsson", "Öhman", "Fransson", "Engström", "Björk", "Strand"}
+
+// personName gives user i a name; names repeat, as they do.
+func personName(i int) string {
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	return firstNames[r.IntN(len(firstNames))] + " " + lastNames[r.IntN(len(lastNames))]
+}

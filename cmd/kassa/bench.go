@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kassa-billing/kassa/bench"
+)
+
+func (m *Main) benchCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure kassa on this machine against the raw commit rate of its database",
+		Long: `bench starts kassa on 127.0.0.1 over a scratch database beside --db (a new
+SQLite file next to it, or a new PostgreSQL schema), loads a tenant of 10 000
+users and 1 000 subscriptions, and measures over HTTP: license assignments
+across many subscriptions and on one hot subscription with 64 clients, a race
+for the last licenses, purchases, list and read requests, and a renewal run.
+In the same run it measures the database's raw commit rate (single-row UPDATE
+transactions) and a trivial net/http JSON handler, and reports each figure
+beside them. It removes the scratch database when it is done.`,
+		Args: cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	dsn := f.String("db", m.Getenv("KASSA_DB"), "database to measure beside: sqlite:PATH or postgres://… (default: a temporary SQLite file)")
+	duration := f.Duration("duration", 10*time.Second, "time spent measuring, shared among the phases")
+	clients := f.Int("clients", 64, "concurrent HTTP clients")
+	asJSON := f.Bool("json", false, "print one JSON object with every figure")
+	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if *cpuProfile != "" {
+			out, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer out.Close()
+			if err := pprof.StartCPUProfile(out); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Progress: m.Stderr})
+		if r != nil {
+			if *asJSON {
+				enc := json.NewEncoder(m.Stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			} else {
+				printBench(m, r)
+			}
+		}
+		return err
+	}
+	return cmd
+}
+
+// printBench prints the figures as a table for people.
+func printBench(m *Main, r *bench.Result) {
+	w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "kassa bench on %s, %d clients, %v of measuring, %d users, %d subscriptions\t\n\n",
+		r.Database, r.Clients, r.DurationS, r.Users, r.Subscriptions)
+	row := func(what string, perS, p50, p99 float64, beside string) {
+		fmt.Fprintf(w, "%s\t%.0f/s\t%.2f ms\t%.2f ms\t%s\t\n", what, perS, p50, p99, beside)
+	}
+	fmt.Fprintf(w, "\trate\tp50\tp99\t\t\n")
+	row("raw commits (single-row UPDATE)", r.RawCommitsPerS, 0, 0, "")
+	row("trivial net/http JSON handler", r.TrivialReqPerS, 0, r.TrivialP99Ms, "")
+	row("license assignments", r.AssignPerS, r.AssignP50Ms, r.AssignP99Ms, fmt.Sprintf("%.2f × raw", r.AssignToRawRatio))
+	row("assignments, one subscription, 64 clients", r.HotAssignPerS, 0, r.HotAssignP99Ms, fmt.Sprintf("%.2f × raw", r.HotAssignToRawRatio))
+	row("purchases", r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms, fmt.Sprintf("%.2f × raw", r.PurchaseToRawRatio))
+	row("list subscriptions", r.ListReqPerS, r.ListP50Ms, r.ListP99Ms, fmt.Sprintf("%.2f × trivial", r.ListToTrivialRatio))
+	row("read a subscription", r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms, fmt.Sprintf("%.2f × trivial", r.ReadToTrivialRatio))
+	row("renewal run (subscriptions)", r.RenewalSubsPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.RenewalToRawRatio))
+	w.Flush()
+	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
+		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)
+	fmt.Fprintf(m.Stdout, "Renewed %d subscriptions. Set-up %.1f s. Peak resident memory %.0f MB.\n", r.Renewed, r.SetupS, r.PeakRSSMB)
+}

@@ -1,0 +1,118 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// What `kassa bench` needs of the database besides kassa's own work: a
+// tenant's people and subscriptions written in bulk, the way a restore
+// would write them (no audit events, invoices or notifications), and the
+// raw commit loop every figure is compared with.
+
+// SeedUsers writes members of a tenant in bulk, sharing one password hash,
+// with the words that find them. It sets their ids.
+func (db *DB) SeedUsers(ctx context.Context, tenantID string, users []*kassa.User, passwordHash string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var rows, words [][]any
+		for _, u := range users {
+			u.ID, u.TenantID, u.CreatedAt = newID("usr"), tenantID, tx.now
+			rows = append(rows, []any{u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt})
+			for _, w := range kassa.SearchWords(u.Name, u.Email) {
+				words = append(words, []any{tenantID, w, u.ID})
+			}
+		}
+		if err := tx.insertRows(ctx, "users",
+			[]string{"id", "tenant_id", "name", "email", "type", "status", "role", "password_hash", "created_at"}, rows); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, "user_words", []string{"tenant_id", "word", "user_id"}, words)
+	})
+}
+
+// SeedSubscriptions writes subscriptions in bulk as they are, without the
+// invoices that bought them. It sets their ids.
+func (db *DB) SeedSubscriptions(ctx context.Context, subs []*kassa.Subscription) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var rows [][]any
+		for _, s := range subs {
+			s.ID, s.CreatedAt = newID("sub"), tx.now
+			rows = append(rows, []any{s.ID, s.TenantID, s.ProductID, s.PurchaserID, s.BillingProfileID, s.Channel,
+				s.Status, s.Term, s.Quantity, 0, s.UnitPrice.Amount, s.UnitPrice.Currency, s.AnchorAt, s.PeriodStart,
+				s.ExpiresAt, s.AutoRenew, s.CreatedAt, s.CreatedAt})
+		}
+		return tx.insertRows(ctx, "subscriptions", []string{"id", "tenant_id", "product_id", "purchaser_id",
+			"billing_profile_id", "channel", "status", "term", "quantity", "assigned", "unit_amount", "currency",
+			"anchor_at", "period_start", "period_end", "auto_renew", "created_at", "updated_at"}, rows)
+	})
+}
+
+// insertRows inserts rows into table with one statement prepared for them.
+func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	stmt, err := tx.Tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)",
+		table, strings.Join(columns, ", "), marks(1, len(columns))))
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// RawCommits is the yardstick of `kassa bench`: the smallest write
+// transaction there is, one single-row UPDATE, on the same connections and
+// settings as kassa's own writes.
+type RawCommits struct{ db *DB }
+
+// PrepareRawCommits makes the table of rows that Commit updates.
+func (db *DB) PrepareRawCommits(ctx context.Context, rows int) (*RawCommits, error) {
+	err := db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("create bench_raw: %w", err)
+		}
+		var rs [][]any
+		for i := range rows {
+			rs = append(rs, []any{i, 0})
+		}
+		return tx.insertRows(ctx, "bench_raw", []string{"id", "n"}, rs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &RawCommits{db: db}, nil
+}
+
+// Commit increments row's counter in a transaction of its own, begun and
+// committed on kassa's writing connections but outside its group commit.
+func (r *RawCommits) Commit(ctx context.Context, row int) error {
+	const update = `UPDATE bench_raw SET n = n + 1 WHERE id = $1`
+	stmt := r.db.writeStmts.get(ctx, update) // prepared once, as kassa's own are
+	tx, err := r.db.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("raw commit: %w", err)
+	}
+	if stmt != nil {
+		_, err = tx.StmtContext(ctx, stmt).ExecContext(ctx, row)
+	} else {
+		_, err = tx.ExecContext(ctx, update, row)
+	}
+	if err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("raw commit: %w", err)
+	}
+	return tx.Commit()
+}
+
+// Total returns how many commits the rows have counted.
+func (r *RawCommits) Total(ctx context.Context) (int64, error) {
+	var n int64
+	err := r.db.reads.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM bench_raw`).Scan(&n)
+	return n, err
+}

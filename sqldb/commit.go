@@ -1,0 +1,176 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Group commit. Every write of a process goes to one committer, which runs
+// the writes waiting at that moment in one transaction, each inside a
+// savepoint of its own, and commits them together: one flush to disk for
+// the group instead of one per write. A write that fails is rolled back to
+// its savepoint and told its error; the others still commit. A write is
+// told it committed only after the group's COMMIT did. While a group
+// commits, the next one gathers, so under load groups grow by themselves
+// and when idle a write commits alone at once.
+//
+// It is what lets kassa keep SQLite durable (synchronous=FULL: a commit
+// survives a power cut) and still take thousands of writes a second, and
+// on PostgreSQL it keeps a tenant's audit chain, whose head row every
+// change locks until it commits, from putting the process's writes in
+// single file behind each commit's flush.
+
+// maxGroup bounds the writes committed together.
+const maxGroup = 64
+
+// pendingWrite is a write waiting for the committer.
+type pendingWrite struct {
+	db   *DB // the caller's: a copy made by WithClock has a clock of its own
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan error
+}
+
+// startCommitter starts the goroutine that commits db's writes; Close stops
+// it.
+func (db *DB) startCommitter() {
+	db.writes = make(chan *pendingWrite)
+	db.stop = make(chan struct{})
+	db.stopped = make(chan struct{})
+	db.closing = &sync.Once{}
+	go db.commitLoop()
+}
+
+func (db *DB) commitLoop() {
+	defer close(db.stopped)
+	for {
+		var group []*pendingWrite
+		select {
+		case w := <-db.writes:
+			group = append(group, w)
+		case <-db.stop:
+			return
+		}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case w := <-db.writes:
+				group = append(group, w)
+			default:
+				break gather
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// errClosed answers writes sent after Close.
+var errClosed = errors.New("the database is closed")
+
+// writeGrouped hands fn to the committer and waits for the outcome.
+func (db *DB) writeGrouped(ctx context.Context, fn func(tx *Tx) error) error {
+	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.writes <- w:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.stop:
+		return errClosed
+	}
+	// Once taken, the write runs to its end: waiting for the outcome even
+	// when ctx ends is what keeps a caller from reporting a failure for
+	// a change that committed.
+	return <-w.done
+}
+
+// commitGroup runs the group's writes in one transaction and commits it.
+func (db *DB) commitGroup(group []*pendingWrite) {
+	// The transaction is the group's, not any one caller's: a caller that
+	// goes away must not roll back the others.
+	ctx := context.Background()
+	results := make([]error, len(group))
+	err := db.runGroup(ctx, group, results)
+	db.writeStmts.prepareWanted(ctx)
+	for i, w := range group {
+		if err != nil && results[i] == nil {
+			results[i] = err
+		}
+		w.done <- results[i]
+	}
+}
+
+// runGroup runs the writes, each in a savepoint, records each one's error
+// in results, and commits; an error it returns is every write's that did
+// not fail on its own.
+func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []error) error {
+	stx, err := db.rw.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	alone := len(group) == 1
+	for i, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			results[i] = err // given up on before its turn: never ran
+			continue
+		}
+		for attempt := 1; ; attempt++ {
+			if !alone {
+				if _, err := stx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+					_ = stx.Rollback()
+					return fmt.Errorf("savepoint: %w", err)
+				}
+			}
+			err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now()})
+			if err == nil {
+				if !alone {
+					if _, err := stx.ExecContext(ctx, `RELEASE w`); err != nil {
+						_ = stx.Rollback()
+						return fmt.Errorf("release savepoint: %w", err)
+					}
+				}
+				break
+			}
+			if alone {
+				_ = stx.Rollback()
+				if retryable(err) && attempt < retries {
+					time.Sleep(retryPause(attempt))
+					if stx, err = db.rw.BeginTx(ctx, nil); err != nil {
+						return fmt.Errorf("begin: %w", err)
+					}
+					continue
+				}
+				results[i] = err
+				return nil
+			}
+			if _, rerr := stx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+				_ = stx.Rollback()
+				results[i] = err
+				return fmt.Errorf("roll back to savepoint: %w", rerr)
+			}
+			if _, rerr := stx.ExecContext(ctx, `RELEASE w`); rerr != nil {
+				_ = stx.Rollback()
+				results[i] = err
+				return fmt.Errorf("release savepoint: %w", rerr)
+			}
+			if !retryable(err) || attempt == retries {
+				results[i] = err
+				break
+			}
+			time.Sleep(retryPause(attempt))
+		}
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// A PostgreSQL serialization failure or deadlock is retried this often.
+const retries = 5
+
+func retryPause(attempt int) time.Duration {
+	return time.Duration(attempt*attempt) * 5 * time.Millisecond
+}

@@ -1,0 +1,152 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps one prepared statement per query text of a pool. SQLite's
+// driver parses every statement it is handed anew, and parsing is most of
+// what a short statement costs; with the cache each text is parsed once per
+// connection. (pgx caches prepared statements by itself.)
+type stmtCache struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	wanted map[string]bool // texts seen in transactions, prepared after them
+}
+
+// maxCachedStmts bounds the cache; texts beyond it are parsed every time.
+const maxCachedStmts = 1000
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// lookup returns the prepared statement of query, or nil when there is none
+// yet; a text seen for the first time is remembered for prepareWanted.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.m[query]
+	if s == nil && len(c.m)+len(c.wanted) < maxCachedStmts {
+		c.wanted[query] = true
+	}
+	return s
+}
+
+// prepareWanted prepares the texts lookup missed. Preparing takes a
+// connection of the pool, so it must be called holding none: a transaction
+// on SQLite's one writing connection cannot prepare for itself, and
+// prepares after it ends.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	var queries []string
+	for q := range c.wanted {
+		queries = append(queries, q)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	for _, q := range queries {
+		s, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // running it unprepared reports the error
+		}
+		c.mu.Lock()
+		if c.m == nil || c.m[q] != nil {
+			s.Close()
+		} else {
+			c.m[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+// get returns the prepared statement of query, preparing it when it is not
+// cached yet, or nil when it cannot be cached. It must be called holding no
+// connection of the pool.
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if s := c.lookup(query); s != nil || c == nil {
+		return s
+	}
+	c.prepareWanted(ctx)
+	return c.lookup(query)
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.m {
+		s.Close()
+	}
+	c.m = nil
+}
+
+// readPool is the pool of readers, through the cache when there is one.
+type readPool struct {
+	*sql.DB
+	stmts *stmtCache
+}
+
+func (p readPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := p.stmts.get(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return p.DB.ExecContext(ctx, query, args...)
+}
+
+func (p readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := p.stmts.get(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return p.DB.QueryContext(ctx, query, args...)
+}
+
+func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := p.stmts.get(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.DB.QueryRowContext(ctx, query, args...)
+}
+
+// ctx returns the context statements of tx run with: a transaction is
+// shared by a group of writes (commit.go), and one caller going away must
+// not interrupt it.
+func (tx *Tx) ctx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// ExecContext runs a statement in the transaction, prepared once.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = tx.ctx(ctx)
+	if s := tx.db.writeStmts.lookup(query); s != nil {
+		return tx.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction, prepared once.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = tx.ctx(ctx)
+	if s := tx.db.writeStmts.lookup(query); s != nil {
+		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a one-row query in the transaction, prepared once.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = tx.ctx(ctx)
+	if s := tx.db.writeStmts.lookup(query); s != nil {
+		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
