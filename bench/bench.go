@@ -37,7 +37,7 @@ type Config struct {
 	// a new schema) and removes it afterwards. "" is a SQLite file in the
 	// temporary directory.
 	DB       string
-	Duration time.Duration // the measuring, shared among the phases
+	Duration time.Duration // the measuring, shared among the phases but the renewal run
 	Clients  int           // concurrent HTTP clients (the hot subscription always gets 64)
 	Progress io.Writer     // told what is being measured; nil for nothing
 }
@@ -170,9 +170,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return s
 	}
 
-	s := phase("raw", "committing single-row UPDATEs (the raw commit rate)", func() stats { return b.raw(ctx, share(0.1), rc) })
+	s := phase("raw", "committing single-row UPDATEs (the raw commit rate)", func() stats { return b.raw(ctx, share(0.125), rc) })
 	r.RawCommitsPerS = s.perSecond()
-	s = phase("trivial", "asking a trivial JSON handler", func() stats { return b.trivial(ctx, share(0.1), trivialBase) })
+	s = phase("trivial", "asking a trivial JSON handler", func() stats { return b.trivial(ctx, share(0.125), trivialBase) })
 	r.TrivialReqPerS, r.TrivialP99Ms = s.perSecond(), s.quantile(0.99)
 	s = phase("assign", "assigning licenses across the subscriptions", func() stats { return b.assignMany(ctx, share(0.15)) })
 	r.AssignPerS, r.AssignP50Ms, r.AssignP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
@@ -186,13 +186,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := b.checkLimit(ctx, r, s); err != nil {
 		return r, err
 	}
-	s = phase("list", "listing subscriptions", func() stats { return b.list(ctx, share(0.1)) })
+	s = phase("list", "listing subscriptions", func() stats { return b.list(ctx, share(0.125)) })
 	r.ListReqPerS, r.ListP50Ms, r.ListP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
-	s = phase("read", "reading subscriptions", func() stats { return b.read(ctx, share(0.1)) })
+	s = phase("read", "reading subscriptions", func() stats { return b.read(ctx, share(0.125)) })
 	r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
-	s = phase("purchase", "buying subscriptions", func() stats { return b.purchase(ctx, share(0.15)) })
+	s = phase("purchase", "buying subscriptions", func() stats { return b.purchase(ctx, share(0.2)) })
 	r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
-	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, share(0.15)) })
+	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, 15*time.Second) })
 	r.Renewed, r.RenewalSubsPerS = s.Done, s.perSecond()
 
 	r.PeakRSSMB = peakRSSMB()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,6 +42,7 @@ func (db *DB) startCommitter() {
 	db.stop = make(chan struct{})
 	db.stopped = make(chan struct{})
 	db.closing = &sync.Once{}
+	db.groups, db.grouped = &atomic.Int64{}, &atomic.Int64{}
 	go db.commitLoop()
 }
 
@@ -88,6 +90,8 @@ func (db *DB) writeGrouped(ctx context.Context, fn func(tx *Tx) error) error {
 
 // commitGroup runs the group's writes in one transaction and commits it.
 func (db *DB) commitGroup(group []*pendingWrite) {
+	db.groups.Add(1)
+	db.grouped.Add(int64(len(group)))
 	// The transaction is the group's, not any one caller's: a caller that
 	// goes away must not roll back the others.
 	ctx := context.Background()

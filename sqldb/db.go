@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kassa-billing/kassa"
@@ -45,6 +46,8 @@ type DB struct {
 	writes        chan *pendingWrite
 	stop, stopped chan struct{}
 	closing       *sync.Once
+	groups        *atomic.Int64 // transactions committed
+	grouped       *atomic.Int64 // writes in them
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" or

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+)
+
+// TestBench runs `kassa bench --json` briefly on the suite's database and
+// checks that it reports every figure, gave out no license too many, ended
+// in time and left nothing behind.
+func TestBench(t *testing.T) {
+	db := os.Getenv(sqldbtest.PostgresEnv)
+	dir := t.TempDir()
+	if db == "" {
+		db = "sqlite:" + filepath.Join(dir, "kassa.db")
+	}
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	const duration = 2 * time.Second
+	start := time.Now()
+	err := m.Run(t.Context(), []string{"bench", "--db", db, "--duration", duration.String(), "--clients", "8", "--json"})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	if took > duration+20*time.Second {
+		t.Errorf("bench took %v, more than its duration and 20 s", took)
+	}
+
+	var figures map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &figures); err != nil {
+		t.Fatalf("bench --json printed no JSON object: %v\n%s", err, stdout.String())
+	}
+	for _, name := range []string{
+		"raw_commits_per_s", "trivial_req_per_s", "assign_per_s", "assign_p50_ms", "assign_p99_ms",
+		"hot_assign_per_s", "purchase_per_s", "purchase_p99_ms", "list_req_per_s", "list_p50_ms", "list_p99_ms",
+		"read_req_per_s", "read_p50_ms", "read_p99_ms", "renewal_subs_per_s", "peak_rss_mb",
+		"assign_to_raw_ratio", "read_to_trivial_ratio", "hot_assign_to_raw_ratio", "renewal_to_raw_ratio",
+	} {
+		if v, ok := figures[name].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v, want a positive figure", name, figures[name])
+		}
+	}
+	if figures["users"].(float64) < 10_000 || figures["subscriptions"].(float64) < 1_000 {
+		t.Errorf("the tenant has %v users and %v subscriptions", figures["users"], figures["subscriptions"])
+	}
+	if figures["over_assigned"] != 0.0 || figures["limit_assigned"] != figures["limit_quantity"] {
+		t.Errorf("over-assigned %v; %v of %v licenses given out in the race", figures["over_assigned"],
+			figures["limit_assigned"], figures["limit_quantity"])
+	}
+
+	// Nothing is left behind: no scratch file beside the SQLite database,
+	// no scratch schema on PostgreSQL.
+	if os.Getenv(sqldbtest.PostgresEnv) == "" {
+		if left, _ := os.ReadDir(dir); len(left) > 0 {
+			t.Errorf("bench left %s behind", left[0].Name())
+		}
+		return
+	}
+	raw, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var schemas int
+	if err := raw.QueryRow(`SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'kassa_bench_%'`).Scan(&schemas); err != nil {
+		t.Fatal(err)
+	}
+	if schemas > 0 {
+		t.Errorf("bench left %d schemas behind", schemas)
+	}
+}

@@ -1,0 +1,141 @@
+package sqldb_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+)
+
+// TestGroupCommit holds the committer on one write while twenty more queue
+// behind it, so that they commit as a group: the ones that fail — by
+// returning an error after writing, or by a statement the database refuses
+// (which on PostgreSQL spoils the whole transaction but for the savepoint)
+// — leave nothing behind, and the others all commit, their audit events
+// in one unbroken chain.
+func TestGroupCommit(t *testing.T) {
+	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
+	ctx := t.Context()
+	ten := &kassa.Tenant{Name: "Grupp AB", Country: "SE", Currency: "SEK", Locale: "sv"}
+	if err := db.CreateTenant(ctx, ten); err != nil {
+		t.Fatal(err)
+	}
+	user := func(name string) *kassa.User {
+		return &kassa.User{Name: name, Email: name + "@grupp.example", Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser}
+	}
+	groupsBefore, _ := db.Groups()
+
+	holding, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Atomically(ctx, func(ctx context.Context) error {
+			if err := db.CreateUser(ctx, ten.ID, user("first"), "x"); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	errPlanned := errors.New("planned failure")
+	results := make([]error, 21)
+	var wg sync.WaitGroup
+	for i := range 21 {
+		wg.Go(func() {
+			results[i] = db.Atomically(ctx, func(ctx context.Context) error {
+				u := user(fmt.Sprintf("u%02d", i))
+				if i == 20 {
+					u.Email = "first@grupp.example" // taken: the database refuses it
+				}
+				if err := db.CreateUser(ctx, ten.ID, u, "x"); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return errPlanned
+				}
+				return nil
+			})
+		})
+	}
+	time.Sleep(200 * time.Millisecond) // let them queue behind the first
+	close(release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+
+	for i, err := range results {
+		_, ferr := db.FindCredentials(ctx, fmt.Sprintf("u%02d@grupp.example", i))
+		switch {
+		case i == 20:
+			if kassa.ErrorCode(err) != kassa.Invalid {
+				t.Errorf("write %d with a taken email: %v, want invalid", i, err)
+			}
+		case i%2 == 1:
+			if !errors.Is(err, errPlanned) || kassa.ErrorCode(ferr) != kassa.NotFound {
+				t.Errorf("failing write %d: %v, and its user is there (%v)", i, err, ferr)
+			}
+		default:
+			if err != nil || ferr != nil {
+				t.Errorf("write %d: %v; its user: %v", i, err, ferr)
+			}
+		}
+	}
+	groups, _ := db.Groups()
+	if groups-groupsBefore >= 22 {
+		t.Errorf("%d transactions for 22 writes: none were grouped", groups-groupsBefore)
+	}
+	events, _, breaks, err := db.VerifyAudit(ctx)
+	if err != nil || len(breaks) > 0 {
+		t.Fatalf("audit: %v %v", err, breaks)
+	}
+	if want := 1 + 1 + 10; events != want { // the tenant, the first user, the ten even ones
+		t.Errorf("%d audit events, want %d", events, want)
+	}
+}
+
+// TestGroupCommitOutlivesItsCaller: a caller that goes away while its write
+// runs neither interrupts the write nor the others of its group; a write
+// after Close is refused, not lost.
+func TestGroupCommitOutlivesItsCaller(t *testing.T) {
+	db, dsn := sqldbtest.MustOpen(t, kassa.NewTestClock(testNow))
+	ten := &kassa.Tenant{Name: "Borta AB", Country: "SE", Currency: "SEK", Locale: "sv"}
+	if err := db.CreateTenant(t.Context(), ten); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	err := db.Atomically(ctx, func(ctx context.Context) error {
+		u := &kassa.User{Name: "Kvar", Email: "kvar@borta.example", Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser}
+		cancel() // the client hangs up mid-write
+		return db.CreateUser(ctx, ten.ID, u, "x")
+	})
+	if err != nil {
+		t.Fatalf("a write whose caller went away: %v", err)
+	}
+	if _, err := db.FindCredentials(t.Context(), "kvar@borta.example"); err != nil {
+		t.Fatalf("the write did not commit: %v", err)
+	}
+
+	other, err := sqldb.Open(t.Context(), dsn, kassa.NewTestClock(testNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	done := make(chan error, 1)
+	go func() { done <- other.CreateTenant(t.Context(), &kassa.Tenant{Name: "Sen AB", Country: "SE", Currency: "SEK", Locale: "sv"}) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a write after Close succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write after Close hangs")
+	}
+}
