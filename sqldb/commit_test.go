@@ -129,7 +129,9 @@ func TestGroupCommitOutlivesItsCaller(t *testing.T) {
 	}
 	other.Close()
 	done := make(chan error, 1)
-	go func() { done <- other.CreateTenant(t.Context(), &kassa.Tenant{Name: "Sen AB", Country: "SE", Currency: "SEK", Locale: "sv"}) }()
+	go func() {
+		done <- other.CreateTenant(t.Context(), &kassa.Tenant{Name: "Sen AB", Country: "SE", Currency: "SEK", Locale: "sv"})
+	}()
 	select {
 	case err := <-done:
 		if err == nil {
