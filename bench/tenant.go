@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/kassa-billing/kassa"
@@ -81,14 +83,27 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 		return nil, err
 	}
 
+	// The purchasers' billing profiles are made side by side, as their
+	// owners would: their writes commit in groups.
+	t.purchasers = make([]*purchaser, purchasers)
+	errs := make([]error, purchasers)
+	var wg sync.WaitGroup
+	for i, u := range t.users[:purchasers] {
+		t.purchasers[i] = &purchaser{user: u}
+		wg.Go(func() {
+			actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: ten})
+			t.purchasers[i].profileID, errs[i] = newProfile(actx, db, gw, u, i)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
 	var subs []*kassa.Subscription
 	anchor := now.AddDate(0, -1, 0).Add(-time.Hour)
-	for i, u := range t.users[:purchasers] {
-		p := &purchaser{user: u}
-		actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: ten})
-		if p.profileID, err = newProfile(actx, db, gw, u, i); err != nil {
-			return nil, err
-		}
+	for _, p := range t.purchasers {
+		u := p.user
 		for range subsEach {
 			s := &kassa.Subscription{
 				TenantID: ten.ID, ProductID: t.product.ID, PurchaserID: u.ID, BillingProfileID: p.profileID,
@@ -99,7 +114,6 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 			p.subs = append(p.subs, s)
 			subs = append(subs, s)
 		}
-		t.purchasers = append(t.purchasers, p)
 	}
 	// The hot and the limit subscription are the first purchaser's and not
 	// due: the renewal run renews exactly the seeded ones.

@@ -4,17 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
 
-// audit appends an event to the tenant's audit chain in tx: who (the actor
+// audit records an event for the tenant's audit chain in tx: who (the actor
 // of ctx, or kassa itself when there is none), what, on which object, and
-// the object's fields before and after (nil for none). Taking the chain's
-// head locks it until the transaction ends, so a tenant's events get their
-// numbers, and their links, in commit order; call it last, to hold that
-// lock briefly.
+// the object's fields before and after (nil for none). The event joins the
+// chain when the write's group commits (appendAudit), and only if the write
+// does.
 func (tx *Tx) audit(ctx context.Context, tenantID, action, objectType, objectID string, before, after any) error {
 	e := kassa.AuditEvent{TenantID: tenantID, At: tx.now, Action: action, ObjectType: objectType, ObjectID: objectID}
 	if a := kassa.ActorFromContext(ctx); a != nil && a.User != nil {
@@ -27,23 +28,47 @@ func (tx *Tx) audit(ctx context.Context, tenantID, action, objectType, objectID 
 	if e.After, err = auditJSON(after); err != nil {
 		return err
 	}
-	err = tx.QueryRowContext(ctx, `
-		INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 1, '')
-		ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_heads.seq + 1
-		RETURNING seq, hash`, tenantID).Scan(&e.Seq, &e.PrevHash)
-	if err != nil {
-		return fmt.Errorf("take audit head: %w", err)
+	*tx.events = append(*tx.events, e)
+	return nil
+}
+
+// appendAudit appends the events of a group's writes to their tenants'
+// chains, in order, just before the group commits. Taking a chain's head
+// locks it until the transaction ends, so a tenant's events get their
+// numbers, and their links, in commit order; tenants are taken in the order
+// of their ids, so that two groups cannot wait for each other.
+func (tx *Tx) appendAudit(ctx context.Context, events []kassa.AuditEvent) error {
+	byTenant := map[string][]kassa.AuditEvent{}
+	for _, e := range events {
+		byTenant[e.TenantID] = append(byTenant[e.TenantID], e)
 	}
-	e.Hash = e.ComputeHash()
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO audit_log (tenant_id, seq, at, actor_id, action, object_type, object_id, before, after, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.TenantID, e.Seq, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID, nullJSON(e.Before), nullJSON(e.After),
-		e.PrevHash, e.Hash); err != nil {
-		return fmt.Errorf("append audit event: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1`, tenantID, e.Hash); err != nil {
-		return fmt.Errorf("move audit head: %w", err)
+	for _, tenantID := range slices.Sorted(maps.Keys(byTenant)) {
+		es := byTenant[tenantID]
+		var last int64
+		var hash string
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, $2, '')
+			ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_heads.seq + $2
+			RETURNING seq, hash`, tenantID, len(es)).Scan(&last, &hash)
+		if err != nil {
+			return fmt.Errorf("take audit head: %w", err)
+		}
+		rows := make([][]any, len(es))
+		for i := range es {
+			e := &es[i]
+			e.Seq, e.PrevHash = last-int64(len(es)-1-i), hash
+			e.Hash = e.ComputeHash()
+			hash = e.Hash
+			rows[i] = []any{e.TenantID, e.Seq, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID,
+				nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash}
+		}
+		if err := tx.insertRows(ctx, "audit_log", []string{"tenant_id", "seq", "at", "actor_id", "action",
+			"object_type", "object_id", "before", "after", "prev_hash", "hash"}, rows); err != nil {
+			return fmt.Errorf("append audit events: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1`, tenantID, hash); err != nil {
+			return fmt.Errorf("move audit head: %w", err)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kassa-billing/kassa"
 )
 
 // Group commit. Every write of a process goes to one committer, which runs
@@ -35,19 +37,36 @@ type pendingWrite struct {
 	done chan error
 }
 
-// startCommitter starts the goroutine that commits db's writes; Close stops
-// it.
+// committers is how many groups commit at once on PostgreSQL, each on a
+// connection of its own. (SQLite has one writer: one committer.) Groups
+// overlap their statements' round trips and wait for each other only
+// where they touch the same rows, and at the audit chain's head, which a
+// group takes last, just before it commits.
+const committers = 4
+
+// startCommitter starts the goroutines that commit db's writes; Close
+// stops them.
 func (db *DB) startCommitter() {
 	db.writes = make(chan *pendingWrite)
 	db.stop = make(chan struct{})
 	db.stopped = make(chan struct{})
 	db.closing = &sync.Once{}
 	db.groups, db.grouped = &atomic.Int64{}, &atomic.Int64{}
-	go db.commitLoop()
+	n := 1
+	if db.dialect == Postgres {
+		n = committers
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(db.commitLoop)
+	}
+	go func() {
+		wg.Wait()
+		close(db.stopped)
+	}()
 }
 
 func (db *DB) commitLoop() {
-	defer close(db.stopped)
 	for {
 		var group []*pendingWrite
 		select {
@@ -115,6 +134,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 		return fmt.Errorf("begin: %w", err)
 	}
 	alone := len(group) == 1
+	var events []kassa.AuditEvent // of the writes that succeeded
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
@@ -127,8 +147,10 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 					return fmt.Errorf("savepoint: %w", err)
 				}
 			}
-			err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now()})
+			var mine []kassa.AuditEvent
+			err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now(), events: &mine})
 			if err == nil {
+				events = append(events, mine...)
 				if !alone {
 					if _, err := stx.ExecContext(ctx, `RELEASE w`); err != nil {
 						_ = stx.Rollback()
@@ -164,6 +186,12 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 				break
 			}
 			time.Sleep(retryPause(attempt))
+		}
+	}
+	if len(events) > 0 {
+		if err := (&Tx{Tx: stx, db: db}).appendAudit(ctx, events); err != nil {
+			_ = stx.Rollback()
+			return err
 		}
 	}
 	if err := stx.Commit(); err != nil {

@@ -122,7 +122,7 @@ func (db *DB) openPostgres(dsn string) error {
 	if err != nil {
 		return fmt.Errorf("open postgres: %w", err)
 	}
-	n := max(8, 4*runtime.GOMAXPROCS(0))
+	n := max(8, 4*runtime.GOMAXPROCS(0)) + committers
 	p.SetMaxOpenConns(n)
 	p.SetMaxIdleConns(n)
 	p.SetConnMaxIdleTime(5 * time.Minute)
@@ -158,8 +158,9 @@ func (db *DB) Close() error {
 // Tx is a write transaction with the instant it acts at.
 type Tx struct {
 	*sql.Tx
-	db  *DB
-	now time.Time
+	db     *DB
+	now    time.Time
+	events *[]kassa.AuditEvent // the write's, appended when its group commits
 }
 
 type txKey struct{}

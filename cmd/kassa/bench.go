@@ -82,5 +82,6 @@ func printBench(m *Main, r *bench.Result) {
 	w.Flush()
 	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
 		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)
-	fmt.Fprintf(m.Stdout, "Renewed %d subscriptions. Set-up %.1f s. Peak resident memory %.0f MB.\n", r.Renewed, r.SetupS, r.PeakRSSMB)
+	fmt.Fprintf(m.Stdout, "Renewed %d subscriptions. Set-up %.1f s. Peak resident memory %.0f MB, %.0f MB while measuring.\n",
+		r.Renewed, r.SetupS, r.PeakRSSMB, r.MeasuringRSSMB)
 }
