@@ -85,7 +85,13 @@ func InvoicePeriod(period, from, to string, now time.Time) (InvoiceFilter, error
 	if f.After(t) {
 		return InvoiceFilter{}, Invalidf("from", "from must not be after to.")
 	}
-	return InvoiceFilter{From: f, To: t.AddDate(0, 0, 1)}, nil
+	end := t.AddDate(0, 0, 1)
+	if end.Year() > 9999 {
+		// Up to 9999-12-31 has no end: the day after cannot be written
+		// with four digits, as storage compares times.
+		end = time.Time{}
+	}
+	return InvoiceFilter{From: f, To: end}, nil
 }
 
 // AmountDue is what the card is charged: the total less the credit used.

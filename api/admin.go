@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -215,6 +216,11 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := kassa.AuditFilter{ActorID: q.Get("actor_id"), Action: q.Get("action"), ObjectType: q.Get("object_type"),
 		ObjectID: q.Get("object_id")}
+	for _, name := range []string{"actor_id", "action", "object_type", "object_id"} {
+		if err := queryText(q.Get(name), name); err != nil {
+			return err
+		}
+	}
 	var err error
 	if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
 		return err
@@ -254,13 +260,24 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// queryText checks a query parameter storage compares: text in UTF-8
+// without U+0000, which PostgreSQL cannot compare.
+func queryText(s, field string) error {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return kassa.Invalidf(field, "%s must be text in UTF-8 without the character U+0000.", field)
+	}
+	return nil
+}
+
 // queryTime parses a time query parameter: RFC 3339, or a date meaning its
 // start in UTC; "" is the zero time.
 func queryTime(s, field string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	// A time whose UTC falls outside the years 0000–9999 (by its offset)
+	// cannot be written back in RFC 3339, nor compared by storage.
+	if t, err := time.Parse(time.RFC3339, s); err == nil && t.UTC().Year() >= 0 && t.UTC().Year() <= 9999 {
 		return t.UTC(), nil
 	}
 	if t, err := time.Parse(time.DateOnly, s); err == nil {

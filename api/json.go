@@ -16,6 +16,9 @@ import (
 // MaxBodyBytes is the largest request body the API reads.
 const MaxBodyBytes = 1 << 20
 
+// jsonSpace is the white space JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
 // decode reads the JSON body of r into v. Malformed JSON and bodies over
 // MaxBodyBytes are BadRequest; a field of the wrong type or an unknown field
 // is Invalid and names the field.
@@ -29,11 +32,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return kassa.Errorf(kassa.BadRequest, "The body is empty; it must be a JSON object.")
 	}
+	if bytes.TrimLeft(body, jsonSpace)[0] != '{' { // null would decode as {}
+		return kassa.Errorf(kassa.BadRequest, "The body must be a JSON object.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
-	if dec.More() {
+	// Not dec.More, which takes a stray '}' or ']' for the end.
+	if len(bytes.TrimLeft(body[dec.InputOffset():], jsonSpace)) != 0 {
 		return kassa.Errorf(kassa.BadRequest, "The body must hold one JSON object and nothing after it.")
 	}
 	return unknownField(body, reflect.TypeOf(v), "")
@@ -43,7 +50,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 // object raw that the struct type t does not have, looking into nested
 // objects and arrays too, so that a misspelt field is reported rather than
 // ignored. at is where raw sits in the request ("" for the body,
-// "products[1]" for an element).
+// "products[1]" for an element). A string holding U+0000, which
+// PostgreSQL cannot store, is refused the same way.
 func unknownField(raw []byte, t reflect.Type, at string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -58,6 +66,12 @@ func unknownField(raw []byte, t reflect.Type, at string) error {
 			if err := unknownField(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); err != nil {
 				return err
 			}
+		}
+		return nil
+	case reflect.String:
+		var v string
+		if json.Unmarshal(raw, &v) == nil && strings.ContainsRune(v, 0) {
+			return kassa.Invalidf(at, "%s must not hold the character U+0000.", at)
 		}
 		return nil
 	case reflect.Struct:
@@ -77,8 +91,11 @@ func unknownField(raw []byte, t reflect.Type, at string) error {
 	}
 	for key, val := range obj {
 		name := key
+		if name == "" {
+			name = `""` // a member without a name is named all the same
+		}
 		if at != "" {
-			name = at + "." + key
+			name = at + "." + name
 		}
 		ft, ok := fields[key]
 		if !ok {

@@ -135,9 +135,10 @@ func (db *DB) FindAuditEvents(ctx context.Context, f kassa.AuditFilter) ([]*kass
 	if f.ActorID != "" {
 		cond(` AND a.actor_id = $%d`, f.ActorID)
 	}
-	if prefix, ok := strings.CutSuffix(f.Action, "."); ok {
-		cond(` AND a.action LIKE $%d`, escapeLike(prefix)+".%")
-		q.WriteString(` ESCAPE '\'`)
+	if strings.HasSuffix(f.Action, ".") {
+		// Exactly, in both engines: SQLite's LIKE ignores the case of
+		// ASCII letters.
+		cond(` AND substr(a.action, 1, length(CAST($%[1]d AS TEXT))) = $%[1]d`, f.Action)
 	} else if f.Action != "" {
 		cond(` AND a.action = $%d`, f.Action)
 	}
@@ -257,9 +258,4 @@ func (db *DB) VerifyAudit(ctx context.Context) (events, chains int, breaks []kas
 			Reason: fmt.Sprintf("the head names event %d but the chain has no events", h.Seq)})
 	}
 	return events, chains, breaks, nil
-}
-
-// escapeLike escapes s for a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -152,7 +153,10 @@ func decodeCursor(c string) (key, id string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		var ok bool
-		if key, id, ok = strings.Cut(string(b), "\x00"); ok {
+		// What storage cannot compare (invalid UTF-8, U+0000) is no
+		// cursor this server gave out.
+		if key, id, ok = strings.Cut(string(b), "\x00"); ok && utf8.ValidString(key) && utf8.ValidString(id) &&
+			!strings.ContainsRune(id, 0) {
 			return key, id, nil
 		}
 	}

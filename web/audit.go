@@ -129,6 +129,11 @@ func readAuditFilter(l *Layout, q url.Values) (p AuditLogPage, f kassa.AuditFilt
 			p.To.Error = l.T("invoices.error.date")
 		}
 		f.To = day.AddDate(0, 0, 1) // the whole of the last day
+		if f.To.Year() > 9999 {
+			// Up to 9999-12-31 has no end: the day after cannot be written
+			// with four digits, as storage compares times.
+			f.To = time.Time{}
+		}
 		keep.Set("to", to)
 	}
 	if p.From.Error == "" && p.To.Error == "" && !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {

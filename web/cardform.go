@@ -152,7 +152,7 @@ func parseMonth(s string) (int, bool) {
 func parseYear(s string) (int, bool) {
 	y, err := strconv.Atoi(s)
 	switch {
-	case err != nil || y < 0:
+	case err != nil || strings.Trim(s, "0123456789") != "": // not "+9" nor "-0"
 		return 0, false
 	case len(s) == 2:
 		return 2000 + y, true

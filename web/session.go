@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
@@ -128,7 +130,9 @@ func (s *server) authenticate(r *http.Request) (*kassa.Actor, error) {
 	return s.auth.Authenticate(r.Context(), c.Value, auth.KindWeb)
 }
 
-// parseForm reads a posted form of at most maxFormBytes.
+// parseForm reads a posted form of at most maxFormBytes. Its text must be
+// UTF-8 without U+0000, which PostgreSQL cannot store; browsers send no
+// other.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -137,8 +141,17 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 		}
 		return kassa.Errorf(kassa.BadRequest, "The form could not be read.")
 	}
+	for name, values := range r.Form {
+		if !storable(name) || slices.ContainsFunc(values, func(v string) bool { return !storable(v) }) {
+			return kassa.Errorf(kassa.BadRequest, "The form holds text that is not UTF-8, or the character U+0000.")
+		}
+	}
 	return nil
 }
+
+// storable reports whether storage can keep s: PostgreSQL takes UTF-8
+// without U+0000.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // setCookie sets a cookie for the whole site that scripts cannot read, that
 // other sites' forms do not send, and that travels only over HTTPS when the

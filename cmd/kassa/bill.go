@@ -23,7 +23,7 @@ func (m *Main) billCommand() *cobra.Command {
 		until := time.Now().UTC()
 		if *at != "" {
 			t, err := time.Parse(time.RFC3339, *at)
-			if err != nil {
+			if err != nil || t.UTC().Year() > 9999 { // beyond, by its offset: storage cannot compare it
 				return kassa.Invalidf("at", "--at must be a time like 2026-12-24T09:00:00Z.")
 			}
 			until = t.UTC()
