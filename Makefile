@@ -4,9 +4,9 @@ GO ?= go
 export KASSA_REQUIRE_BROWSER = 1
 export KASSA_REQUIRE_STRIPE_MOCK = 1
 
-.PHONY: test test-sqlite test-postgres deps vet build fuzz
+.PHONY: test test-sqlite test-postgres deps vet build fuzz fuzz-brief
 
-test: deps vet test-sqlite test-postgres
+test: deps vet test-sqlite test-postgres fuzz-brief
 
 deps:
 	scripts/install-deps
@@ -26,11 +26,17 @@ test-postgres:
 build:
 	$(GO) build -o kassa ./cmd/kassa
 
-# fuzz runs each fuzz target for FUZZTIME (default 10s).
+# fuzz runs each fuzz target for FUZZTIME (default 10s; a count like 100x
+# means that many inputs past its seeds). make test runs each briefly; the
+# seeds themselves run with every go test, on both engines.
 FUZZTIME ?= 10s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "$$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+			echo "$$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
 		done; \
 	done
+
+fuzz-brief:
+	$(MAKE) fuzz FUZZTIME=100x

@@ -155,11 +155,22 @@ func every(ctx context.Context, interval time.Duration, log *slog.Logger, what s
 	}
 }
 
-// gateway returns the payment gateway named by the --gateway flag.
+// gateway returns the payment gateway named by the --gateway flag. The
+// simulator keeps its charges in memory, or, when KASSA_SIMULATOR_LEDGER
+// names a file, in that file too, so that they outlive the process (and
+// several processes share them).
 func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 	switch name {
 	case "simulator":
-		return simulator.New(clock), nil
+		path := m.Getenv("KASSA_SIMULATOR_LEDGER")
+		if path == "" {
+			return simulator.New(clock), nil
+		}
+		gw, err := simulator.Open(clock, path)
+		if err != nil {
+			return nil, err
+		}
+		return gw, nil
 	case "stripe":
 		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
 	}

@@ -8,8 +8,12 @@
 //
 // Any other valid card succeeds. A saved card's reference carries its brand
 // and whether its charges fail, so references stay good across restarts. A
-// charge's reference is derived from its idempotency key, so the same key can
-// never make a second charge, even after a restart.
+// charge's reference is derived from its idempotency key.
+//
+// New keeps its charges and refunds in memory, so a restart forgets them.
+// Open also keeps them in a ledger file (see ledger.go), which several
+// processes may share: then a key charges once whatever restarts or
+// processes come between, and a refund is bounded by what its charge took.
 package simulator
 
 import (
@@ -29,6 +33,7 @@ type Gateway struct {
 	clock kassa.Clock
 
 	mu       sync.Mutex
+	ledger   *ledger           // nil: memory only
 	requests map[string]string // idempotency key → fingerprint of its request
 	charged  map[string]kassa.Money
 	refunded map[string]int64 // charge ref → amount refunded
@@ -123,56 +128,99 @@ func (g *Gateway) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Paym
 	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" {
 		return kassa.Payment{}, fmt.Errorf("simulator: charge of %v with key %q", r.Amount, r.IdempotencyKey)
 	}
-	ref := "sim_ch_" + digest(r.IdempotencyKey)
-	if err := g.claim(r.IdempotencyKey, fmt.Sprint("charge", r.CardRef, r.Amount)); err != nil {
+	e := LedgerEntry{Op: opCharge, Key: r.IdempotencyKey, Ref: "sim_ch_" + digest(r.IdempotencyKey),
+		Card: r.CardRef, Amount: r.Amount.Amount, Currency: r.Amount.Currency, At: g.clock.Now()}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	unlock, err := g.catchUp()
+	if err != nil {
 		return kassa.Payment{}, err
 	}
-	if c.fails {
-		return kassa.Payment{}, kassa.Declined(kassa.DeclineCardDeclined)
+	defer unlock()
+	_, seen := g.requests[e.Key]
+	if err := g.claimable(e); err != nil {
+		return kassa.Payment{}, err
 	}
-	g.mu.Lock()
-	g.charged[ref] = r.Amount
-	g.mu.Unlock()
-	return kassa.Payment{Ref: ref, Amount: r.Amount}, nil
+	switch {
+	case c.fails: // no money moves, so the ledger has nothing to keep
+		g.requests[e.Key] = e.fingerprint()
+		return kassa.Payment{}, kassa.Declined(kassa.DeclineCardDeclined)
+	case seen:
+		return kassa.Payment{Ref: e.Ref, Amount: r.Amount}, nil // a retry
+	}
+	if err := g.record(e); err != nil {
+		return kassa.Payment{}, err
+	}
+	return kassa.Payment{Ref: e.Ref, Amount: r.Amount}, nil
 }
 
-// Refund returns money of a charge, never more than it took.
+// Refund returns money of a charge, never more than it took. A charge the
+// simulator has no record of (made before its ledger was kept, or before a
+// restart without one) is refunded on trust.
 func (g *Gateway) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Payment, error) {
 	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" {
 		return kassa.Payment{}, fmt.Errorf("simulator: refund of %v with key %q", r.Amount, r.IdempotencyKey)
 	}
-	ref := "sim_re_" + digest(r.IdempotencyKey)
+	e := LedgerEntry{Op: opRefund, Key: r.IdempotencyKey, Ref: "sim_re_" + digest(r.IdempotencyKey),
+		Charge: r.ChargeRef, Amount: r.Amount.Amount, Currency: r.Amount.Currency, At: g.clock.Now()}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.requests[r.IdempotencyKey] == fmt.Sprint("refund", r.ChargeRef, r.Amount) {
-		return kassa.Payment{Ref: ref, Amount: r.Amount}, nil // a retry
+	unlock, err := g.catchUp()
+	if err != nil {
+		return kassa.Payment{}, err
+	}
+	defer unlock()
+	if _, seen := g.requests[e.Key]; seen {
+		if err := g.claimable(e); err != nil {
+			return kassa.Payment{}, err
+		}
+		return kassa.Payment{Ref: e.Ref, Amount: r.Amount}, nil // a retry
 	}
 	if charged, ok := g.charged[r.ChargeRef]; ok {
 		if charged.Currency != r.Amount.Currency || g.refunded[r.ChargeRef]+r.Amount.Amount > charged.Amount {
 			return kassa.Payment{}, kassa.Errorf(kassa.Conflict, "A refund of %v exceeds what charge %s has left.", r.Amount, r.ChargeRef)
 		}
 	}
-	if err := g.claimLocked(r.IdempotencyKey, fmt.Sprint("refund", r.ChargeRef, r.Amount)); err != nil {
+	if err := g.record(e); err != nil {
 		return kassa.Payment{}, err
 	}
-	g.refunded[r.ChargeRef] += r.Amount.Amount
-	return kassa.Payment{Ref: ref, Amount: r.Amount}, nil
+	return kassa.Payment{Ref: e.Ref, Amount: r.Amount}, nil
 }
 
-// claim records that key stands for the request; a key seen before with
-// another request is a Conflict, as at a real gateway.
-func (g *Gateway) claim(key, fingerprint string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.claimLocked(key, fingerprint)
-}
-
-func (g *Gateway) claimLocked(key, fingerprint string) error {
-	if seen, ok := g.requests[key]; ok && seen != fingerprint {
-		return kassa.Errorf(kassa.Conflict, "Idempotency key %q was used for another request.", key)
+// claimable reports a Conflict when e's key was used for another request,
+// as a real gateway does.
+func (g *Gateway) claimable(e LedgerEntry) error {
+	if seen, ok := g.requests[e.Key]; ok && seen != e.fingerprint() {
+		return kassa.Errorf(kassa.Conflict, "Idempotency key %q was used for another request.", e.Key)
 	}
-	g.requests[key] = fingerprint
 	return nil
+}
+
+// record makes a charge or refund: first in the ledger, when there is one,
+// then in memory. g.mu is held.
+func (g *Gateway) record(e LedgerEntry) error {
+	if g.ledger != nil {
+		if err := g.ledger.append(e); err != nil {
+			return fmt.Errorf("simulator: record %s %s: %w", e.Op, e.Key, err)
+		}
+	}
+	g.apply(e)
+	return nil
+}
+
+// apply adds a charge or refund to what the simulator remembers, once per
+// idempotency key. g.mu is held.
+func (g *Gateway) apply(e LedgerEntry) {
+	if _, ok := g.requests[e.Key]; ok {
+		return
+	}
+	g.requests[e.Key] = e.fingerprint()
+	switch e.Op {
+	case opCharge:
+		g.charged[e.Ref] = kassa.Money{Amount: e.Amount, Currency: e.Currency}
+	case opRefund:
+		g.refunded[e.Charge] += e.Amount
+	}
 }
 
 func digest(s string) string {
