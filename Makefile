@@ -31,12 +31,7 @@ build:
 # seeds themselves run with every go test, on both engines.
 FUZZTIME ?= 10s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "$$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg || exit 1; \
-		done; \
-	done
+	GO=$(GO) scripts/fuzz $(FUZZTIME)
 
 fuzz-brief:
 	$(MAKE) fuzz FUZZTIME=100x
