@@ -52,39 +52,41 @@ type Result struct {
 	Subscriptions int     `json:"subscriptions"`
 	SetupS        float64 `json:"setup_s"`
 
-	RawCommitsPerS  float64 `json:"raw_commits_per_s"`
-	TrivialReqPerS  float64 `json:"trivial_req_per_s"`
-	TrivialP99Ms    float64 `json:"trivial_p99_ms"`
-	AssignPerS      float64 `json:"assign_per_s"`
-	AssignP50Ms     float64 `json:"assign_p50_ms"`
-	AssignP99Ms     float64 `json:"assign_p99_ms"`
-	HotAssignPerS   float64 `json:"hot_assign_per_s"`
-	HotAssignP99Ms  float64 `json:"hot_assign_p99_ms"`
-	HotAssigned     int     `json:"hot_assigned"`
-	LimitQuantity   int     `json:"limit_quantity"`
-	LimitAssigned   int     `json:"limit_assigned"`
-	LimitRefused    int     `json:"limit_refused"`
-	OverAssigned    int     `json:"over_assigned"`
-	PurchasePerS    float64 `json:"purchase_per_s"`
-	PurchaseP50Ms   float64 `json:"purchase_p50_ms"`
-	PurchaseP99Ms   float64 `json:"purchase_p99_ms"`
-	ListReqPerS     float64 `json:"list_req_per_s"`
-	ListP50Ms       float64 `json:"list_p50_ms"`
-	ListP99Ms       float64 `json:"list_p99_ms"`
-	ReadReqPerS     float64 `json:"read_req_per_s"`
-	ReadP50Ms       float64 `json:"read_p50_ms"`
-	ReadP99Ms       float64 `json:"read_p99_ms"`
-	Renewed         int64   `json:"renewed"`
-	RenewalSubsPerS float64 `json:"renewal_subs_per_s"`
-	PeakRSSMB       float64 `json:"peak_rss_mb"`         // of the whole run, loading the tenant included
-	MeasuringRSSMB  float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
+	RawCommitsPerS    float64 `json:"raw_commits_per_s"`            // one loop of single-row UPDATE transactions
+	RawConcurrentPerS float64 `json:"raw_concurrent_commits_per_s"` // as many loops as clients
+	TrivialReqPerS    float64 `json:"trivial_req_per_s"`
+	TrivialP99Ms      float64 `json:"trivial_p99_ms"`
+	AssignPerS        float64 `json:"assign_per_s"`
+	AssignP50Ms       float64 `json:"assign_p50_ms"`
+	AssignP99Ms       float64 `json:"assign_p99_ms"`
+	HotAssignPerS     float64 `json:"hot_assign_per_s"`
+	HotAssignP99Ms    float64 `json:"hot_assign_p99_ms"`
+	HotAssigned       int     `json:"hot_assigned"`
+	LimitQuantity     int     `json:"limit_quantity"`
+	LimitAssigned     int     `json:"limit_assigned"`
+	LimitRefused      int     `json:"limit_refused"`
+	OverAssigned      int     `json:"over_assigned"`
+	PurchasePerS      float64 `json:"purchase_per_s"`
+	PurchaseP50Ms     float64 `json:"purchase_p50_ms"`
+	PurchaseP99Ms     float64 `json:"purchase_p99_ms"`
+	ListReqPerS       float64 `json:"list_req_per_s"`
+	ListP50Ms         float64 `json:"list_p50_ms"`
+	ListP99Ms         float64 `json:"list_p99_ms"`
+	ReadReqPerS       float64 `json:"read_req_per_s"`
+	ReadP50Ms         float64 `json:"read_p50_ms"`
+	ReadP99Ms         float64 `json:"read_p99_ms"`
+	Renewed           int64   `json:"renewed"`
+	RenewalSubsPerS   float64 `json:"renewal_subs_per_s"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`           // of the whole run, loading the tenant included
+	MeasuringRSSMB    float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
 
-	AssignToRawRatio    float64 `json:"assign_to_raw_ratio"`
-	HotAssignToRawRatio float64 `json:"hot_assign_to_raw_ratio"`
-	PurchaseToRawRatio  float64 `json:"purchase_to_raw_ratio"`
-	RenewalToRawRatio   float64 `json:"renewal_to_raw_ratio"`
-	ReadToTrivialRatio  float64 `json:"read_to_trivial_ratio"`
-	ListToTrivialRatio  float64 `json:"list_to_trivial_ratio"`
+	AssignToRawRatio           float64 `json:"assign_to_raw_ratio"`
+	AssignToRawConcurrentRatio float64 `json:"assign_to_raw_concurrent_ratio"`
+	HotAssignToRawRatio        float64 `json:"hot_assign_to_raw_ratio"`
+	PurchaseToRawRatio         float64 `json:"purchase_to_raw_ratio"`
+	RenewalToRawRatio          float64 `json:"renewal_to_raw_ratio"`
+	ReadToTrivialRatio         float64 `json:"read_to_trivial_ratio"`
+	ListToTrivialRatio         float64 `json:"list_to_trivial_ratio"`
 
 	// Failures counts answers no correct server gives, per phase, with
 	// the first few of them; a run with failures is an error.
@@ -173,8 +175,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return s
 	}
 
-	s := phase("raw", "committing single-row UPDATEs (the raw commit rate)", func() stats { return b.raw(ctx, share(0.125), rc) })
+	s := phase("raw", "committing single-row UPDATEs in one loop (the raw commit rate)", func() stats { return b.raw(ctx, share(0.0625), 1, rc) })
 	r.RawCommitsPerS = s.perSecond()
+	s = phase("raw_concurrent", fmt.Sprintf("committing single-row UPDATEs in %d loops at once", cfg.Clients),
+		func() stats { return b.raw(ctx, share(0.0625), cfg.Clients, rc) })
+	r.RawConcurrentPerS = s.perSecond()
 	s = phase("trivial", "asking a trivial JSON handler", func() stats { return b.trivial(ctx, share(0.125), trivialBase) })
 	r.TrivialReqPerS, r.TrivialP99Ms = s.perSecond(), s.quantile(0.99)
 	s = phase("assign", "assigning licenses across the subscriptions", func() stats { return b.assignMany(ctx, share(0.15)) })
@@ -209,6 +214,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return float64(int(a/b*1000+0.5)) / 1000
 	}
 	r.AssignToRawRatio = ratio(r.AssignPerS, r.RawCommitsPerS)
+	r.AssignToRawConcurrentRatio = ratio(r.AssignPerS, r.RawConcurrentPerS)
 	r.HotAssignToRawRatio = ratio(r.HotAssignPerS, r.RawCommitsPerS)
 	r.PurchaseToRawRatio = ratio(r.PurchasePerS, r.RawCommitsPerS)
 	r.RenewalToRawRatio = ratio(r.RenewalSubsPerS, r.RawCommitsPerS)

@@ -171,10 +171,10 @@ func (b *run) trivial(ctx context.Context, d time.Duration, base string) stats {
 	})
 }
 
-// raw measures the raw commit rate: each worker commits single-row
-// UPDATEs of its own row, through kassa's own connections.
-func (b *run) raw(ctx context.Context, d time.Duration, rc *sqldb.RawCommits) stats {
-	return runPhase(ctx, b.cfg.Clients, d, func(ctx context.Context, w int) (outcome, error) {
+// raw measures the raw commit rate: each of loops workers commits
+// single-row UPDATEs of its own row, through kassa's own connections.
+func (b *run) raw(ctx context.Context, d time.Duration, loops int, rc *sqldb.RawCommits) stats {
+	return runPhase(ctx, loops, d, func(ctx context.Context, w int) (outcome, error) {
 		return done, rc.Commit(ctx, w)
 	})
 }

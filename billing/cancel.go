@@ -5,15 +5,18 @@ import (
 	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // Cancel cancels a subscription for a reason, with optional feedback.
 // Within kassa.CancelWindow of the start of its term it ends at once: the
 // unused days are refunded pro rata (to the card, up to what the term's
 // charge took, the rest to the balance) on a credit note, and its licenses
-// are released. Later it ends with the term (cancel_at_term_end) and can be
-// reactivated until then. Errors: NotFound, Forbidden, Invalid, Conflict,
-// Unavailable.
+// are released; while its refund is under way it stays as it was, and
+// cancelling it again finishes that cancellation. Later it ends with the
+// term (cancel_at_term_end) and can be reactivated until then. Errors:
+// NotFound, Forbidden, Invalid, Conflict (also a refund the gateway
+// refused), Unavailable (the refund is under way; retrying finishes it).
 func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelReason, feedback string) (*kassa.Subscription, error) {
 	a, err := buyer(ctx)
 	if err != nil {
@@ -30,6 +33,16 @@ func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelR
 		return nil, err
 	}
 	if err := sub.CheckManager(a); err != nil {
+		return nil, err
+	}
+	// A cancellation under way is finished as it was begun, whatever this
+	// request asks: its refund is fixed.
+	if c, err := s.db.FindPendingCancellation(ctx, subID); err == nil {
+		if err := s.refund(ctx, c); err != nil {
+			return nil, err
+		}
+		return s.db.FindSubscriptionByID(ctx, subID)
+	} else if kassa.ErrorCode(err) != kassa.NotFound {
 		return nil, err
 	}
 	sub.CancelReason, sub.CancelFeedback = reason, feedback
@@ -50,9 +63,12 @@ func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelR
 	return s.db.FindSubscriptionByID(ctx, subID)
 }
 
-// cancelNow refunds the unused days, with no transaction open, then records
-// the cancellation and its credit note in one. The refund's idempotency key
-// is the subscription and term, so a retry after a failure refunds once.
+// cancelNow ends a subscription at once with a credit note for the unused
+// days. When part of it goes back to the card, the cancellation is recorded
+// first with its credit note pending, so that the refund's amount and key
+// are fixed; then the refund is made with no transaction open, and one
+// transaction issues the credit note and ends the subscription (refund).
+// Else one transaction does it all.
 func (s *Service) cancelNow(ctx context.Context, a *kassa.Actor, sub *kassa.Subscription) error {
 	line := kassa.ProratedLine(lineDescription(sub.ProductName.In(a.Tenant.Locale), sub.Term, a.Tenant.Locale),
 		sub.UnitPrice, sub.Quantity, s.clock.Now(), sub.ExpiresAt, kassa.Days(sub.PeriodStart, sub.ExpiresAt))
@@ -65,25 +81,49 @@ func (s *Service) cancelNow(ctx context.Context, a *kassa.Actor, sub *kassa.Subs
 	if err := note.Sum(sub.UnitPrice.Currency, kassa.VATRate(a.Tenant.Country)); err != nil {
 		return err
 	}
-	refund := kassa.Money{Currency: note.Total.Currency}
-	if note.Total.Amount < 0 {
-		ref, charged, err := s.db.LastCharge(ctx, sub.ID)
-		if err != nil {
-			return err
-		}
-		if ref != "" {
-			refund.Amount = min(-note.Total.Amount, charged.Amount)
-			if _, err := s.gw.Refund(ctx, kassa.RefundRequest{
-				ChargeRef: ref, Amount: refund,
-				IdempotencyKey: "kassa-cancel-" + sub.ID + "-" + sub.PeriodStart.Format("20060102T150405"),
-			}); err != nil {
-				return err
-			}
-		}
-	} else {
-		note = nil // nothing left to credit
+	none := kassa.Money{Currency: note.Total.Currency}
+	if note.Total.Amount >= 0 {
+		return s.db.CancelNow(ctx, sub, nil, none) // nothing left to credit
 	}
-	return s.db.CancelNow(ctx, sub, note, refund)
+	ref, charged, err := s.db.LastCharge(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	refund := kassa.Money{Amount: min(-note.Total.Amount, charged.Amount), Currency: note.Total.Currency}
+	if ref == "" || refund.Amount <= 0 {
+		return s.db.CancelNow(ctx, sub, note, none) // all of it to the balance
+	}
+	c, err := s.db.CreateCancellation(ctx, sub, note, ref, refund)
+	if err != nil {
+		return err
+	}
+	return s.refund(ctx, c)
+}
+
+// refund makes the refund of a pending cancellation and records the
+// outcome. Its idempotency key names the subscription and the credit note,
+// so a retry, the reconciler or another process refunds once, the same
+// amount. A refund the gateway refuses voids the credit note and leaves the
+// subscription as it was; one of unknown outcome stays pending (Unavailable).
+func (s *Service) refund(ctx context.Context, c *sqldb.PendingCancellation) error {
+	p, err := s.gw.Refund(ctx, kassa.RefundRequest{
+		ChargeRef: c.ChargeRef, Amount: c.Refund,
+		IdempotencyKey: "kassa-cancel-" + c.Note.SubscriptionID + "-" + c.Note.ID,
+	})
+	switch kassa.ErrorCode(err) {
+	case "":
+		return s.db.CompleteCancellation(ctx, c.Note.ID, p.Ref)
+	case kassa.Conflict, kassa.NotFound, kassa.Invalid, kassa.PaymentFailed:
+		s.log.Warn("refund refused", "credit_note", c.Note.ID, "err", err)
+		if ferr := s.db.FailCancellation(ctx, c.Note.ID, string(kassa.ErrorCode(err))); ferr != nil {
+			return ferr
+		}
+		return err
+	default:
+		s.log.Warn("refund left pending", "credit_note", c.Note.ID, "err", err)
+		return kassa.Errorf(kassa.Unavailable,
+			"The refund is being processed. Retry with the same Idempotency-Key to see how it ended.")
+	}
 }
 
 // Reactivate undoes a cancellation that waits for the end of the term.

@@ -175,12 +175,14 @@ func lineDescription(product string, term kassa.Term, lang string) string {
 	return fmt.Sprintf("%s (%s)", product, terms[lang][term])
 }
 
-// Reconcile finishes purchases left pending for longer than age — by a
-// crash, or a gateway that did not answer — by charging them again with the
-// same idempotency key: a charge that went through is found, not repeated.
-// It returns how many it finished.
+// Reconcile finishes purchases and immediate cancellations left pending
+// for longer than age — by a crash, or a gateway that did not answer — by
+// charging or refunding them again with the same idempotency key: a charge
+// or refund that went through is found, not repeated. It returns how many
+// it finished.
 func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error) {
-	pending, err := s.db.FindPendingCharges(ctx, s.clock.Now().Add(-age))
+	before := s.clock.Now().Add(-age)
+	pending, err := s.db.FindPendingCharges(ctx, before)
 	if err != nil {
 		return 0, err
 	}
@@ -199,6 +201,19 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 			done++
 		case kassa.Unavailable:
 			// Still unknown: the next run tries again.
+		default:
+			return done, err
+		}
+	}
+	cancellations, err := s.db.FindPendingCancellations(ctx, before)
+	if err != nil {
+		return done, err
+	}
+	for _, c := range cancellations {
+		switch err := s.refund(ctx, c); kassa.ErrorCode(err) {
+		case "", kassa.Conflict, kassa.NotFound, kassa.Invalid, kassa.PaymentFailed:
+			done++ // refunded and cancelled, or refused and voided
+		case kassa.Unavailable:
 		default:
 			return done, err
 		}

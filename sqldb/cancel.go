@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -166,4 +167,219 @@ func (tx *Tx) managedSubscription(ctx context.Context, a *kassa.Actor, subID str
 		return nil, err
 	}
 	return sub, nil
+}
+
+// PendingCancellation is an immediate cancellation recorded before its
+// refund was made: its credit note, pending (without a number) until the
+// refund is, and the refund, both fixed when it was recorded.
+type PendingCancellation struct {
+	Note      *kassa.Invoice
+	ChargeRef string      // the charge refunded
+	Refund    kassa.Money // to the card; the rest of the credit goes to the balance
+}
+
+const cancellationColumns = invoiceColumns + `, c.charge_ref, c.refund`
+
+const cancellationFrom = ` FROM cancellations c JOIN invoices i ON i.id = c.invoice_id`
+
+func scanCancellation(row interface{ Scan(...any) error }) (*PendingCancellation, error) {
+	c := &PendingCancellation{}
+	var err error
+	c.Note, err = scanInvoice(row, &c.ChargeRef, &c.Refund.Amount)
+	if c.Note != nil {
+		c.Refund.Currency = c.Note.Total.Currency
+	}
+	return c, err
+}
+
+// CreateCancellation records, as the actor, an immediate cancellation of
+// one of their subscriptions whose credit note refunds part of the charge
+// ref: the credit note, pending, and what to refund, in one transaction.
+// The subscription is left as it is until CompleteCancellation. It is a
+// Conflict when the subscription changed since note was priced from it, or
+// a cancellation of it is under way (FindPendingCancellation finds that).
+func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, note *kassa.Invoice, chargeRef string, refund kassa.Money) (*PendingCancellation, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &PendingCancellation{Note: note, ChargeRef: chargeRef, Refund: refund}
+	err = db.write(ctx, func(tx *Tx) error {
+		// Touching the row holds it against a concurrent change (on
+		// PostgreSQL) until the credit note priced from it is recorded.
+		var purchaser string
+		err := tx.QueryRowContext(ctx, `
+			UPDATE subscriptions SET updated_at = $3
+			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'past_due') AND quantity = $4
+				AND period_start = $5 AND period_end = $6 AND `+managedBy(7)+`
+			RETURNING purchaser_id`,
+			sub.ID, a.Tenant.ID, tx.now, sub.Quantity, sub.PeriodStart, sub.ExpiresAt, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.managedSubscription(ctx, a, sub.ID); err != nil {
+				return err
+			}
+			return kassa.Errorf(kassa.Conflict, "The subscription has changed or ended since; look again.")
+		} else if err != nil {
+			return fmt.Errorf("hold %s for cancellation: %w", sub.ID, err)
+		}
+		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, sub.ID
+		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePending, "", time.Time{}
+		if err := tx.insertInvoice(ctx, note, "cancel", ""); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO cancellations (invoice_id, subscription_id, actor_id, reason, feedback, charge_ref, refund, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			note.ID, sub.ID, a.User.ID, sub.CancelReason, sub.CancelFeedback, chargeRef, refund.Amount, tx.now)
+		if isUnique(err) {
+			return kassa.Errorf(kassa.Conflict, "The subscription is being cancelled; retry in a moment.")
+		} else if err != nil {
+			return fmt.Errorf("record cancellation of %s: %w", sub.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// FindPendingCancellation returns the cancellation under way of one of the
+// actor's tenant's subscriptions: NotFound when there is none.
+func (db *DB) FindPendingCancellation(ctx context.Context, subID string) (*PendingCancellation, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanCancellation(db.reader(ctx).QueryRowContext(ctx, `SELECT `+cancellationColumns+cancellationFrom+`
+		WHERE c.subscription_id = $1 AND i.tenant_id = $2 AND i.status = 'pending'`, subID, a.Tenant.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.Errorf(kassa.NotFound, "No cancellation of %s is under way.", subID)
+	} else if err != nil {
+		return nil, fmt.Errorf("find cancellation of %s: %w", subID, err)
+	}
+	return c, nil
+}
+
+// FindPendingCancellations returns the cancellations recorded before t and
+// still waiting for their refund, oldest first (the system's view, for the
+// reconciler).
+func (db *DB) FindPendingCancellations(ctx context.Context, before time.Time) ([]*PendingCancellation, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+cancellationColumns+cancellationFrom+`
+		WHERE i.status = 'pending' AND i.created_at < $1
+		ORDER BY i.created_at, i.id LIMIT 500`, before)
+	if err != nil {
+		return nil, fmt.Errorf("find pending cancellations: %w", err)
+	}
+	defer rows.Close()
+	var out []*PendingCancellation
+	for rows.Next() {
+		c, err := scanCancellation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find pending cancellations: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CompleteCancellation records that a pending cancellation's refund was
+// made (refundRef) and finishes it in one transaction: its credit note is
+// issued with the next number, the credit not refunded goes to the
+// balance, and the subscription, unless it ended otherwise meanwhile, is
+// canceled and its licenses released, in the name of who cancelled it. One
+// no longer pending is left as it is: another process finished it. It
+// works for the system (the reconciler calls it), not for an actor.
+func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		// Taken first, the note's row decides which process finishes it;
+		// the number is taken only by that one, so none is lost.
+		res, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'paid', issued_at = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'`,
+			noteID, tx.now)
+		if err != nil {
+			return fmt.Errorf("issue credit note %s: %w", noteID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		number, err := tx.nextInvoiceNumber(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $2 WHERE id = $1`, noteID, number); err != nil {
+			return fmt.Errorf("number credit note %s: %w", noteID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cancellations SET refund_ref = $2 WHERE invoice_id = $1`,
+			noteID, refundRef); err != nil {
+			return fmt.Errorf("record refund of %s: %w", noteID, err)
+		}
+		var c struct{ subID, actorID, actorName, reason, feedback, profileID string }
+		var refund, total int64
+		err = tx.QueryRowContext(ctx, `
+			SELECT c.subscription_id, c.actor_id, u.name, c.reason, c.feedback, c.refund, i.total, i.billing_profile_id
+			FROM cancellations c JOIN invoices i ON i.id = c.invoice_id JOIN users u ON u.id = c.actor_id
+			WHERE c.invoice_id = $1`, noteID).Scan(&c.subID, &c.actorID, &c.actorName, &c.reason, &c.feedback,
+			&refund, &total, &c.profileID)
+		if err != nil {
+			return fmt.Errorf("find cancellation %s: %w", noteID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET balance = balance + $2 WHERE id = $1`,
+			c.profileID, -total-refund); err != nil { // a credit note's total is negative
+			return fmt.Errorf("credit balance: %w", err)
+		}
+		sub, err := findSubscriptionTx(ctx, tx, c.subID)
+		if err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `
+			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
+				cancel_at_term_end = FALSE, cancel_reason = $2, cancel_feedback = $3, period_end = $4, updated_at = $4
+			WHERE id = $1 AND status IN ('active', 'trialing', 'past_due')`,
+			sub.ID, c.reason, c.feedback, tx.now)
+		if err != nil {
+			return fmt.Errorf("cancel %s: %w", sub.ID, err)
+		}
+		ended := *sub
+		ended.CancelReason, ended.CancelFeedback = kassa.CancelReason(c.reason), c.feedback
+		after := map[string]any{"status": sub.Status, "credit_note": number, "refunded": kassa.Money{Amount: refund, Currency: sub.UnitPrice.Currency}}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
+				return err
+			}
+			ended.ExpiresAt = tx.now
+			if err := tx.notify(ctx, kassa.NotifyCancellation, &ended, notificationData(&ended, c.actorName), true); err != nil {
+				return err
+			}
+			after["status"], after["reason"], after["expires_at"] = kassa.StatusCanceled, ended.CancelReason, tx.now
+		}
+		// The audit log names who cancelled, whichever process finishes it.
+		by := kassa.NewContextWithActor(ctx, &kassa.Actor{User: &kassa.User{ID: c.actorID, Name: c.actorName}})
+		return tx.audit(by, sub.TenantID, "subscription.canceled", "subscription", sub.ID,
+			map[string]any{"status": sub.Status, "expires_at": sub.ExpiresAt}, after)
+	})
+}
+
+// FailCancellation voids the pending credit note of a cancellation whose
+// refund the gateway refused, with the reason, and forgets the
+// cancellation: the subscription goes on as it was, and may be cancelled
+// again. Like CompleteCancellation it works for the system.
+func (db *DB) FailCancellation(ctx context.Context, noteID, reason string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'void', failure = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'`,
+			noteID, reason)
+		if err != nil {
+			return fmt.Errorf("void credit note %s: %w", noteID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cancellations WHERE invoice_id = $1`, noteID); err != nil {
+			return fmt.Errorf("forget cancellation %s: %w", noteID, err)
+		}
+		return nil
+	})
 }

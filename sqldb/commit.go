@@ -26,8 +26,9 @@ import (
 // change locks until it commits, from putting the process's writes in
 // single file behind each commit's flush.
 
-// maxGroup bounds the writes committed together.
-const maxGroup = 64
+// maxGroup bounds the writes committed together, and so the savepoints of
+// a transaction (PostgreSQL slows down past 64 subtransactions).
+const maxGroup = 32
 
 // pendingWrite is a write waiting for the committer.
 type pendingWrite struct {
@@ -116,18 +117,31 @@ func (db *DB) commitGroup(group []*pendingWrite) {
 	ctx := context.Background()
 	results := make([]error, len(group))
 	err := db.runGroup(ctx, group, results)
-	db.writeStmts.prepareWanted(ctx)
 	for i, w := range group {
 		if err != nil && results[i] == nil {
 			results[i] = err
 		}
+		// A write of a group that met a deadlock or a serialization
+		// failure runs again alone, now that the group's locks are gone:
+		// retried inside the group, it would wait for them once more.
+		if len(group) > 1 && retryable(results[i]) {
+			one := []error{nil}
+			if err := db.runGroup(ctx, []*pendingWrite{w}, one); err != nil && one[0] == nil {
+				one[0] = err
+			}
+			results[i] = one[0]
+		}
+	}
+	db.writeStmts.prepareWanted(ctx)
+	for i, w := range group {
 		w.done <- results[i]
 	}
 }
 
 // runGroup runs the writes, each in a savepoint, records each one's error
 // in results, and commits; an error it returns is every write's that did
-// not fail on its own.
+// not fail on its own. A write alone needs no savepoint, and is retried
+// when PostgreSQL reports a deadlock or a serialization failure.
 func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []error) error {
 	stx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
@@ -150,13 +164,9 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			var mine []kassa.AuditEvent
 			err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now(), events: &mine})
 			if err == nil {
+				// Its savepoint stays: COMMIT keeps what every
+				// savepoint holds, and a RELEASE would cost a round trip.
 				events = append(events, mine...)
-				if !alone {
-					if _, err := stx.ExecContext(ctx, `RELEASE w`); err != nil {
-						_ = stx.Rollback()
-						return fmt.Errorf("release savepoint: %w", err)
-					}
-				}
 				break
 			}
 			if alone {
@@ -171,21 +181,14 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 				results[i] = err
 				return nil
 			}
+			// The newest savepoint named w is this write's.
 			if _, rerr := stx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
 				_ = stx.Rollback()
 				results[i] = err
 				return fmt.Errorf("roll back to savepoint: %w", rerr)
 			}
-			if _, rerr := stx.ExecContext(ctx, `RELEASE w`); rerr != nil {
-				_ = stx.Rollback()
-				results[i] = err
-				return fmt.Errorf("release savepoint: %w", rerr)
-			}
-			if !retryable(err) || attempt == retries {
-				results[i] = err
-				break
-			}
-			time.Sleep(retryPause(attempt))
+			results[i] = err // retryable ones run again alone (commitGroup)
+			break
 		}
 	}
 	if len(events) > 0 {

@@ -298,14 +298,14 @@ type PendingCharge struct {
 
 // FindPendingCharges returns invoices pending since before t, oldest first,
 // with their billing profile's customer and card (the system's view, for the
-// reconciler).
+// reconciler). Credit notes waiting for a refund are FindPendingCancellations'.
 func (db *DB) FindPendingCharges(ctx context.Context, before time.Time) ([]PendingCharge, error) {
 	rows, err := db.reader(ctx).QueryContext(ctx, `
 		SELECT `+invoiceColumns+`, b.customer_ref, COALESCE(m.gateway_ref, '')
 		FROM invoices i
 		JOIN billing_profiles b ON b.id = i.billing_profile_id
 		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
-		WHERE i.status = 'pending' AND i.created_at < $1
+		WHERE i.status = 'pending' AND i.created_at < $1 AND i.kind <> 'cancel'
 		ORDER BY i.created_at, i.id LIMIT 500`, before)
 	if err != nil {
 		return nil, fmt.Errorf("find pending charges: %w", err)

@@ -71,9 +71,11 @@ func printBench(m *Main, r *bench.Result) {
 		fmt.Fprintf(w, "%s\t%.0f/s\t%.2f ms\t%.2f ms\t%s\t\n", what, perS, p50, p99, beside)
 	}
 	fmt.Fprintf(w, "\trate\tp50\tp99\t\t\n")
-	row("raw commits (single-row UPDATE)", r.RawCommitsPerS, 0, 0, "")
+	row("raw commits (single-row UPDATE, one loop)", r.RawCommitsPerS, 0, 0, "")
+	row(fmt.Sprintf("raw commits, %d loops", r.Clients), r.RawConcurrentPerS, 0, 0, "")
 	row("trivial net/http JSON handler", r.TrivialReqPerS, 0, r.TrivialP99Ms, "")
-	row("license assignments", r.AssignPerS, r.AssignP50Ms, r.AssignP99Ms, fmt.Sprintf("%.2f × raw", r.AssignToRawRatio))
+	row("license assignments", r.AssignPerS, r.AssignP50Ms, r.AssignP99Ms,
+		fmt.Sprintf("%.2f × raw (%.2f × %d loops)", r.AssignToRawRatio, r.AssignToRawConcurrentRatio, r.Clients))
 	row("assignments, one subscription, 64 clients", r.HotAssignPerS, 0, r.HotAssignP99Ms, fmt.Sprintf("%.2f × raw", r.HotAssignToRawRatio))
 	row("purchases", r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms, fmt.Sprintf("%.2f × raw", r.PurchaseToRawRatio))
 	row("list subscriptions", r.ListReqPerS, r.ListP50Ms, r.ListP99Ms, fmt.Sprintf("%.2f × trivial", r.ListToTrivialRatio))

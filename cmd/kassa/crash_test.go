@@ -22,11 +22,10 @@ import (
 var (
 	crashKills = flag.Int("crash.kills", 50, "how many times TestCrash kills kassa")
 	crashSeed  = flag.Uint64("crash.seed", 0, "seed of TestCrash's kill schedule and load (0: a new one, logged)")
-	// A kill between a cancellation's refund and its commit leaves the
-	// refund without its credit note and the subscription running: there
-	// is no record of a refund under way for a reconciler to finish.
-	// Until there is, such cancellations are left out unless asked for.
-	crashRefunds = flag.Bool("crash.refunds", false, "TestCrash also cancels within a term's first week (a refund)")
+	// Cancellations within a term's first week refund at once: a kill
+	// between the refund and its commit leaves a pending cancellation
+	// that a retry or the reconciler finishes.
+	crashRefunds = flag.Bool("crash.refunds", true, "TestCrash also cancels within a term's first week (a refund); false: only at term end")
 )
 
 // TestCrash runs `kassa serve --test-clock` as a child process under load —

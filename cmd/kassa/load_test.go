@@ -227,7 +227,7 @@ func (w *workload) changeQuantity(ctx context.Context, c *apiClient, rng *rand.R
 }
 
 // cancel cancels a subscription. Within a week of its term's start that is
-// at once, with a refund: only when w.refunds says so (see TestCrash).
+// at once, with a refund (unless w.refunds is false: see TestCrash).
 // Later it takes effect when the term ends, and keeps the number of
 // subscriptions that renew in bounds.
 func (w *workload) cancel(ctx context.Context, c *apiClient, rng *rand.Rand) {

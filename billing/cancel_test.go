@@ -1,0 +1,221 @@
+package billing_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+)
+
+// refunds is the simulator with refunds watched: while lose is set, a
+// refund is made and its answer lost, as when kassa is killed right after
+// the gateway refunded; while refuse is set, the gateway refuses it.
+type refunds struct {
+	*simulator.Gateway
+	mu           sync.Mutex
+	lose, refuse bool
+	asked        []kassa.RefundRequest
+}
+
+func (g *refunds) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Payment, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked = append(g.asked, r)
+	if g.refuse {
+		return kassa.Payment{}, kassa.Errorf(kassa.Conflict, "The charge was disputed.")
+	}
+	p, err := g.Gateway.Refund(ctx, r)
+	if g.lose {
+		return kassa.Payment{}, kassa.Errorf(kassa.Unavailable, "connection reset")
+	}
+	return p, err
+}
+
+func (g *refunds) set(lose, refuse bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lose, g.refuse = lose, refuse
+}
+
+// keys returns the refunds asked for, by key: the number of times and the
+// amounts asked.
+func (g *refunds) keys() map[string][]kassa.Money {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := map[string][]kassa.Money{}
+	for _, r := range g.asked {
+		out[r.IdempotencyKey] = append(out[r.IdempotencyKey], r.Amount)
+	}
+	return out
+}
+
+type cancelWorld struct {
+	t     *testing.T
+	clock *kassa.TestClock
+	db    *sqldb.DB
+	gw    *refunds
+	s     *billing.Service
+	ctx   context.Context
+	sub   *kassa.Subscription
+}
+
+// newCancelWorld has erik buy 10 licenses of a monthly subscription on
+// 1 March, paid by card, and lets two days pass: a cancellation now
+// refunds.
+func newCancelWorld(t *testing.T) *cancelWorld {
+	clock := kassa.NewTestClock(day(3, 1))
+	db := sqldbtest.MustOpenDB(t, clock)
+	gw := &refunds{Gateway: simulator.New(clock)}
+	if _, err := demo.Load(t.Context(), db, gw); err != nil {
+		t.Fatal(err)
+	}
+	w := &cancelWorld{t: t, clock: clock, db: db, gw: gw, ctx: erikContext(t, db),
+		s: billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	products, _ := db.FindProducts(w.ctx)
+	profiles, _ := db.FindBillingProfiles(w.ctx)
+	sub, _, err := w.s.Purchase(w.ctx, billing.PurchaseRequest{ProductID: products[0].ID, Term: kassa.Monthly,
+		Quantity: 10, BillingProfileID: profiles[0].ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sub = sub
+	clock.Set(day(3, 3))
+	return w
+}
+
+// lostRefund cancels with the refund's answer lost and checks that nothing
+// but the pending cancellation was recorded; it returns the refund made.
+func (w *cancelWorld) lostRefund() (string, kassa.Money) {
+	w.t.Helper()
+	w.gw.set(true, false)
+	if _, err := w.s.Cancel(w.ctx, w.sub.ID, kassa.CancelReason("unused"), "lost"); kassa.ErrorCode(err) != kassa.Unavailable {
+		w.t.Fatalf("cancel with the refund's answer lost: %v, want unavailable", err)
+	}
+	w.gw.set(false, false)
+	if got, _ := w.db.FindSubscriptionByID(w.ctx, w.sub.ID); got.Status != kassa.StatusActive {
+		w.t.Errorf("while its refund is pending the subscription is %s, want active", got.Status)
+	}
+	if notes := w.notes(); len(notes) != 0 {
+		w.t.Errorf("a credit note was issued before its refund was known: %s", notes[0].Number)
+	}
+	keys := w.gw.keys()
+	if len(keys) != 1 {
+		w.t.Fatalf("refunds asked: %v, want one", keys)
+	}
+	for k, amounts := range keys {
+		return k, amounts[0]
+	}
+	panic("unreachable")
+}
+
+func (w *cancelWorld) notes() []*kassa.Invoice {
+	w.t.Helper()
+	invs, err := w.db.FindInvoices(w.ctx, kassa.InvoiceFilter{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var notes []*kassa.Invoice
+	for _, inv := range invs {
+		if inv.Type == kassa.TypeCreditNote {
+			notes = append(notes, inv)
+		}
+	}
+	return notes
+}
+
+// requireCancelledOnce checks the end state: the subscription canceled,
+// one credit note of what was refunded, numbered after the purchase, and
+// every refund asked for with one key and one amount.
+func (w *cancelWorld) requireCancelledOnce(key string, refund kassa.Money) {
+	w.t.Helper()
+	sub, err := w.db.FindSubscriptionByID(w.ctx, w.sub.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if sub.Status != kassa.StatusCanceled || sub.Assigned != 0 || sub.CancelReason != "unused" || sub.CancelFeedback != "lost" {
+		w.t.Errorf("subscription %s, %d assigned, reason %q %q; want canceled, 0, unused, lost",
+			sub.Status, sub.Assigned, sub.CancelReason, sub.CancelFeedback)
+	}
+	notes := w.notes()
+	if len(notes) != 1 {
+		w.t.Fatalf("%d credit notes, want 1", len(notes))
+	}
+	if n := notes[0]; n.Number != "INV-2026-000002" || n.Total.Amount != -refund.Amount || n.QuantityDelta != -10 {
+		w.t.Errorf("credit note %s of %v (%+d), want INV-2026-000002 of %d (-10)", n.Number, n.Total, n.QuantityDelta, -refund.Amount)
+	}
+	for k, amounts := range w.gw.keys() {
+		for _, a := range amounts {
+			if k != key || a != refund {
+				w.t.Errorf("refund asked with %s for %v, want only %s for %v", k, a, key, refund)
+			}
+		}
+	}
+	if pending, err := w.db.FindPendingCancellations(w.ctx, w.clock.Now().Add(time.Hour)); err != nil || len(pending) != 0 {
+		w.t.Errorf("still pending: %d, %v", len(pending), err)
+	}
+	if got, err := w.s.Reconcile(w.ctx, 0); err != nil || got != 0 {
+		w.t.Errorf("a later reconcile finished %d, %v; want nothing", got, err)
+	}
+}
+
+// TestLostRefundIsFinished kills, in effect, an immediate cancellation
+// between the gateway's refund and the commit, and lets a day pass (which
+// would price the refund anew): the reconciler, or a retry of the cancel,
+// finishes it with the first refund's key and amount, once.
+func TestLostRefundIsFinished(t *testing.T) {
+	t.Run("ByTheReconciler", func(t *testing.T) {
+		w := newCancelWorld(t)
+		key, refund := w.lostRefund()
+		w.clock.Set(day(3, 4))
+		if n, err := w.s.Reconcile(w.ctx, time.Minute); err != nil || n != 1 {
+			t.Fatalf("reconcile = %d, %v; want 1", n, err)
+		}
+		w.requireCancelledOnce(key, refund)
+		if _, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", ""); kassa.ErrorCode(err) != kassa.Conflict {
+			t.Errorf("cancel after the reconciler finished: %v, want conflict", err)
+		}
+		w.requireCancelledOnce(key, refund)
+	})
+
+	t.Run("ByARetry", func(t *testing.T) {
+		w := newCancelWorld(t)
+		key, refund := w.lostRefund()
+		w.clock.Set(day(3, 4))
+		sub, err := w.s.Cancel(w.ctx, w.sub.ID, "too_expensive", "")
+		if err != nil || sub.Status != kassa.StatusCanceled {
+			t.Fatalf("retry = %v, %v; want canceled", sub, err)
+		}
+		w.requireCancelledOnce(key, refund)
+	})
+
+	t.Run("RefusedLeavesItRunning", func(t *testing.T) {
+		w := newCancelWorld(t)
+		w.gw.set(false, true)
+		if _, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost"); kassa.ErrorCode(err) != kassa.Conflict {
+			t.Fatalf("cancel with the refund refused: %v, want conflict", err)
+		}
+		w.gw.set(false, false)
+		if got, _ := w.db.FindSubscriptionByID(w.ctx, w.sub.ID); got.Status != kassa.StatusActive || len(w.notes()) != 0 {
+			t.Fatalf("after a refused refund: %s with %d credit notes, want active with none", got.Status, len(w.notes()))
+		}
+		w.gw.asked = nil
+		if _, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost"); err != nil {
+			t.Fatalf("cancel again: %v", err)
+		}
+		var key string
+		var refund kassa.Money
+		for k, amounts := range w.gw.keys() {
+			key, refund = k, amounts[0]
+		}
+		w.requireCancelledOnce(key, refund)
+	})
+}
