@@ -18,7 +18,7 @@ const maxRun = 1_000_000
 // batch on this many workers when no test clock has to stand at each.
 const (
 	dueBatch   = 1000
-	dueWorkers = 32
+	dueWorkers = 64
 )
 
 // RunDue runs, in time order, the billing work falling due up to until:

@@ -27,8 +27,13 @@ import (
 // single file behind each commit's flush.
 
 // maxGroup bounds the writes committed together, and so the savepoints of
-// a transaction (PostgreSQL slows down past 64 subtransactions).
-const maxGroup = 32
+// a transaction: PostgreSQL slows down past 64 subtransactions.
+func (db *DB) maxGroup() int {
+	if db.dialect == Postgres {
+		return 32
+	}
+	return 128
+}
 
 // pendingWrite is a write waiting for the committer.
 type pendingWrite struct {
@@ -77,7 +82,7 @@ func (db *DB) commitLoop() {
 			return
 		}
 	gather:
-		for len(group) < maxGroup {
+		for len(group) < db.maxGroup() {
 			select {
 			case w := <-db.writes:
 				group = append(group, w)
