@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,5 +92,52 @@ func TestReconcileFinishesALostCharge(t *testing.T) {
 	}
 	if invs[0].ChargeRef == "" {
 		t.Error("the issued invoice has no charge reference")
+	}
+}
+
+// TestManyReconcilersTakeOneNumber: reconcilers of several processes
+// finishing one lost charge at once issue its invoice once, and the numbers
+// stay gapless: the next invoice gets the next number.
+func TestManyReconcilersTakeOneNumber(t *testing.T) {
+	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	db, dsn := sqldbtest.MustOpen(t, clock)
+	gw := &unreachable{Gateway: simulator.New(clock)}
+	if _, err := demo.Load(t.Context(), db, gw); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := billing.New(db, gw, clock, log)
+	ctx := erikContext(t, db)
+	products, _ := db.FindProducts(ctx)
+	profiles, _ := db.FindBillingProfiles(ctx)
+	req := billing.PurchaseRequest{ProductID: products[0].ID, Term: kassa.Monthly, Quantity: 2, BillingProfileID: profiles[0].ID}
+	gw.down.Store(true)
+	if _, _, err := s.Purchase(ctx, req, "erik:lost"); kassa.ErrorCode(err) != kassa.Unavailable {
+		t.Fatalf("purchase with the answer lost: %v", err)
+	}
+	gw.down.Store(false)
+	clock.Set(clock.Now().Add(2 * time.Minute))
+
+	// Eight processes, each with its own connections.
+	var wg sync.WaitGroup
+	for range 8 {
+		other, err := sqldb.Open(t.Context(), dsn, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		wg.Go(func() {
+			if _, err := billing.New(other, gw, clock, log).Reconcile(t.Context(), time.Minute); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	_, inv, err := s.Purchase(ctx, req, "erik:next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Number != "INV-2026-000002" {
+		t.Fatalf("the next purchase's invoice is %s, want INV-2026-000002: a number was lost", inv.Number)
 	}
 }

@@ -183,18 +183,23 @@ func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) e
 		if err != nil || inv.Status != kassa.InvoicePending {
 			return err
 		}
-		number, err := tx.nextInvoiceNumber(ctx)
-		if err != nil {
-			return err
-		}
+		// Claim the invoice before taking a number: one finished by
+		// another process since the read takes none, so none is lost.
 		res, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'paid', number = $2, issued_at = $3, charge_ref = $4
-			WHERE id = $1 AND status = 'pending'`, invoiceID, number, tx.now, chargeRef)
+			UPDATE invoices SET status = 'paid', issued_at = $2, charge_ref = $3
+			WHERE id = $1 AND status = 'pending'`, invoiceID, tx.now, chargeRef)
 		if err != nil {
 			return fmt.Errorf("issue invoice %s: %w", invoiceID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // finished by another process since the read; the rollback returns the number
+			return err // finished by another process since the read
+		}
+		number, err := tx.nextInvoiceNumber(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $2 WHERE id = $1`, invoiceID, number); err != nil {
+			return fmt.Errorf("number invoice %s: %w", invoiceID, err)
 		}
 		var kind string
 		if err := tx.QueryRowContext(ctx, `SELECT kind FROM invoices WHERE id = $1`, invoiceID).Scan(&kind); err != nil {
