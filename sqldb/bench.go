@@ -2,17 +2,15 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
 
 // What `kassa bench` needs of the database besides kassa's own work: a
-// tenant's people and subscriptions written in bulk, the way a restore
-// would write them (no audit events, invoices or notifications), and the
-// raw commit loop every figure is compared with.
+// tenant's people and subscriptions written in bulk (insertRows), the way a
+// restore would write them (no audit events, invoices or notifications),
+// and the raw commit loop every figure is compared with.
 
 // SeedUsers writes members of a tenant in bulk, sharing one password hash,
 // with the words that find them. It sets their ids.
@@ -49,47 +47,6 @@ func (db *DB) SeedSubscriptions(ctx context.Context, subs []*kassa.Subscription)
 			"billing_profile_id", "channel", "status", "term", "quantity", "assigned", "unit_amount", "currency",
 			"anchor_at", "period_start", "period_end", "auto_renew", "created_at", "updated_at"}, rows)
 	})
-}
-
-// insertRows inserts rows into table: on SQLite one prepared row at a time,
-// which costs no more than a row of a long statement; on PostgreSQL many
-// rows to a statement, to save round trips.
-func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
-	per := 1
-	if tx.db.dialect == Postgres {
-		per = max(1, 1000/len(columns))
-	}
-	var stmt *sql.Stmt // SQLite's one-row statement, prepared once for all rows
-	for len(rows) > 0 {
-		n := min(len(rows), per)
-		var q strings.Builder
-		fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", table, strings.Join(columns, ", "))
-		args := make([]any, 0, n*len(columns))
-		for i, r := range rows[:n] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + marks(len(args)+1, len(r)) + ")")
-			args = append(args, r...)
-		}
-		var err error
-		switch {
-		case stmt != nil:
-			_, err = stmt.ExecContext(ctx, args...)
-		case per == 1 && len(rows) > 1 && tx.db.writeStmts.lookup(q.String()) == nil:
-			if stmt, err = tx.Tx.PrepareContext(ctx, q.String()); err == nil {
-				defer stmt.Close()
-				_, err = stmt.ExecContext(ctx, args...)
-			}
-		default:
-			_, err = tx.ExecContext(ctx, q.String(), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		rows = rows[n:]
-	}
-	return nil
 }
 
 // RawCommits is the yardstick of `kassa bench`: the smallest write
@@ -134,11 +91,4 @@ func (r *RawCommits) Commit(ctx context.Context, row int) error {
 		return fmt.Errorf("raw commit: %w", err)
 	}
 	return tx.Commit()
-}
-
-// Total returns how many commits the rows have counted.
-func (r *RawCommits) Total(ctx context.Context) (int64, error) {
-	var n int64
-	err := r.db.reads.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM bench_raw`).Scan(&n)
-	return n, err
 }

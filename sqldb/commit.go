@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -11,7 +12,7 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-// Group commit. Every write of a process goes to one committer, which runs
+// Group commit. Every write of a process goes to a committer, which runs
 // the writes waiting at that moment in one transaction, each inside a
 // savepoint of its own, and commits them together: one flush to disk for
 // the group instead of one per write. A write that fails is rolled back to
@@ -121,20 +122,20 @@ func (db *DB) commitGroup(group []*pendingWrite) {
 	// goes away must not roll back the others.
 	ctx := context.Background()
 	results := make([]error, len(group))
-	err := db.runGroup(ctx, group, results)
-	for i, w := range group {
-		if err != nil && results[i] == nil {
-			results[i] = err
-		}
-		// A write of a group that met a deadlock or a serialization
-		// failure runs again alone, now that the group's locks are gone:
-		// retried inside the group, it would wait for them once more.
-		if len(group) > 1 && retryable(results[i]) {
-			one := []error{nil}
-			if err := db.runGroup(ctx, []*pendingWrite{w}, one); err != nil && one[0] == nil {
-				one[0] = err
+	if len(group) == 1 {
+		results[0] = db.runAlone(ctx, group[0])
+	} else {
+		err := db.runGroup(ctx, group, results)
+		for i, w := range group {
+			if err != nil && results[i] == nil {
+				results[i] = err
 			}
-			results[i] = one[0]
+			// A write that met a deadlock or a serialization failure
+			// runs again alone, now that the group's locks are gone:
+			// retried inside the group, it would wait for them once more.
+			if retryable(results[i]) {
+				results[i] = db.runAlone(ctx, w)
+			}
 		}
 	}
 	db.writeStmts.prepareWanted(ctx)
@@ -145,57 +146,72 @@ func (db *DB) commitGroup(group []*pendingWrite) {
 
 // runGroup runs the writes, each in a savepoint, records each one's error
 // in results, and commits; an error it returns is every write's that did
-// not fail on its own. A write alone needs no savepoint, and is retried
-// when PostgreSQL reports a deadlock or a serialization failure.
+// not fail on its own.
 func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []error) error {
 	stx, err := db.rw.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	alone := len(group) == 1
 	var events []kassa.AuditEvent // of the writes that succeeded
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
 			continue
 		}
-		for attempt := 1; ; attempt++ {
-			if !alone {
-				if _, err := stx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-					_ = stx.Rollback()
-					return fmt.Errorf("savepoint: %w", err)
-				}
-			}
-			var mine []kassa.AuditEvent
-			err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now(), events: &mine})
-			if err == nil {
-				// Its savepoint stays: COMMIT keeps what every
-				// savepoint holds, and a RELEASE would cost a round trip.
-				events = append(events, mine...)
-				break
-			}
-			if alone {
-				_ = stx.Rollback()
-				if retryable(err) && attempt < retries {
-					time.Sleep(retryPause(attempt))
-					if stx, err = db.rw.BeginTx(ctx, nil); err != nil {
-						return fmt.Errorf("begin: %w", err)
-					}
-					continue
-				}
-				results[i] = err
-				return nil
-			}
-			// The newest savepoint named w is this write's.
-			if _, rerr := stx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
-				_ = stx.Rollback()
-				results[i] = err
-				return fmt.Errorf("roll back to savepoint: %w", rerr)
-			}
-			results[i] = err // retryable ones run again alone (commitGroup)
-			break
+		if _, err := stx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			_ = stx.Rollback()
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		mine, err := w.run(stx)
+		if err == nil {
+			// Its savepoint stays: COMMIT keeps what every savepoint
+			// holds, and a RELEASE would cost a round trip.
+			events = append(events, mine...)
+			continue
+		}
+		results[i] = err
+		// The newest savepoint named w is this write's.
+		if _, rerr := stx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+			_ = stx.Rollback()
+			return fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 	}
+	return db.commit(ctx, stx, events)
+}
+
+// runAlone runs one write in a transaction of its own, again when
+// PostgreSQL reports a deadlock or a serialization failure, and returns its
+// error.
+func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
+	if err := w.ctx.Err(); err != nil {
+		return err // given up on before its turn: never ran
+	}
+	for attempt := 1; ; attempt++ {
+		stx, err := db.rw.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		events, err := w.run(stx)
+		if err == nil {
+			return db.commit(ctx, stx, events)
+		}
+		_ = stx.Rollback()
+		if !retryable(err) || attempt == retries {
+			return err
+		}
+		time.Sleep(retryPause(attempt))
+	}
+}
+
+// run runs the write in stx and returns the audit events it recorded.
+func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, error) {
+	var events []kassa.AuditEvent
+	err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now(), events: &events})
+	return events, err
+}
+
+// commit appends the events to their audit chains and commits stx.
+func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent) error {
 	if len(events) > 0 {
 		if err := (&Tx{Tx: stx, db: db}).appendAudit(ctx, events); err != nil {
 			_ = stx.Rollback()

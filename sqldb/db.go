@@ -223,3 +223,44 @@ func (db *DB) WithClock(clock kassa.Clock) *DB {
 	cp.clock = clock
 	return &cp
 }
+
+// insertRows inserts rows into table: on SQLite one prepared row at a time,
+// which costs no more than a row of a long statement; on PostgreSQL many
+// rows to a statement, to save round trips.
+func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
+	per := 1
+	if tx.db.dialect == Postgres {
+		per = max(1, 1000/len(columns))
+	}
+	var stmt *sql.Stmt // SQLite's one-row statement, prepared once for all rows
+	for len(rows) > 0 {
+		n := min(len(rows), per)
+		var q strings.Builder
+		fmt.Fprintf(&q, "INSERT INTO %s (%s) VALUES ", table, strings.Join(columns, ", "))
+		args := make([]any, 0, n*len(columns))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + marks(len(args)+1, len(r)) + ")")
+			args = append(args, r...)
+		}
+		var err error
+		switch {
+		case stmt != nil:
+			_, err = stmt.ExecContext(ctx, args...)
+		case per == 1 && len(rows) > 1 && tx.db.writeStmts.lookup(q.String()) == nil:
+			if stmt, err = tx.Tx.PrepareContext(ctx, q.String()); err == nil {
+				defer stmt.Close()
+				_, err = stmt.ExecContext(ctx, args...)
+			}
+		default:
+			_, err = tx.ExecContext(ctx, q.String(), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}

@@ -119,14 +119,13 @@ func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any
 	return p.DB.QueryRowContext(ctx, query, args...)
 }
 
-// ctx returns the context statements of tx run with: a transaction is
-// shared by a group of writes (commit.go), and one caller going away must
-// not interrupt it.
-func (tx *Tx) ctx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+// A transaction's statements run without their caller's cancellation: the
+// transaction is shared by a group of writes (commit.go), and one caller
+// going away must not interrupt it.
 
 // ExecContext runs a statement in the transaction, prepared once.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx = tx.ctx(ctx)
+	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
 		return tx.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
@@ -135,7 +134,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a query in the transaction, prepared once.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx = tx.ctx(ctx)
+	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
 		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
@@ -144,7 +143,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a one-row query in the transaction, prepared once.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx = tx.ctx(ctx)
+	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
 		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
