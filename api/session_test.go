@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,12 +112,43 @@ func TestLogout(t *testing.T) {
 	ts := newTestServer(t)
 	token := ts.login("erik@nordvik.example")
 	other := ts.login("erik@nordvik.example")
+	if res := ts.do("GET", "/api/v1/me", token, nil); res.status != 200 { // the session is now remembered
+		t.Fatalf("me = %d %s", res.status, res.body)
+	}
 	if res := ts.do("POST", "/api/v1/logout", token, nil); res.status != http.StatusNoContent {
 		t.Fatalf("logout = %d %s", res.status, res.body)
 	}
 	wantError(t, ts.do("GET", "/api/v1/me", token, nil), 401, kassa.Unauthorized, "")
 	if res := ts.do("GET", "/api/v1/me", other, nil); res.status != 200 {
 		t.Errorf("another session of the same user ended too: %d", res.status)
+	}
+}
+
+// TestLogoutElsewhere signs out through another process on the same
+// database (another Auth): this one refuses the session within a second,
+// though it remembered it.
+func TestLogoutElsewhere(t *testing.T) {
+	ts := newTestServer(t)
+	token := ts.login("erik@nordvik.example")
+	if res := ts.do("GET", "/api/v1/me", token, nil); res.status != 200 {
+		t.Fatalf("me = %d %s", res.status, res.body)
+	}
+	elsewhere, err := auth.New(ts.db, ts.clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := elsewhere.Logout(t.Context(), token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := elsewhere.Authenticate(t.Context(), token, auth.KindAPI); kassa.ErrorCode(err) != kassa.Unauthorized {
+		t.Fatalf("the process that signed out still knows the session: %v", err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for ts.do("GET", "/api/v1/me", token, nil).status == 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("a session ended elsewhere still works here after 2 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
