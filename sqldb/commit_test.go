@@ -141,3 +141,26 @@ func TestGroupCommitOutlivesItsCaller(t *testing.T) {
 		t.Fatal("a write after Close hangs")
 	}
 }
+
+// TestSQLiteSettings checks the settings durability and group commit's
+// speed rest on, as SQLite reports them on the connection it writes on.
+func TestSQLiteSettings(t *testing.T) {
+	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
+	if db.Dialect() != sqldb.SQLite {
+		t.Skip("SQLite only")
+	}
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"temp_store":   "2", // MEMORY: savepoints' sub-journals stay in memory
+		"foreign_keys": "1",
+	} {
+		got, err := db.WriterPragma(t.Context(), pragma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}

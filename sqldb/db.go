@@ -94,6 +94,11 @@ func (db *DB) openSQLite(path string) error {
 	// them). Group commit (commit.go) pays for it.
 	params.Add("_pragma", "synchronous(FULL)")
 	params.Add("_pragma", "foreign_keys(1)")
+	// The savepoints of group commit keep the pages they change in a
+	// sub-journal, spilled to a temporary file past 64 KiB: in memory, a
+	// group's writes make no system calls until it commits (renewals
+	// ~1 350 -> ~2 100/s, purchases +40%).
+	params.Add("_pragma", "temp_store(MEMORY)")
 	params.Set("_txlock", "immediate")
 	rw, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
 	if err != nil {
