@@ -87,13 +87,12 @@ func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	for range min(dueWorkers, len(groups)) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(groups)) && !failed.Load(); i = next.Add(1) - 1 {
-				for _, d := range groups[i] {
-					if err := s.runDue(ctx, d); err != nil {
-						once.Do(func() { firstErr = fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err) })
-						failed.Store(true) // the others finish the profile they hold
-						return
-					}
-					done.Add(1)
+				n, err := s.runProfile(ctx, groups[i])
+				done.Add(int64(n))
+				if err != nil {
+					once.Do(func() { firstErr = err })
+					failed.Store(true) // the others finish the profile they hold
+					return
 				}
 			}
 		})
@@ -118,21 +117,8 @@ func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
 	case sub.Status == kassa.StatusTrialing && d.CardRef == "":
 		return s.db.EndSubscription(ctx, sub.ID, kassa.StatusExpired)
 	}
-	// A term ends: the next one is invoiced and charged. A trial's first
-	// paid term starts when the trial ends, and its day of month anchors
-	// the terms after.
-	anchor := sub.AnchorAt
-	if sub.Status == kassa.StatusTrialing {
-		anchor = sub.ExpiresAt
-	}
-	end := kassa.NextTermEnd(anchor, sub.ExpiresAt, sub.Term)
-	line := kassa.InvoiceLine{
-		Description: lineDescription(sub.ProductName.In(d.TenantLocale), sub.Term, d.TenantLocale),
-		Quantity:    sub.Quantity, UnitPrice: sub.UnitPrice, PeriodStart: sub.ExpiresAt, PeriodEnd: end,
-		Amount: kassa.Money{Amount: sub.UnitPrice.Amount * int64(sub.Quantity), Currency: sub.UnitPrice.Currency},
-	}
-	inv := &kassa.Invoice{Language: d.TenantLocale, PeriodStart: sub.ExpiresAt, PeriodEnd: end, Lines: []kassa.InvoiceLine{line}}
-	if err := inv.Sum(sub.UnitPrice.Currency, kassa.VATRate(d.TenantCountry)); err != nil {
+	inv, anchor, err := renewalInvoice(d)
+	if err != nil {
 		return err
 	}
 	// The balance is read outside the transaction that takes it; when a
@@ -153,6 +139,37 @@ func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
 	return s.chargeRenewal(ctx, d, inv, anchor)
 }
 
+// renews reports whether the piece of work invoices and charges a next
+// term (as the last case of runDue).
+func renews(d *sqldb.Due) bool {
+	sub := d.Subscription
+	return d.Kind == sqldb.DueTermEnd && !sub.CancelAtTermEnd && sub.AutoRenew &&
+		(sub.Status != kassa.StatusTrialing || d.CardRef != "")
+}
+
+// renewalInvoice returns the invoice of the term that follows the one
+// ending, and what the subscription's terms count from: a trial's first
+// paid term starts when the trial ends, and its day of month anchors the
+// terms after.
+func renewalInvoice(d *sqldb.Due) (*kassa.Invoice, time.Time, error) {
+	sub := d.Subscription
+	anchor := sub.AnchorAt
+	if sub.Status == kassa.StatusTrialing {
+		anchor = sub.ExpiresAt
+	}
+	end := kassa.NextTermEnd(anchor, sub.ExpiresAt, sub.Term)
+	line := kassa.InvoiceLine{
+		Description: lineDescription(sub.ProductName.In(d.TenantLocale), sub.Term, d.TenantLocale),
+		Quantity:    sub.Quantity, UnitPrice: sub.UnitPrice, PeriodStart: sub.ExpiresAt, PeriodEnd: end,
+		Amount: kassa.Money{Amount: sub.UnitPrice.Amount * int64(sub.Quantity), Currency: sub.UnitPrice.Currency},
+	}
+	inv := &kassa.Invoice{Language: d.TenantLocale, PeriodStart: sub.ExpiresAt, PeriodEnd: end, Lines: []kassa.InvoiceLine{line}}
+	if err := inv.Sum(sub.UnitPrice.Currency, kassa.VATRate(d.TenantCountry)); err != nil {
+		return nil, anchor, err
+	}
+	return inv, anchor, nil
+}
+
 // maxBalanceReads bounds how often a renewal reads a balance that others
 // keep changing.
 const maxBalanceReads = 5
@@ -165,6 +182,19 @@ func (s *Service) chargeRenewal(ctx context.Context, d *sqldb.Due, inv *kassa.In
 	if inv.Status == kassa.InvoicePaid {
 		return s.db.RenewalPaid(ctx, sub, inv, inv.ChargeRef, anchor, inv.PeriodEnd)
 	}
+	ref, err := s.chargeInvoice(ctx, d, inv)
+	if kassa.DeclineReason(err) != "" {
+		return s.renewalFailed(ctx, d, inv, anchor, err)
+	} else if err != nil {
+		return err // unknown: the next run tries again with the same key
+	}
+	return s.db.RenewalPaid(ctx, sub, inv, ref, anchor, inv.PeriodEnd)
+}
+
+// chargeInvoice charges what is due on an open renewal invoice, one
+// attempt per idempotency key, and returns the charge's reference ("" when
+// nothing was due); a declined charge's error has a DeclineReason.
+func (s *Service) chargeInvoice(ctx context.Context, d *sqldb.Due, inv *kassa.Invoice) (string, error) {
 	attempt := d.FailedAttempts + 1
 	ref := ""
 	var err error
@@ -181,17 +211,19 @@ func (s *Service) chargeRenewal(ctx context.Context, d *sqldb.Due, inv *kassa.In
 			ref = p.Ref
 		}
 	}
-	if kassa.DeclineReason(err) != "" {
-		var next *time.Time
-		if attempt <= len(kassa.RetryDelays) {
-			t := sub.ExpiresAt.Add(kassa.RetryDelays[attempt-1])
-			next = &t
-		}
-		s.log.Info("renewal charge failed", "subscription", sub.ID, "invoice", inv.Number, "attempt", attempt,
-			"reason", kassa.DeclineReason(err))
-		return s.db.RenewalFailed(ctx, sub, attempt, next, anchor)
-	} else if err != nil {
-		return err // unknown: the next run tries again with the same key
+	return ref, err
+}
+
+// renewalFailed records a declined renewal charge: a retry later, or, after
+// the last, suspension.
+func (s *Service) renewalFailed(ctx context.Context, d *sqldb.Due, inv *kassa.Invoice, anchor time.Time, err error) error {
+	sub, attempt := d.Subscription, d.FailedAttempts+1
+	var next *time.Time
+	if attempt <= len(kassa.RetryDelays) {
+		t := sub.ExpiresAt.Add(kassa.RetryDelays[attempt-1])
+		next = &t
 	}
-	return s.db.RenewalPaid(ctx, sub, inv, ref, anchor, inv.PeriodEnd)
+	s.log.Info("renewal charge failed", "subscription", sub.ID, "invoice", inv.Number, "attempt", attempt,
+		"reason", kassa.DeclineReason(err))
+	return s.db.RenewalFailed(ctx, sub, attempt, next, anchor)
 }

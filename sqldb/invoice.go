@@ -66,40 +66,59 @@ func loadLines(ctx context.Context, q querier, invoices ...*kassa.Invoice) error
 }
 
 func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, requestKey string) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO invoices (id, tenant_id, owner_id, billing_profile_id, subscription_id, kind, type, status,
-			language, period_start, period_end, subtotal, tax_rate, tax, total, currency, credit_of, request_key,
-			balance_applied, quantity_delta, number, issued_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
-		inv.ID, inv.TenantID, inv.OwnerID, inv.BillingProfileID, nullable(inv.SubscriptionID), kind, inv.Type,
-		inv.Status, inv.Language, inv.PeriodStart, inv.PeriodEnd, inv.Subtotal.Amount, inv.TaxRate,
-		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey),
-		inv.BalanceApplied.Amount, inv.QuantityDelta, nullable(inv.Number), nullTime(inv.IssuedAt), tx.now)
+	_, err := tx.ExecContext(ctx, `INSERT INTO invoices (`+strings.Join(invoiceInsertColumns, ", ")+`)
+		VALUES (`+marks(1, len(invoiceInsertColumns))+`)`, invoiceRow(inv, kind, requestKey, tx.now)...)
 	if isUnique(err) && requestKey != "" {
 		return kassa.Errorf(kassa.Conflict, "A request with this Idempotency-Key is in progress; retry in a moment.")
 	} else if err != nil {
 		return fmt.Errorf("insert invoice: %w", err)
 	}
 	if inv.BalanceApplied.Amount > 0 {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE billing_profiles SET balance = balance - $2 WHERE id = $1 AND balance >= $2`,
-			inv.BillingProfileID, inv.BalanceApplied.Amount)
-		if err != nil {
-			return fmt.Errorf("use balance: %w", err)
-		}
-		if err := mustAffect(res, kassa.Errorf(kassa.Conflict, "The billing profile's balance changed; try again.")); err != nil {
+		if err := tx.useBalance(ctx, inv.BillingProfileID, inv.BalanceApplied.Amount); err != nil {
 			return err
 		}
 	}
-	for i, l := range inv.Lines {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO invoice_lines (invoice_id, position, description, quantity, unit_amount, period_start,
-				period_end, amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			inv.ID, i, l.Description, l.Quantity, l.UnitPrice.Amount, l.PeriodStart, l.PeriodEnd, l.Amount.Amount); err != nil {
-			return fmt.Errorf("insert invoice line: %w", err)
-		}
+	if err := tx.insertRows(ctx, "invoice_lines", lineInsertColumns, lineRows(inv)); err != nil {
+		return fmt.Errorf("insert invoice line: %w", err)
 	}
 	return nil
+}
+
+// invoiceInsertColumns are what invoiceRow gives values for.
+var invoiceInsertColumns = []string{"id", "tenant_id", "owner_id", "billing_profile_id", "subscription_id", "kind",
+	"type", "status", "language", "period_start", "period_end", "subtotal", "tax_rate", "tax", "total", "currency",
+	"credit_of", "request_key", "balance_applied", "quantity_delta", "number", "issued_at", "created_at"}
+
+func invoiceRow(inv *kassa.Invoice, kind, requestKey string, now time.Time) []any {
+	return []any{inv.ID, inv.TenantID, inv.OwnerID, inv.BillingProfileID, nullable(inv.SubscriptionID), kind, inv.Type,
+		inv.Status, inv.Language, inv.PeriodStart, inv.PeriodEnd, inv.Subtotal.Amount, inv.TaxRate,
+		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey),
+		inv.BalanceApplied.Amount, inv.QuantityDelta, nullable(inv.Number), nullTime(inv.IssuedAt), now}
+}
+
+var lineInsertColumns = []string{"invoice_id", "position", "description", "quantity", "unit_amount",
+	"period_start", "period_end", "amount"}
+
+func lineRows(invoices ...*kassa.Invoice) [][]any {
+	var rows [][]any
+	for _, inv := range invoices {
+		for i, l := range inv.Lines {
+			rows = append(rows, []any{inv.ID, i, l.Description, l.Quantity, l.UnitPrice.Amount, l.PeriodStart,
+				l.PeriodEnd, l.Amount.Amount})
+		}
+	}
+	return rows
+}
+
+// useBalance takes amount from the billing profile's balance; Conflict when
+// the balance no longer holds it.
+func (tx *Tx) useBalance(ctx context.Context, profileID string, amount int64) error {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE billing_profiles SET balance = balance - $2 WHERE id = $1 AND balance >= $2`, profileID, amount)
+	if err != nil {
+		return fmt.Errorf("use balance: %w", err)
+	}
+	return mustAffect(res, kassa.Errorf(kassa.Conflict, "The billing profile's balance changed; try again."))
 }
 
 // CreatePurchase records a purchase as the actor: the subscription, and, for
@@ -282,16 +301,29 @@ func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t
 // INV-YYYY-NNNNNN. The counter row stays locked until the transaction ends,
 // so numbers are given out in commit order and a rolled-back one is reused.
 func (tx *Tx) nextInvoiceNumber(ctx context.Context) (string, error) {
-	year := tx.now.Year()
-	var n int
-	err := tx.QueryRowContext(ctx, `
-		INSERT INTO invoice_numbers (year, last) VALUES ($1, 1)
-		ON CONFLICT (year) DO UPDATE SET last = invoice_numbers.last + 1
-		RETURNING last`, year).Scan(&n)
+	numbers, err := tx.nextInvoiceNumbers(ctx, 1)
 	if err != nil {
-		return "", fmt.Errorf("next invoice number: %w", err)
+		return "", err
 	}
-	return fmt.Sprintf("INV-%d-%06d", year, n), nil
+	return numbers[0], nil
+}
+
+// nextInvoiceNumbers takes the next n numbers of the current year, in order.
+func (tx *Tx) nextInvoiceNumbers(ctx context.Context, n int) ([]string, error) {
+	year := tx.now.Year()
+	var last int
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO invoice_numbers (year, last) VALUES ($1, $2)
+		ON CONFLICT (year) DO UPDATE SET last = invoice_numbers.last + $2
+		RETURNING last`, year, n).Scan(&last)
+	if err != nil {
+		return nil, fmt.Errorf("next invoice number: %w", err)
+	}
+	numbers := make([]string, n)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("INV-%d-%06d", year, last-n+1+i)
+	}
+	return numbers, nil
 }
 
 // PendingCharge is a pending invoice with what charging it needs.

@@ -1,0 +1,103 @@
+package billing_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// TestRenewTogetherAsOneAtATime runs the same renewals twice, on two
+// databases: one piece of work at a time with the clock standing at each
+// (as `kassa bill` and the test clock do), and in batches, each billing
+// profile's renewals issued and recorded together (as `kassa serve` does).
+// Every subscription must end in the same state with the same invoices:
+// a credit on the balance spent on the earliest renewals first, declined
+// cards in dunning, a cancellation at term end, a trial converting, a
+// second term renewed, and no number skipped.
+func TestRenewTogetherAsOneAtATime(t *testing.T) {
+	until := day(3, 12) // two renewals of the monthly terms; the declined retried and suspended
+	var got [2][]string
+	for i, together := range []bool{false, true} {
+		w := newWorld(t, day(1, 10))
+		declining := w.profileWith("5555555555554444") // its card is swapped for one that fails below
+		var subs []string
+		for j, p := range []struct {
+			sku      string
+			quantity int
+			profile  string
+			trial    bool
+		}{
+			{"ANALYTICS_PRO", 10, w.profile, false},
+			{"PROJECT_PLAN", 3, w.profile, false},
+			{"MEETING_ROOMS", 7, w.profile, false},
+			{"DIAGRAM_STUDIO", 2, w.profile, true},
+			{"ANALYTICS_PRO", 1, w.profile, false},
+			{"PROJECT_PLAN", 4, declining, false},
+			{"MEETING_ROOMS", 1, declining, false},
+		} {
+			w.clock.Set(w.clock.Now().Add(time.Duration(j+1) * time.Minute))
+			subs = append(subs, w.buy(p.sku, p.quantity, p.profile, p.trial).ID)
+		}
+		failing, err := w.s.AddPaymentMethod(w.ctx, kassa.Card{Number: "4000000000000341", CVC: "123", ExpMonth: 12,
+			ExpYear: 2030, Name: "E", Address: kassa.Address{Line1: "x", City: "y", PostalCode: "1", Country: "SE"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.UpdateBillingProfile(w.ctx, declining, kassa.BillingProfileUpdate{PaymentMethodID: &failing.ID}); err != nil {
+			t.Fatal(err)
+		}
+		// A credit: the first subscription goes from 10 to 4 mid-term.
+		change, err := w.s.PreviewQuantity(w.ctx, subs[0], 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.db.DecreaseQuantity(w.ctx, subs[0], 4, change.Invoice); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.Cancel(w.ctx, subs[4], kassa.CancelReason("too_expensive"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if together {
+			w.clock.Set(until)
+			if _, err := w.s.RunDue(w.ctx, until, nil); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			w.run(until)
+		}
+
+		invs, err := w.db.FindInvoices(w.ctx, kassa.InvoiceFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bySub := map[string][]*kassa.Invoice{}
+		for k, inv := range invs {
+			if want := fmt.Sprintf("INV-2026-%06d", len(invs)-k); inv.Number != want {
+				t.Errorf("together=%v: invoice %d is %s, want %s", together, k, inv.Number, want)
+			}
+			bySub[inv.SubscriptionID] = append(bySub[inv.SubscriptionID], inv)
+		}
+		for j, id := range subs {
+			s := w.sub(id)
+			line := fmt.Sprintf("sub %d: %s %s–%s", j, s.Status, s.PeriodStart.Format(time.DateOnly), s.ExpiresAt.Format(time.DateOnly))
+			for _, inv := range bySub[id] {
+				line += fmt.Sprintf(" | %s %s %s total %d credit %d", inv.Type, inv.Status,
+					inv.PeriodStart.Format(time.DateOnly), inv.Total.Amount, inv.BalanceApplied.Amount)
+			}
+			got[i] = append(got[i], line)
+		}
+		balance, _ := w.db.ProfileBalance(w.ctx, w.profile)
+		got[i] = append(got[i], fmt.Sprintf("balance %d", balance.Amount))
+		if together && w.sub(subs[0]).Status != kassa.StatusActive {
+			t.Fatalf("the run renewed nothing: %v", got[i])
+		}
+	}
+	for j := range got[0] {
+		if got[0][j] != got[1][j] {
+			t.Errorf("one at a time: %s\n          together: %s", got[0][j], got[1][j])
+		}
+	}
+	t.Logf("%d lines alike; e.g. %s", len(got[0]), got[1][0])
+}
