@@ -1,11 +1,16 @@
 package billing_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 )
 
 // TestRenewTogetherAsOneAtATime runs the same renewals twice, on two
@@ -100,4 +105,86 @@ func TestRenewTogetherAsOneAtATime(t *testing.T) {
 		}
 	}
 	t.Logf("%d lines alike; e.g. %s", len(got[0]), got[1][0])
+}
+
+// losing is a gateway that makes the charge but loses its answer, for the
+// charge numbered lose (from 1), while lose is set.
+type losing struct {
+	*simulator.Gateway
+	mu   sync.Mutex
+	n    int
+	lose int
+	keys map[string]int
+}
+
+func (g *losing) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Payment, error) {
+	g.mu.Lock()
+	g.n++
+	lost := g.n == g.lose
+	g.keys[r.IdempotencyKey]++
+	g.mu.Unlock()
+	p, err := g.Gateway.Charge(ctx, r)
+	if lost {
+		return kassa.Payment{}, kassa.Errorf(kassa.Unavailable, "connection reset")
+	}
+	return p, err
+}
+
+// TestRenewTogetherLosesNoCharge: when the answer to one charge of a batch
+// is lost, the run stops there with the charges before it recorded; the
+// next run charges the rest, the lost one again with the same key (so once),
+// and every term ends renewed once with gapless numbers.
+func TestRenewTogetherLosesNoCharge(t *testing.T) {
+	w := newWorld(t, day(1, 10))
+	var subs []string
+	for i := range 5 { // a minute apart: they fall due in this order
+		w.clock.Set(w.clock.Now().Add(time.Minute))
+		subs = append(subs, w.buy("PROJECT_PLAN", 1+i, w.profile, false).ID)
+	}
+	gw := &losing{Gateway: simulator.New(w.clock), lose: 3, keys: map[string]int{}}
+	s := billing.New(w.db, gw, w.clock, slog.New(slog.DiscardHandler))
+	until := day(2, 11)
+	w.clock.Set(until)
+	n, err := s.RunDue(w.ctx, until, nil)
+	if kassa.ErrorCode(err) != kassa.Unavailable || n != 2 {
+		t.Fatalf("run with the third answer lost = %d, %v; want 2 and unavailable", n, err)
+	}
+	for i, id := range subs {
+		renewed := w.sub(id).ExpiresAt.After(until)
+		if renewed != (i < 2) {
+			t.Errorf("sub %d renewed = %v after the first run", i, renewed)
+		}
+	}
+	if n, err := s.RunDue(w.ctx, until, nil); err != nil || n != 3 {
+		t.Fatalf("second run = %d, %v; want the other 3", n, err)
+	}
+	invs, _ := w.db.FindInvoices(w.ctx, kassa.InvoiceFilter{})
+	refs := map[string]bool{}
+	for k, inv := range invs {
+		if want := fmt.Sprintf("INV-2026-%06d", len(invs)-k); inv.Number != want {
+			t.Errorf("invoice %d is %s, want %s", k, inv.Number, want)
+		}
+		if inv.Status != kassa.InvoicePaid || inv.ChargeRef == "" || refs[inv.ChargeRef] {
+			t.Errorf("invoice %s: %s, charge %q (seen before: %v)", inv.Number, inv.Status, inv.ChargeRef, refs[inv.ChargeRef])
+		}
+		refs[inv.ChargeRef] = true
+	}
+	if len(invs) != 10 {
+		t.Errorf("%d invoices, want 5 purchases and 5 renewals", len(invs))
+	}
+	for i, id := range subs {
+		if s := w.sub(id); s.Status != kassa.StatusActive || !s.ExpiresAt.After(until) {
+			t.Errorf("sub %d: %s until %s", i, s.Status, s.ExpiresAt)
+		}
+	}
+	asked := 0
+	for _, n := range gw.keys {
+		asked += n
+		if n > 2 {
+			t.Errorf("a key was asked %d times", n)
+		}
+	}
+	if len(gw.keys) != 5 || asked != 6 {
+		t.Errorf("%d keys asked %d times; want 5 keys, the lost one twice", len(gw.keys), asked)
+	}
 }
