@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,8 +65,10 @@ func (db *DB) startCommitter() {
 		n = committers
 	}
 	var wg sync.WaitGroup
-	for range n {
-		wg.Go(db.commitLoop)
+	db.lanes = make([]chan *pendingWrite, n)
+	for i := range n {
+		db.lanes[i] = make(chan *pendingWrite)
+		wg.Go(func() { db.commitLoop(db.lanes[i]) })
 	}
 	go func() {
 		wg.Wait()
@@ -73,11 +76,13 @@ func (db *DB) startCommitter() {
 	}()
 }
 
-func (db *DB) commitLoop() {
+func (db *DB) commitLoop(lane chan *pendingWrite) {
 	for {
 		var group []*pendingWrite
 		select {
 		case w := <-db.writes:
+			group = append(group, w)
+		case w := <-lane:
 			group = append(group, w)
 		case <-db.stop:
 			return
@@ -85,6 +90,8 @@ func (db *DB) commitLoop() {
 	gather:
 		for len(group) < db.maxGroup() {
 			select {
+			case w := <-lane:
+				group = append(group, w)
 			case w := <-db.writes:
 				group = append(group, w)
 			default:
@@ -98,11 +105,27 @@ func (db *DB) commitLoop() {
 // errClosed answers writes sent after Close.
 var errClosed = errors.New("the database is closed")
 
-// writeGrouped hands fn to the committer and waits for the outcome.
+// writeGrouped hands fn to a committer and waits for the outcome.
 func (db *DB) writeGrouped(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.send(ctx, db.writes, fn)
+}
+
+// writeKeyed is write for writes that change a row named by key: they all
+// go to one committer, so that writes of a busy row share its groups
+// instead of waiting, group after group, for each other's locks.
+func (db *DB) writeKeyed(ctx context.Context, key string, fn func(tx *Tx) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
+		return fn(tx)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return db.send(ctx, db.lanes[h.Sum32()%uint32(len(db.lanes))], fn)
+}
+
+func (db *DB) send(ctx context.Context, to chan *pendingWrite, fn func(tx *Tx) error) error {
 	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
-	case db.writes <- w:
+	case to <- w:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-db.stop:

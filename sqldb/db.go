@@ -44,6 +44,7 @@ type DB struct {
 
 	// The group committer (commit.go).
 	writes        chan *pendingWrite
+	lanes         []chan *pendingWrite // a committer's own: writes keyed to it
 	stop, stopped chan struct{}
 	closing       *sync.Once
 	groups        *atomic.Int64 // transactions committed

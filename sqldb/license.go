@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -63,8 +65,14 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		return nil, err
 	}
 	var out []Assignment
-	err = db.write(ctx, func(tx *Tx) error {
+	err = db.writeKeyed(ctx, subID, func(tx *Tx) error {
 		out = nil
+		if db.dialect == Postgres && len(userIDs) == 1 {
+			if as, err := tx.assignOne(ctx, a, subID, userIDs[0]); err != nil || as != nil {
+				out = as
+				return err
+			}
+		}
 		args := []any{a.Tenant.ID, subID}
 		for _, id := range userIDs {
 			args = append(args, id)
@@ -145,6 +153,45 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		return tx.audit(ctx, a.Tenant.ID, "license.assigned", "subscription", subID, nil, map[string]any{"user_ids": userIDs})
 	})
 	return out, err
+}
+
+// assignOne is Assign's common case on PostgreSQL — one user who may have
+// a license of a subscription with one free — in one statement instead of
+// three, for the round trips a busy subscription's writes wait on each
+// other for. It returns nil when it changed nothing: then Assign's steps
+// find out why.
+func (tx *Tx) assignOne(ctx context.Context, a *kassa.Actor, subID, userID string) ([]Assignment, error) {
+	u := &kassa.User{}
+	err := tx.QueryRowContext(ctx, `
+		WITH u AS (
+			SELECT `+userColumns+` FROM users u
+			WHERE u.tenant_id = $1 AND u.id = $3 AND u.type <> 'guest' AND u.status = 'active'
+				AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = $2 AND l.user_id = u.id)
+		), s AS (
+			UPDATE subscriptions SET assigned = assigned + 1, updated_at = $4
+			WHERE id = $2 AND tenant_id = $1 AND status IN ('active', 'trialing', 'past_due')
+				AND assigned + 1 <= quantity
+				AND ((channel = 'self_service' AND purchaser_id = $5) OR (channel = 'admin' AND $6))
+				AND EXISTS (SELECT 1 FROM u)
+			RETURNING id
+		), l AS (
+			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by)
+			SELECT s.id, u.id, $1, $4, $5 FROM u, s
+			RETURNING user_id
+		)
+		SELECT `+userColumns+` FROM u JOIN l ON l.user_id = u.id`,
+		a.Tenant.ID, subID, userID, tx.now, a.User.ID, a.User.IsAdmin()).
+		Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if isUnique(err) {
+		return nil, kassa.Invalidf("user_ids", "user_ids: %s has a license already; nothing was assigned.", userID)
+	} else if err != nil {
+		return nil, fmt.Errorf("assign %s: %w", userID, err)
+	}
+	u.CreatedAt = u.CreatedAt.UTC()
+	return []Assignment{{User: *u, AssignedAt: tx.now, AssignedBy: a.User.ID}},
+		tx.audit(ctx, a.Tenant.ID, "license.assigned", "subscription", subID, nil, map[string]any{"user_ids": []string{userID}})
 }
 
 // Unassign takes the subscription's licenses from the users, all or none:
