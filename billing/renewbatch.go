@@ -18,17 +18,17 @@ const renewTogether = 50
 // other pieces — retries, expiries, cancellations — touch no balance and run
 // one at a time first.
 func (s *Service) runProfile(ctx context.Context, due []*sqldb.Due) (int, error) {
-	var renewals []*sqldb.Due
-	n := 0
+	var renewals, others []*sqldb.Due
 	for _, d := range due {
 		if renews(d) {
 			renewals = append(renewals, d)
-			continue
+		} else {
+			others = append(others, d)
 		}
-		if err := s.runDue(ctx, d); err != nil {
-			return n, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)
-		}
-		n++
+	}
+	n, err := s.runEach(ctx, others)
+	if err != nil {
+		return n, err
 	}
 	for len(renewals) > 0 {
 		chunk := renewals[:min(len(renewals), renewTogether)]
@@ -50,7 +50,7 @@ func (s *Service) runProfile(ctx context.Context, due []*sqldb.Due) (int, error)
 // does, which settles either.
 func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	if len(due) == 1 {
-		return s.renewAlone(ctx, due)
+		return s.runEach(ctx, due)
 	}
 	subs := make([]*kassa.Subscription, len(due))
 	invs := make([]*kassa.Invoice, len(due))
@@ -71,7 +71,7 @@ func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 		balance.Amount -= inv.BalanceApplied.Amount
 	}
 	if err := s.db.OpenRenewals(ctx, subs, invs); kassa.ErrorCode(err) == kassa.Conflict {
-		return s.renewAlone(ctx, due)
+		return s.runEach(ctx, due)
 	} else if err != nil {
 		return 0, err
 	}
@@ -107,8 +107,9 @@ func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	return n, firstErr
 }
 
-// renewAlone renews each term by itself.
-func (s *Service) renewAlone(ctx context.Context, due []*sqldb.Due) (int, error) {
+// runEach runs the pieces one at a time, in order, and returns how many it
+// ran.
+func (s *Service) runEach(ctx context.Context, due []*sqldb.Due) (int, error) {
 	for i, d := range due {
 		if err := s.runDue(ctx, d); err != nil {
 			return i, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)

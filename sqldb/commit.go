@@ -105,24 +105,21 @@ func (db *DB) commitLoop(lane chan *pendingWrite) {
 // errClosed answers writes sent after Close.
 var errClosed = errors.New("the database is closed")
 
-// writeGrouped hands fn to a committer and waits for the outcome.
-func (db *DB) writeGrouped(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.send(ctx, db.writes, fn)
-}
-
 // writeKeyed is write for writes that change a row named by key: they all
 // go to one committer, so that writes of a busy row share its groups
 // instead of waiting, group after group, for each other's locks.
 func (db *DB) writeKeyed(ctx context.Context, key string, fn func(tx *Tx) error) error {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return db.writeVia(ctx, db.lanes[h.Sum32()%uint32(len(db.lanes))], fn)
+}
+
+// writeVia hands fn to the committer that takes writes from to (or runs it
+// in the transaction of Atomically) and waits for the outcome.
+func (db *DB) writeVia(ctx context.Context, to chan *pendingWrite, fn func(tx *Tx) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
 		return fn(tx)
 	}
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return db.send(ctx, db.lanes[h.Sum32()%uint32(len(db.lanes))], fn)
-}
-
-func (db *DB) send(ctx context.Context, to chan *pendingWrite, fn func(tx *Tx) error) error {
 	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case to <- w:

@@ -186,10 +186,7 @@ func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error
 // A PostgreSQL serialization failure or deadlock is retried a few times, so
 // fn must not have effects outside the transaction.
 func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
-	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
-		return fn(tx)
-	}
-	return db.writeGrouped(ctx, fn)
+	return db.writeVia(ctx, db.writes, fn)
 }
 
 // reader returns what reads should go through: the transaction of

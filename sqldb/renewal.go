@@ -130,14 +130,7 @@ func (db *DB) EndSubscription(ctx context.Context, subID string, status kassa.Su
 // issued first is returned.
 func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kassa.Invoice) error {
 	err := db.write(ctx, func(tx *Tx) error {
-		number, err := tx.nextInvoiceNumber(ctx)
-		if err != nil {
-			return err
-		}
-		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, sub.PurchaserID, sub.ID
-		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
-		inv.Number, inv.IssuedAt = number, tx.now
-		return tx.insertInvoice(ctx, inv, "renewal", "")
+		return tx.openRenewals(ctx, []*kassa.Subscription{sub}, []*kassa.Invoice{inv})
 	})
 	if isUnique(err) { // renewed already, by this process or another
 		prior, ferr := findInvoice(ctx, db.reader(ctx), `i.subscription_id = $1 AND i.kind = 'renewal' AND i.period_start = $2`,
@@ -147,6 +140,19 @@ func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kas
 		}
 		*inv = *prior
 		return nil
+	}
+	return err
+}
+
+// OpenRenewals issues, as OpenRenewal does, the invoices renewing the
+// subscriptions (invs[i] renews subs[i]) in one write: the next numbers in
+// order, and the credit they use from their billing profiles' balances.
+// Conflict when a term was renewed already or a balance changed: then
+// nothing was issued.
+func (db *DB) OpenRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
+	err := db.write(ctx, func(tx *Tx) error { return tx.openRenewals(ctx, subs, invs) })
+	if isUnique(err) {
+		return kassa.Errorf(kassa.Conflict, "A term of these subscriptions was renewed already.")
 	}
 	return err
 }
@@ -161,26 +167,7 @@ func (db *DB) FindOpenRenewal(ctx context.Context, sub *kassa.Subscription) (*ka
 // RenewalPaid records that the renewal invoice was paid: the subscription
 // moves on to the term it paid for and is active again.
 func (db *DB) RenewalPaid(ctx context.Context, sub *kassa.Subscription, inv *kassa.Invoice, chargeRef string, anchor, end time.Time) error {
-	return db.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'paid', charge_ref = $2 WHERE id = $1 AND status = 'open'`,
-			inv.ID, chargeRef); err != nil {
-			return fmt.Errorf("pay renewal %s: %w", inv.ID, err)
-		}
-		res, err := tx.ExecContext(ctx, `
-			UPDATE subscriptions SET status = 'active', anchor_at = $3, period_start = $2, period_end = $4,
-				failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $5
-			WHERE id = $1 AND period_end = $2`, sub.ID, inv.PeriodStart, anchor, end, tx.now)
-		if err != nil {
-			return fmt.Errorf("renew %s: %w", sub.ID, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // renewed by another process meanwhile
-		}
-		return tx.audit(ctx, sub.TenantID, "subscription.renewed", "subscription", sub.ID,
-			map[string]any{"status": sub.Status, "expires_at": inv.PeriodStart},
-			map[string]any{"status": kassa.StatusActive, "expires_at": end, "invoice": inv.Number})
-	})
+	return db.RenewalsPaid(ctx, []PaidRenewal{{Subscription: sub, Invoice: inv, ChargeRef: chargeRef, Anchor: anchor, End: end}})
 }
 
 // RenewalFailed records a failed renewal charge: past due until nextRetry,
@@ -209,5 +196,121 @@ func (db *DB) RenewalFailed(ctx context.Context, sub *kassa.Subscription, attemp
 		}
 		return tx.audit(ctx, sub.TenantID, "subscription."+string(status), "subscription", sub.ID,
 			map[string]any{"status": sub.Status, "failed_attempts": attempts - 1}, after)
+	})
+}
+
+// openRenewals issues the renewal invoices (invs[i] renews subs[i]) in tx:
+// numbers, rows, lines and the credit taken from the balances.
+func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
+	numbers, err := tx.nextInvoiceNumbers(ctx, len(invs))
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(invs))
+	used := map[string]int64{} // credit by billing profile
+	var profiles []string
+	for i, inv := range invs {
+		sub := subs[i]
+		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, sub.PurchaserID, sub.ID
+		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
+		inv.Number, inv.IssuedAt = numbers[i], tx.now
+		rows[i] = invoiceRow(inv, "renewal", "", tx.now)
+		if inv.BalanceApplied.Amount > 0 {
+			if _, ok := used[inv.BillingProfileID]; !ok {
+				profiles = append(profiles, inv.BillingProfileID)
+			}
+			used[inv.BillingProfileID] += inv.BalanceApplied.Amount
+		}
+	}
+	if err := tx.insertRows(ctx, "invoices", invoiceInsertColumns, rows); err != nil {
+		return err
+	}
+	for _, p := range profiles {
+		if err := tx.useBalance(ctx, p, used[p]); err != nil {
+			return err
+		}
+	}
+	return tx.insertRows(ctx, "invoice_lines", lineInsertColumns, lineRows(invs...))
+}
+
+// PaidRenewal is a renewal invoice paid by a charge, and the term it pays
+// for: the subscription's terms count from Anchor and the paid one ends at
+// End.
+type PaidRenewal struct {
+	Subscription *kassa.Subscription
+	Invoice      *kassa.Invoice
+	ChargeRef    string
+	Anchor, End  time.Time
+}
+
+// RenewalsPaid records, as RenewalPaid does, that the renewal invoices were
+// paid, in one write; a subscription renewed meanwhile by another process
+// is left as it is.
+func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var cases strings.Builder
+		args := make([]any, 0, 2*len(paid))
+		ids := make([]string, len(paid))
+		for i, p := range paid {
+			args = append(args, p.Invoice.ID, p.ChargeRef)
+			fmt.Fprintf(&cases, " WHEN $%d THEN $%d", 2*i+1, 2*i+2)
+			ids[i] = fmt.Sprintf("$%d", 2*i+1)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE invoices SET status = 'paid', charge_ref = CASE id`+cases.String()+` END
+			WHERE id IN (`+strings.Join(ids, ", ")+`) AND status = 'open'`, args...); err != nil {
+			return fmt.Errorf("pay renewals: %w", err)
+		}
+		// Subscriptions whose new terms have the same bounds move on in
+		// one statement.
+		type term struct{ start, anchor, end time.Time }
+		var terms []term
+		byTerm := map[term][]PaidRenewal{}
+		for _, p := range paid {
+			t := term{p.Invoice.PeriodStart, p.Anchor, p.End}
+			if _, ok := byTerm[t]; !ok {
+				terms = append(terms, t)
+			}
+			byTerm[t] = append(byTerm[t], p)
+		}
+		for _, t := range terms {
+			group := byTerm[t]
+			args := []any{t.start, t.anchor, t.end, tx.now}
+			for _, p := range group {
+				args = append(args, p.Subscription.ID)
+			}
+			rows, err := tx.QueryContext(ctx, `
+				UPDATE subscriptions SET status = 'active', anchor_at = $2, period_start = $1, period_end = $3,
+					failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $4
+				WHERE id IN (`+marks(5, len(group))+`) AND period_end = $1
+				RETURNING id`, args...)
+			if err != nil {
+				return fmt.Errorf("renew: %w", err)
+			}
+			renewed := map[string]bool{}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return fmt.Errorf("renew: %w", err)
+				}
+				renewed[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("renew: %w", err)
+			}
+			for _, p := range group {
+				if !renewed[p.Subscription.ID] {
+					continue // renewed by another process meanwhile
+				}
+				if err := tx.audit(ctx, p.Subscription.TenantID, "subscription.renewed", "subscription", p.Subscription.ID,
+					map[string]any{"status": p.Subscription.Status, "expires_at": p.Invoice.PeriodStart},
+					map[string]any{"status": kassa.StatusActive, "expires_at": p.End, "invoice": p.Invoice.Number}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 }
