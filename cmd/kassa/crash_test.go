@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -150,6 +151,8 @@ type kassaServer struct {
 	bin, dsn, ledger, addr string
 	out                    *os.File
 	cmd                    *exec.Cmd
+	exited                 chan struct{} // closed when cmd has ended; then exitErr is its end
+	exitErr                error
 }
 
 func newKassaServer(t *testing.T, bin, dsn, ledger string) *kassaServer {
@@ -162,7 +165,7 @@ func newKassaServer(t *testing.T, bin, dsn, ledger string) *kassaServer {
 	t.Cleanup(func() {
 		if s.cmd != nil {
 			_ = s.cmd.Process.Kill()
-			_ = s.cmd.Wait()
+			<-s.exited
 		}
 		if t.Failed() {
 			b, _ := os.ReadFile(out.Name())
@@ -178,21 +181,59 @@ func newKassaServer(t *testing.T, bin, dsn, ledger string) *kassaServer {
 
 func (s *kassaServer) url() string { return "http://" + s.addr }
 
-// start starts the server and waits until /healthz answers.
+// start starts the server and waits until /healthz answers. A server that
+// ends before it answers fails the test, unless its address was taken
+// meanwhile by another process: then it starts again on a new one (the
+// callers take url() after each start).
 func (s *kassaServer) start(t *testing.T) {
 	t.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--test-clock", "--addr", s.addr, "--db", s.dsn)
-	s.cmd.Env = append(kassaFreeEnv(), "KASSA_SIMULATOR_LEDGER="+s.ledger)
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
+	for {
+		logged, err := s.out.Seek(0, io.SeekCurrent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cmd = exec.Command(s.bin, "serve", "--test-clock", "--addr", s.addr, "--db", s.dsn)
+		s.cmd.Env = append(kassaFreeEnv(), "KASSA_SIMULATOR_LEDGER="+s.ledger)
+		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+		if err := s.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s.exited = make(chan struct{})
+		go func(cmd *exec.Cmd, exited chan struct{}) {
+			s.exitErr = cmd.Wait()
+			close(exited)
+		}(s.cmd, s.exited)
+		if s.answers(t, logged) {
+			return
+		}
+		s.cmd = nil
+		b, _ := os.ReadFile(s.out.Name())
+		if int64(len(b)) < logged || !bytes.Contains(b[logged:], []byte("address already in use")) {
+			t.Fatalf("%s ended before it answered: %v", s.addr, s.exitErr)
+		}
+		t.Logf("%s was taken by another process; kassa starts again on a new address", s.addr)
+		s.addr = "127.0.0.1:" + freePort(t)
 	}
+}
+
+// answers waits until the server answers /healthz (true) or ends (false).
+// Only an answer after kassa has said, in its output from logged on, that it
+// listens counts: another process could hold the address.
+func (s *kassaServer) answers(t *testing.T, logged int64) bool {
+	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		res, err := http.Get(s.url() + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
+		select {
+		case <-s.exited:
+			return false
+		default:
+		}
+		if b, _ := os.ReadFile(s.out.Name()); int64(len(b)) > logged && bytes.Contains(b[logged:], []byte("kassa is serving at")) {
+			res, err := http.Get(s.url() + "/healthz")
+			if err == nil {
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					return true
+				}
 			}
 		}
 		if time.Now().After(deadline) {
@@ -207,7 +248,7 @@ func (s *kassaServer) kill(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 
@@ -217,17 +258,15 @@ func (s *kassaServer) stop(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("%s after SIGTERM: %v", s.addr, err)
+	case <-s.exited:
+		if s.exitErr != nil {
+			t.Errorf("%s after SIGTERM: %v", s.addr, s.exitErr)
 		}
 	case <-time.After(20 * time.Second):
 		t.Errorf("%s did not stop within 20 s of SIGTERM", s.addr)
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 	s.cmd = nil
 }
