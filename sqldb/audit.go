@@ -97,10 +97,10 @@ func nullJSON(b json.RawMessage) any {
 const auditColumns = `a.tenant_id, a.seq, a.at, a.actor_id, COALESCE(u.name, ''), a.action, a.object_type,
 	a.object_id, a.before, a.after, a.prev_hash, a.hash`
 
-func scanAudit(row interface{ Scan(...any) error }) (*kassa.AuditEvent, error) {
+func scanAudit(r row) (*kassa.AuditEvent, error) {
 	e := &kassa.AuditEvent{}
 	var before, after *string
-	if err := row.Scan(&e.TenantID, &e.Seq, &e.At, &e.ActorID, &e.ActorName, &e.Action, &e.ObjectType,
+	if err := r.Scan(&e.TenantID, &e.Seq, &e.At, &e.ActorID, &e.ActorName, &e.Action, &e.ObjectType,
 		&e.ObjectID, &before, &after, &e.PrevHash, &e.Hash); err != nil {
 		return nil, err
 	}

@@ -182,10 +182,10 @@ const cancellationColumns = invoiceColumns + `, c.charge_ref, c.refund`
 
 const cancellationFrom = ` FROM cancellations c JOIN invoices i ON i.id = c.invoice_id`
 
-func scanCancellation(row interface{ Scan(...any) error }) (*PendingCancellation, error) {
+func scanCancellation(r row) (*PendingCancellation, error) {
 	c := &PendingCancellation{}
 	var err error
-	c.Note, err = scanInvoice(row, &c.ChargeRef, &c.Refund.Amount)
+	c.Note, err = scanInvoice(r, &c.ChargeRef, &c.Refund.Amount)
 	if c.Note != nil {
 		c.Refund.Currency = c.Note.Total.Currency
 	}

@@ -70,6 +70,9 @@ func (db *DB) startCommitter() {
 		db.lanes[i] = make(chan *pendingWrite)
 		wg.Go(func() { db.commitLoop(db.lanes[i]) })
 	}
+	if db.dialect == Postgres {
+		db.startReadLanes()
+	}
 	go func() {
 		wg.Wait()
 		close(db.stopped)

@@ -49,6 +49,10 @@ type DB struct {
 	closing       *sync.Once
 	groups        *atomic.Int64 // transactions committed
 	grouped       *atomic.Int64 // writes in them
+
+	// The lanes of single-row reads (readbatch.go); nil on SQLite.
+	rowReads      chan *rowRead
+	rides, ridden *atomic.Int64 // round trips of the lanes, and reads in them
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" or

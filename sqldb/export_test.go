@@ -12,3 +12,35 @@ func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	err := db.rw.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
 }
+
+// Rides returns how many round trips the lanes of single-row reads made on
+// PostgreSQL and how many reads they carried (0, 0 on SQLite).
+func (db *DB) Rides() (rides, reads int64) {
+	if db.rides == nil {
+		return 0, 0
+	}
+	return db.rides.Load(), db.ridden.Load()
+}
+
+// ReadTogether runs queries of one integer each in one round trip, as a lane
+// would on PostgreSQL (one after the other on SQLite), and returns each
+// one's value or error.
+func (db *DB) ReadTogether(ctx context.Context, queries []string, args [][]any) ([]int64, []error) {
+	vals, errs := make([]int64, len(queries)), make([]error, len(queries))
+	rides := make([]*rowRead, len(queries))
+	for i, q := range queries {
+		rides[i] = &rowRead{ctx: ctx, query: q, args: args[i], done: make(chan error, 1),
+			scan: func(r row) error { return r.Scan(&vals[i]) }}
+	}
+	if db.rowReads == nil {
+		for i, r := range rides {
+			errs[i] = r.scan(db.reads.QueryRowContext(ctx, r.query, r.args...))
+		}
+		return vals, errs
+	}
+	db.readTogether(rides)
+	for i, r := range rides {
+		errs[i] = <-r.done
+	}
+	return vals, errs
+}

@@ -17,11 +17,11 @@ const invoiceColumns = `i.id, i.tenant_id, i.owner_id, i.billing_profile_id, COA
 	i.balance_applied, i.quantity_delta`
 
 // scanInvoice reads invoiceColumns, then any further columns into more.
-func scanInvoice(row interface{ Scan(...any) error }, more ...any) (*kassa.Invoice, error) {
+func scanInvoice(r row, more ...any) (*kassa.Invoice, error) {
 	inv := &kassa.Invoice{}
 	var issued sql.NullTime
 	var currency string
-	err := row.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.OwnerID, &inv.BillingProfileID, &inv.SubscriptionID,
+	err := r.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.OwnerID, &inv.BillingProfileID, &inv.SubscriptionID,
 		&inv.Number, &inv.Type, &inv.Status, &inv.Language, &issued, &inv.PeriodStart, &inv.PeriodEnd,
 		&inv.Subtotal.Amount, &inv.TaxRate, &inv.Tax.Amount, &inv.Total.Amount, &currency, &inv.CreditOf,
 		&inv.ChargeRef, &inv.Failure, &inv.BalanceApplied.Amount, &inv.QuantityDelta}, more...)...)

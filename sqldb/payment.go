@@ -15,10 +15,10 @@ import (
 const paymentMethodColumns = `id, tenant_id, owner_id, gateway_ref, brand, last4, exp_month, exp_year, name,
 	address_line1, address_line2, address_city, address_postal_code, address_country, created_at`
 
-func scanPaymentMethod(row interface{ Scan(...any) error }) (*kassa.PaymentMethod, error) {
+func scanPaymentMethod(r row) (*kassa.PaymentMethod, error) {
 	m := &kassa.PaymentMethod{}
 	a := &m.Address
-	err := row.Scan(&m.ID, &m.TenantID, &m.OwnerID, &m.GatewayRef, &m.Brand, &m.Last4, &m.ExpMonth, &m.ExpYear,
+	err := r.Scan(&m.ID, &m.TenantID, &m.OwnerID, &m.GatewayRef, &m.Brand, &m.Last4, &m.ExpMonth, &m.ExpYear,
 		&m.Name, &a.Line1, &a.Line2, &a.City, &a.PostalCode, &a.Country, &m.CreatedAt)
 	m.CreatedAt = m.CreatedAt.UTC()
 	return m, err

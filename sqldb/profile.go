@@ -13,10 +13,10 @@ const profileColumns = `id, tenant_id, owner_id, name, email, address_line1, add
 	address_postal_code, address_country, currency, po_number, COALESCE(payment_method_id, ''), balance,
 	customer_ref, created_at`
 
-func scanProfile(row interface{ Scan(...any) error }) (*kassa.BillingProfile, error) {
+func scanProfile(r row) (*kassa.BillingProfile, error) {
 	p := &kassa.BillingProfile{}
 	a := &p.Address
-	err := row.Scan(&p.ID, &p.TenantID, &p.OwnerID, &p.Name, &p.Email, &a.Line1, &a.Line2, &a.City,
+	err := r.Scan(&p.ID, &p.TenantID, &p.OwnerID, &p.Name, &p.Email, &a.Line1, &a.Line2, &a.City,
 		&a.PostalCode, &a.Country, &p.Currency, &p.PONumber, &p.PaymentMethodID, &p.Balance.Amount,
 		&p.CustomerRef, &p.CreatedAt)
 	p.Balance.Currency = p.Currency
@@ -123,9 +123,13 @@ func (db *DB) FindBillingProfileByID(ctx context.Context, id string) (*kassa.Bil
 	if err != nil {
 		return nil, err
 	}
-	p, err := scanProfile(db.reader(ctx).QueryRowContext(ctx, `
+	var p *kassa.BillingProfile
+	err = db.readRow(ctx, func(r row) (err error) {
+		p, err = scanProfile(r)
+		return err
+	}, `
 		SELECT `+profileColumns+` FROM billing_profiles
-		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id))
+		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.Errorf(kassa.NotFound, "No billing profile %s.", id)
 	} else if err != nil {

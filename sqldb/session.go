@@ -61,16 +61,17 @@ func (db *DB) CreateSession(ctx context.Context, s *Session) error {
 func (db *DB) FindSession(ctx context.Context, tokenHash string) (*Session, *kassa.Actor, error) {
 	s := &Session{TokenHash: tokenHash}
 	u, t := &kassa.User{}, &kassa.Tenant{}
-	err := db.reader(ctx).QueryRowContext(ctx, `
+	err := db.readRow(ctx, func(r row) error {
+		return r.Scan(&s.Kind, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
+			&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt,
+			&t.ID, &t.Name, &t.Country, &t.Currency, &t.Locale, &t.DefaultPolicy, &t.CreatedAt)
+	}, `
 		SELECT s.kind, s.created_at, s.last_seen_at, s.expires_at, `+userColumns+`,
 			t.id, t.name, t.country, t.currency, t.locale, t.default_policy, t.created_at
 		FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		JOIN tenants t ON t.id = u.tenant_id
-		WHERE s.token_hash = $1 AND u.status = 'active'`, tokenHash).
-		Scan(&s.Kind, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-			&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt,
-			&t.ID, &t.Name, &t.Country, &t.Currency, &t.Locale, &t.DefaultPolicy, &t.CreatedAt)
+		WHERE s.token_hash = $1 AND u.status = 'active'`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, kassa.Errorf(kassa.NotFound, "No such session.")
 	} else if err != nil {

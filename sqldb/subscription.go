@@ -21,9 +21,9 @@ const subscriptionFrom = ` FROM subscriptions s
 
 // scanSubscription reads subscriptionColumns, then any further columns into
 // more.
-func scanSubscription(row interface{ Scan(...any) error }, more ...any) (*kassa.Subscription, error) {
+func scanSubscription(r row, more ...any) (*kassa.Subscription, error) {
 	s := &kassa.Subscription{}
-	err := row.Scan(append([]any{&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
+	err := r.Scan(append([]any{&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
 		&s.Status, &s.Term, &s.Quantity, &s.Assigned, &s.UnitPrice.Amount, &s.UnitPrice.Currency, &s.AnchorAt,
 		&s.PeriodStart, &s.ExpiresAt, &s.AutoRenew, &s.CancelAtTermEnd, &s.CancelReason, &s.CancelFeedback,
 		&s.CreatedAt, &s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName, &s.PurchaserEmail}, more...)...)
@@ -87,8 +87,11 @@ func (db *DB) FindSubscriptionByID(ctx context.Context, id string) (*kassa.Subsc
 		return nil, err
 	}
 	cond, args := visible(a, []any{id})
-	s, err := scanSubscription(db.reader(ctx).QueryRowContext(ctx,
-		`SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1 AND `+cond, args...))
+	var s *kassa.Subscription
+	err = db.readRow(ctx, func(r row) (err error) {
+		s, err = scanSubscription(r)
+		return err
+	}, `SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1 AND `+cond, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
 	} else if err != nil {

@@ -53,8 +53,8 @@ func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, pa
 
 const userColumns = `u.id, u.tenant_id, u.name, u.email, u.type, u.status, u.role, u.created_at`
 
-func scanUser(row interface{ Scan(...any) error }, u *kassa.User) error {
-	err := row.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt)
+func scanUser(r row, u *kassa.User) error {
+	err := r.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return err
 }
@@ -67,9 +67,8 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*kassa.User, error) 
 		return nil, err
 	}
 	u := &kassa.User{}
-	err = scanUser(db.reader(ctx).QueryRowContext(ctx, `
-		SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
-		a.Tenant.ID, id), u)
+	err = db.readRow(ctx, func(r row) error { return scanUser(r, u) }, `
+		SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`, a.Tenant.ID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.Errorf(kassa.NotFound, "No user %s.", id)
 	} else if err != nil {
