@@ -13,7 +13,7 @@ import (
 // memoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets another:
 // the collector works harder near it instead of letting the heap double,
 // which keeps kassa within 100 MB of memory while a burst of sign-ins
-// hashes passwords (argon2id takes 19 MiB a time).
+// hashes passwords (argon2id takes 12 MiB a time).
 const memoryLimit = 64 << 20
 
 func main() {
