@@ -62,6 +62,7 @@ type Subscription struct {
 	CancelAtTermEnd  bool
 	CancelReason     CancelReason
 	CancelFeedback   string
+	Cancelling       bool // cancelled at once, waiting for the refund: its money may not change meanwhile
 	CreatedAt        time.Time
 
 	// Read with the subscription, for showing it.

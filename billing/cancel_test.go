@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,4 +219,73 @@ func TestLostRefundIsFinished(t *testing.T) {
 		}
 		w.requireCancelledOnce(key, refund)
 	})
+}
+
+// TestCancellingHoldsMoneyChanges changes the licenses of a subscription
+// whose cancellation waits for its refund, and lets its term end meanwhile:
+// a decrease would be credited twice (by its own credit note and by the
+// cancellation's, priced from all 10 licenses), an increase charged and
+// never refunded, a renewal charged for a subscription about to end. Each is
+// refused or left alone until the cancellation has ended, which then
+// credits exactly what was not refunded.
+func TestCancellingHoldsMoneyChanges(t *testing.T) {
+	w := newCancelWorld(t)
+	key, refund := w.lostRefund()
+	balance, err := w.db.ProfileBalance(w.ctx, w.sub.BillingProfileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []int{5, 12} {
+		_, _, err := w.s.SetQuantity(w.ctx, w.sub.ID, q, "")
+		if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(err.Error(), "being cancelled") {
+			t.Errorf("set quantity to %d while cancelling: %v; want a conflict saying it is being cancelled", q, err)
+		}
+	}
+	// The refund stays unknown past the term's end: the billing clock
+	// leaves the subscription alone.
+	w.clock.Set(day(4, 2))
+	if _, err := w.s.RunDue(w.ctx, w.clock.Now(), w.clock.Set); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.db.FindSubscriptionByID(w.ctx, w.sub.ID); got.Quantity != 10 || !got.ExpiresAt.Equal(w.sub.ExpiresAt) {
+		t.Errorf("while cancelling: %d licenses until %s; want 10 until %s", got.Quantity, got.ExpiresAt, w.sub.ExpiresAt)
+	}
+	if invs, _ := w.db.FindInvoices(w.ctx, kassa.InvoiceFilter{}); len(invs) != 1 {
+		t.Errorf("%d invoices while cancelling; want only the purchase's", len(invs))
+	}
+
+	if n, err := w.s.Reconcile(w.ctx, time.Minute); err != nil || n != 1 {
+		t.Fatalf("reconcile = %d, %v; want 1", n, err)
+	}
+	w.requireCancelledOnce(key, refund)
+	note := w.notes()[0]
+	if after, _ := w.db.ProfileBalance(w.ctx, w.sub.BillingProfileID); after.Amount != balance.Amount-note.Total.Amount-refund.Amount {
+		t.Errorf("balance %d after the cancellation; want %d + %d credited, the rest of %d refunded",
+			after.Amount, balance.Amount, -note.Total.Amount-refund.Amount, -note.Total.Amount)
+	}
+}
+
+// TestChargeHoldsCancellation starts a cancellation while a charge for more
+// licenses is under way: the refund, priced from the licenses before, would
+// leave the new ones paid for and never refunded. It is refused until the
+// charge has ended.
+func TestChargeHoldsCancellation(t *testing.T) {
+	w := newCancelWorld(t)
+	inv := &kassa.Invoice{SubscriptionID: w.sub.ID, BillingProfileID: w.sub.BillingProfileID, QuantityDelta: 2}
+	if _, err := w.db.CreateChargeInvoice(w.ctx, inv, "quantity", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost")
+	if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(err.Error(), "payment") {
+		t.Fatalf("cancel while a charge is under way: %v; want a conflict naming the payment", err)
+	}
+	if len(w.gw.keys()) != 0 || len(w.notes()) != 0 {
+		t.Fatalf("the refused cancellation asked for %d refunds, issued %d credit notes", len(w.gw.keys()), len(w.notes()))
+	}
+	if err := w.db.FailCharge(w.ctx, inv.ID, "card_declined"); err != nil {
+		t.Fatal(err)
+	}
+	if sub, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost"); err != nil || sub.Status != kassa.StatusCanceled {
+		t.Fatalf("cancel after the charge failed: %v, %v; want canceled", sub, err)
+	}
 }

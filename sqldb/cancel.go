@@ -24,12 +24,14 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
 				cancel_at_term_end = FALSE, cancel_reason = $3, cancel_feedback = $4, period_end = $5, updated_at = $5
-			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due') AND `+managedBy(6),
+			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due') AND NOT cancelling
+				AND `+managedBy(6),
 			sub.ID, a.Tenant.ID, sub.CancelReason, sub.CancelFeedback, tx.now, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("cancel %s: %w", sub.ID, err)
 		}
-		if err := tx.mustChange(ctx, res, a, sub.ID, kassa.Errorf(kassa.Conflict, "The subscription has ended already.")); err != nil {
+		if err := tx.mustChange(ctx, res, a, sub.ID, kassa.Errorf(kassa.Conflict,
+			"The subscription has ended already, or is being cancelled.")); err != nil {
 			return err
 		}
 		if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
@@ -155,6 +157,23 @@ func (tx *Tx) mustChange(ctx context.Context, res sql.Result, a *kassa.Actor, su
 // managedSubscription reads a subscription of the actor's tenant as the
 // transaction sees it: NotFound for any other, Forbidden unless the actor
 // manages it.
+// errCancelling answers a change that moves money while the subscription's
+// cancellation waits for its refund.
+func errCancelling() error {
+	return kassa.Errorf(kassa.Conflict, "The subscription is being cancelled; retry in a moment.")
+}
+
+// isCancelling reports whether the subscription's cancellation waits for its
+// refund (to say why a change was refused).
+func (tx *Tx) isCancelling(ctx context.Context, subID string) (bool, error) {
+	var cancelling bool
+	err := tx.QueryRowContext(ctx, `SELECT cancelling FROM subscriptions WHERE id = $1`, subID).Scan(&cancelling)
+	if err != nil {
+		return false, fmt.Errorf("find subscription %s: %w", subID, err)
+	}
+	return cancelling, nil
+}
+
 func (tx *Tx) managedSubscription(ctx context.Context, a *kassa.Actor, subID string) (*kassa.Subscription, error) {
 	sub, err := findSubscriptionTx(ctx, tx, subID)
 	if err == nil && sub.TenantID != a.Tenant.ID {
@@ -205,11 +224,13 @@ func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, n
 	}
 	c := &PendingCancellation{Note: note, ChargeRef: chargeRef, Refund: refund}
 	err = db.write(ctx, func(tx *Tx) error {
-		// Touching the row holds it against a concurrent change (on
-		// PostgreSQL) until the credit note priced from it is recorded.
+		// The subscription is cancelling until the refund's outcome is
+		// recorded: changes that move money wait (on PostgreSQL, for this
+		// row's lock) and then are refused, so the credit note priced from
+		// it stays right.
 		var purchaser string
 		err := tx.QueryRowContext(ctx, `
-			UPDATE subscriptions SET updated_at = $3
+			UPDATE subscriptions SET cancelling = TRUE, updated_at = $3
 			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'past_due') AND quantity = $4
 				AND period_start = $5 AND period_end = $6 AND `+managedBy(7)+`
 			RETURNING purchaser_id`,
@@ -221,6 +242,17 @@ func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, n
 			return kassa.Errorf(kassa.Conflict, "The subscription has changed or ended since; look again.")
 		} else if err != nil {
 			return fmt.Errorf("hold %s for cancellation: %w", sub.ID, err)
+		}
+		// A charge under way (more licenses) was priced from the
+		// subscription too. Its invoice was written holding this row, so
+		// this statement, after the one above, sees it.
+		var charging bool
+		if err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM invoices WHERE subscription_id = $1 AND status = 'pending' AND kind <> 'cancel')`,
+			sub.ID).Scan(&charging); err != nil {
+			return fmt.Errorf("find charges of %s: %w", sub.ID, err)
+		} else if charging {
+			return kassa.Errorf(kassa.Conflict, "A payment for the subscription is under way; retry in a moment.")
 		}
 		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, sub.ID
 		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePending, "", time.Time{}
@@ -328,6 +360,9 @@ func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string
 			c.profileID, -total-refund); err != nil { // a credit note's total is negative
 			return fmt.Errorf("credit balance: %w", err)
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cancelling = FALSE WHERE id = $1`, c.subID); err != nil {
+			return fmt.Errorf("end cancelling of %s: %w", c.subID, err)
+		}
 		sub, err := findSubscriptionTx(ctx, tx, c.subID)
 		if err != nil {
 			return err
@@ -377,8 +412,13 @@ func (db *DB) FailCancellation(ctx context.Context, noteID, reason string) error
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM cancellations WHERE invoice_id = $1`, noteID); err != nil {
+		var subID string
+		if err := tx.QueryRowContext(ctx, `DELETE FROM cancellations WHERE invoice_id = $1 RETURNING subscription_id`,
+			noteID).Scan(&subID); err != nil {
 			return fmt.Errorf("forget cancellation %s: %w", noteID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cancelling = FALSE WHERE id = $1`, subID); err != nil {
+			return fmt.Errorf("end cancelling of %s: %w", subID, err)
 		}
 		return nil
 	})

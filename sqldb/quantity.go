@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -31,14 +32,18 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 		}
 		// The invoice is the purchaser's, whoever manages the subscription:
 		// it is charged to their billing profile.
+		// Writing holds the row: a cancellation taken after this sees the
+		// invoice, and one taken before is seen here (cancelling).
 		var purchaser string
-		err := tx.QueryRowContext(ctx, `SELECT purchaser_id FROM subscriptions WHERE id = $1 AND tenant_id = $2 AND `+
-			managedBy(3), inv.SubscriptionID, a.Tenant.ID, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+		err := tx.QueryRowContext(ctx, `
+			UPDATE subscriptions SET updated_at = $3 WHERE id = $1 AND tenant_id = $2 AND NOT cancelling AND `+
+			managedBy(4)+` RETURNING purchaser_id`,
+			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
 		if errors.Is(err, sql.ErrNoRows) {
 			if _, err := tx.managedSubscription(ctx, a, inv.SubscriptionID); err != nil {
 				return err
 			}
-			return kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID)
+			return errCancelling()
 		} else if err != nil {
 			return fmt.Errorf("find purchaser: %w", err)
 		}
@@ -65,13 +70,17 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 		var purchaser string
 		err := tx.QueryRowContext(ctx, `
 			UPDATE subscriptions SET quantity = $3, updated_at = $4
-			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND `+managedBy(6)+`
+			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND NOT cancelling
+				AND `+managedBy(6)+`
 			RETURNING purchaser_id`,
 			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
 		if errors.Is(err, sql.ErrNoRows) {
 			sub, err := tx.managedSubscription(ctx, a, subID)
 			if err != nil {
 				return err
+			}
+			if cancelling, err := tx.isCancelling(ctx, subID); err != nil || cancelling {
+				return cmp.Or(err, errCancelling())
 			}
 			if sub.Assigned > quantity {
 				return kassa.Errorf(kassa.Conflict,

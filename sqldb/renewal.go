@@ -46,9 +46,12 @@ func (db *DB) DueWork(ctx context.Context, until time.Time, limit int) ([]*Due, 
 		kind, at, cond string
 		arg            time.Time
 	}{
-		{DueTermEnd, "s.period_end", `s.status = 'active' AND s.period_end <= $1`, until},
+		// A subscription cancelling waits for its refund, renewed by
+		// nobody. (An immediate cancellation starts within a week of its
+		// term's start, so only a refund pending for weeks meets a renewal.)
+		{DueTermEnd, "s.period_end", `s.status = 'active' AND s.period_end <= $1 AND NOT s.cancelling`, until},
 		{DueTermEnd, "s.period_end", `s.status = 'trialing' AND s.period_end <= $1`, until},
-		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1`, until},
+		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1 AND NOT s.cancelling`, until},
 		{DueExpiry, "s.suspended_at", `s.status = 'suspended' AND s.suspended_at <= $1`, until.Add(-kassa.SuspendedLife)},
 	}
 	var due []*Due

@@ -153,6 +153,8 @@ func (s *server) licensesFailed(w http.ResponseWriter, p *SubscriptionPage, sub 
 			f.Total.Error = p.T("licenses.error.assigned", "Count", sub.Assigned, "Unassign", sub.Assigned-n, "Total", n)
 		case !changeable(sub):
 			f.Total.Error = p.T("licenses.error.status", "Status", p.Sub.StatusText)
+		case sub.Cancelling:
+			f.Total.Error = p.T("licenses.error.cancelling")
 		default:
 			f.Total.Error = p.T("buy.error.no_payment_method")
 		}

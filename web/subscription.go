@@ -218,6 +218,11 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.render(w, http.StatusUnprocessableEntity, p)
 	case kassa.Conflict:
+		if cancelable(sub) && !sub.Cancelling {
+			// Refused while a payment for more licenses is under way.
+			f.FormError = p.T("cancel.error.busy")
+			return s.render(w, http.StatusConflict, p)
+		}
 		p.Pane, p.Cancel = "", nil
 		p.Error = p.T("cancel.error.not_cancelable", "Status", p.Sub.StatusText)
 		return s.render(w, http.StatusConflict, p)
