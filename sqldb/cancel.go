@@ -154,26 +154,15 @@ func (tx *Tx) mustChange(ctx context.Context, res sql.Result, a *kassa.Actor, su
 	return otherwise
 }
 
-// managedSubscription reads a subscription of the actor's tenant as the
-// transaction sees it: NotFound for any other, Forbidden unless the actor
-// manages it.
 // errCancelling answers a change that moves money while the subscription's
 // cancellation waits for its refund.
 func errCancelling() error {
 	return kassa.Errorf(kassa.Conflict, "The subscription is being cancelled; retry in a moment.")
 }
 
-// isCancelling reports whether the subscription's cancellation waits for its
-// refund (to say why a change was refused).
-func (tx *Tx) isCancelling(ctx context.Context, subID string) (bool, error) {
-	var cancelling bool
-	err := tx.QueryRowContext(ctx, `SELECT cancelling FROM subscriptions WHERE id = $1`, subID).Scan(&cancelling)
-	if err != nil {
-		return false, fmt.Errorf("find subscription %s: %w", subID, err)
-	}
-	return cancelling, nil
-}
-
+// managedSubscription reads a subscription of the actor's tenant as the
+// transaction sees it: NotFound for any other, Forbidden unless the actor
+// manages it.
 func (tx *Tx) managedSubscription(ctx context.Context, a *kassa.Actor, subID string) (*kassa.Subscription, error) {
 	sub, err := findSubscriptionTx(ctx, tx, subID)
 	if err == nil && sub.TenantID != a.Tenant.ID {

@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -40,10 +39,14 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 			managedBy(4)+` RETURNING purchaser_id`,
 			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
 		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := tx.managedSubscription(ctx, a, inv.SubscriptionID); err != nil {
+			sub, err := tx.managedSubscription(ctx, a, inv.SubscriptionID)
+			if err != nil {
 				return err
 			}
-			return errCancelling()
+			if sub.Cancelling {
+				return errCancelling()
+			}
+			return kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID)
 		} else if err != nil {
 			return fmt.Errorf("find purchaser: %w", err)
 		}
@@ -79,8 +82,8 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 			if err != nil {
 				return err
 			}
-			if cancelling, err := tx.isCancelling(ctx, subID); err != nil || cancelling {
-				return cmp.Or(err, errCancelling())
+			if sub.Cancelling {
+				return errCancelling()
 			}
 			if sub.Assigned > quantity {
 				return kassa.Errorf(kassa.Conflict,

@@ -16,6 +16,12 @@ import (
 // behind kassa's back: quicker than assigning them to that many users.
 func (s *site) setAssigned(t *testing.T, subPath string, n int) {
 	t.Helper()
+	s.setSubscription(t, subPath, "assigned", n)
+}
+
+// setSubscription sets a column of a subscription behind kassa's back.
+func (s *site) setSubscription(t *testing.T, subPath, column string, value any) {
+	t.Helper()
 	driver, dsn := "pgx", s.dsn
 	if path, ok := strings.CutPrefix(s.dsn, "sqlite:"); ok {
 		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
@@ -26,8 +32,8 @@ func (s *site) setAssigned(t *testing.T, subPath string, n int) {
 	}
 	defer db.Close()
 	id := subPath[strings.LastIndex(subPath, "/")+1:]
-	if _, err := db.ExecContext(context.Background(), `UPDATE subscriptions SET assigned = $1 WHERE id = $2`, n, id); err != nil {
-		t.Fatalf("set assigned: %v", err)
+	if _, err := db.ExecContext(context.Background(), `UPDATE subscriptions SET `+column+` = $1 WHERE id = $2`, value, id); err != nil {
+		t.Fatalf("set %s: %v", column, err)
 	}
 }
 
@@ -106,6 +112,15 @@ func TestLicenses(t *testing.T) {
 			"Krediteras din faktureringsprofil: 298,75\u00a0kr")
 		r = review("6", set("change", "remove"), set("step", "save"), set("reviewed", "6"), set("key", r.hidden(t, "key")))
 		r.wantLocation(t, sub+"?done=licenses_removed")
+		s.get(sub, erik).wantBody(t, "<dd>6</dd>")
+	})
+	t.Run("WhileCancellingSaysWhyBesideTheBox", func(t *testing.T) {
+		s.setSubscription(t, sub, "cancelling", true) // as while a cancellation's refund is under way
+		defer s.setSubscription(t, sub, "cancelling", false)
+		r := review("7")
+		r = review("7", set("step", "save"), set("reviewed", "7"), set("key", r.hidden(t, "key")))
+		r.wantStatus(t, http.StatusConflict)
+		r.wantFieldError(t, "total-licenses", "Den här prenumerationen håller på att avbrytas och återbetalningen pågår")
 		s.get(sub, erik).wantBody(t, "<dd>6</dd>")
 	})
 	t.Run("FewerThanAssignedSaysHowManyToUnassign", func(t *testing.T) {
