@@ -83,6 +83,15 @@ type stats struct {
 	errors                []string        // the first few failures
 }
 
+// add counts o's work and time in s, as if measured in one go.
+func (s *stats) add(o stats) {
+	s.Done, s.Refused, s.Failed = s.Done+o.Done, s.Refused+o.Refused, s.Failed+o.Failed
+	s.Elapsed += o.Elapsed
+	s.latencies = append(s.latencies, o.latencies...)
+	slices.Sort(s.latencies)
+	s.errors = append(s.errors, o.errors...)[:min(len(s.errors)+len(o.errors), keptErrors)]
+}
+
 // perSecond returns the counted work per second.
 func (s stats) perSecond() float64 {
 	if s.Elapsed <= 0 {
