@@ -50,6 +50,9 @@ type DB struct {
 	groups        *atomic.Int64 // transactions committed
 	grouped       *atomic.Int64 // writes in them
 
+	// The names of the products read so far, by id (product.go).
+	productNames *sync.Map
+
 	// The lanes of single-row reads (readbatch.go); nil on SQLite.
 	rowReads      chan *rowRead
 	rides, ridden *atomic.Int64 // round trips of the lanes, and reads in them
@@ -58,7 +61,7 @@ type DB struct {
 // Open connects to the database named by dsn: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
-	db := &DB{clock: clock}
+	db := &DB{clock: clock, productNames: &sync.Map{}}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

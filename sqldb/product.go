@@ -105,6 +105,24 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*kassa.Product, e
 	return nil, kassa.Errorf(kassa.NotFound, "No product %s.", id)
 }
 
+// productName returns the names of the product with the id. A product's
+// names never change once it is made (nothing updates products), so each is
+// read once per process.
+func (db *DB) productName(ctx context.Context, id string) (kassa.Text, error) {
+	if n, ok := db.productNames.Load(id); ok {
+		return n.(kassa.Text), nil
+	}
+	var n kassa.Text
+	err := db.readRow(ctx, func(r row) error {
+		return r.Scan(&n.En, &n.Sv)
+	}, `SELECT name_en, name_sv FROM products WHERE id = $1`, id)
+	if err != nil {
+		return n, fmt.Errorf("the name of product %s: %w", id, err)
+	}
+	db.productNames.Store(id, n)
+	return n, nil
+}
+
 // SetPurchasePolicy sets the actor's tenant's policy for a product, for the
 // purchases made from now on.
 func (db *DB) SetPurchasePolicy(ctx context.Context, productID string, policy kassa.PurchasePolicy) error {

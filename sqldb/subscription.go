@@ -10,10 +10,15 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-const subscriptionColumns = `s.id, s.tenant_id, s.product_id, s.purchaser_id, s.billing_profile_id, s.channel,
+// subscriptionRowColumns are the subscription's own; subscriptionColumns add
+// its product's names and its purchaser's, from the tables subscriptionFrom
+// joins.
+const (
+	subscriptionRowColumns = `s.id, s.tenant_id, s.product_id, s.purchaser_id, s.billing_profile_id, s.channel,
 	s.status, s.term, s.quantity, s.assigned, s.unit_amount, s.currency, s.anchor_at, s.period_start,
-	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.cancelling, s.created_at,
-	p.name_en, p.name_sv, u.name, u.email`
+	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.cancelling, s.created_at`
+	subscriptionColumns = subscriptionRowColumns + `, p.name_en, p.name_sv, u.name, u.email`
+)
 
 const subscriptionFrom = ` FROM subscriptions s
 	JOIN products p ON p.id = s.product_id
@@ -23,12 +28,19 @@ const subscriptionFrom = ` FROM subscriptions s
 // more.
 func scanSubscription(r row, more ...any) (*kassa.Subscription, error) {
 	s := &kassa.Subscription{}
+	return s, scanSubscriptionRow(r, s, append([]any{&s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName,
+		&s.PurchaserEmail}, more...)...)
+}
+
+// scanSubscriptionRow reads subscriptionRowColumns into s, then any further
+// columns into more.
+func scanSubscriptionRow(r row, s *kassa.Subscription, more ...any) error {
 	err := r.Scan(append([]any{&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
 		&s.Status, &s.Term, &s.Quantity, &s.Assigned, &s.UnitPrice.Amount, &s.UnitPrice.Currency, &s.AnchorAt,
 		&s.PeriodStart, &s.ExpiresAt, &s.AutoRenew, &s.CancelAtTermEnd, &s.CancelReason, &s.CancelFeedback,
-		&s.Cancelling, &s.CreatedAt, &s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName, &s.PurchaserEmail}, more...)...)
+		&s.Cancelling, &s.CreatedAt}, more...)...)
 	s.AnchorAt, s.PeriodStart, s.ExpiresAt, s.CreatedAt = s.AnchorAt.UTC(), s.PeriodStart.UTC(), s.ExpiresAt.UTC(), s.CreatedAt.UTC()
-	return s, err
+	return err
 }
 
 // visible returns the condition and arguments that limit subscriptions to
@@ -86,12 +98,28 @@ func (db *DB) FindSubscriptionByID(ctx context.Context, id string) (*kassa.Subsc
 	if err != nil {
 		return nil, err
 	}
+	// The subscription's row alone where that is enough, as reads of one
+	// subscription are many: its product's names come from memory, and a
+	// member who is not an admin sees only their own purchases, so the
+	// purchaser is the actor. An admin's read joins the purchaser.
 	cond, args := visible(a, []any{id})
-	var s *kassa.Subscription
-	err = db.readRow(ctx, func(r row) (err error) {
-		s, err = scanSubscription(r)
-		return err
-	}, `SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1 AND `+cond, args...)
+	admin := a.User.IsAdmin()
+	query := `SELECT ` + subscriptionRowColumns + ` FROM subscriptions s WHERE s.id = $1 AND ` + cond
+	if admin {
+		query = `SELECT ` + subscriptionRowColumns + `, u.name, u.email
+			FROM subscriptions s JOIN users u ON u.id = s.purchaser_id WHERE s.id = $1 AND ` + cond
+	}
+	s := &kassa.Subscription{}
+	err = db.readRow(ctx, func(r row) error {
+		if admin {
+			return scanSubscriptionRow(r, s, &s.PurchaserName, &s.PurchaserEmail)
+		}
+		s.PurchaserName, s.PurchaserEmail = a.User.Name, a.User.Email
+		return scanSubscriptionRow(r, s)
+	}, query, args...)
+	if err == nil {
+		s.ProductName, err = db.productName(ctx, s.ProductID)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
 	} else if err != nil {
