@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
 )
 
 // setAssigned sets how many of a subscription's licenses are assigned,
@@ -39,6 +42,22 @@ func (s *site) setSubscription(t *testing.T, subPath, column string, value any) 
 
 // erikBuys buys 5 monthly licenses of Analytics Pro as erik and returns
 // the subscription's page.
+// actorOf returns a context acting for whom the session cookie in h signs
+// in, as storage finds them by the SHA-256 of the session's token.
+func (s *site) actorOf(t *testing.T, h http.Header) context.Context {
+	t.Helper()
+	c, err := (&http.Request{Header: h}).Cookie(auth.CookieName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(c.Value))
+	_, a, err := s.db.FindSession(context.Background(), hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kassa.NewContextWithActor(context.Background(), a)
+}
+
 func erikBuys(t *testing.T, s *site, erik http.Header) string {
 	t.Helper()
 	return buy(t, s, erik, buyPath(t, s, erik, "Analytics Pro"),
@@ -185,6 +204,26 @@ func TestCancel(t *testing.T) {
 		r.wantStatus(t, http.StatusUnprocessableEntity)
 		r.wantFieldError(t, "cancel-feedback", "Feedback får vara högst 5 000 tecken.")
 		r.wantBody(t, `value="unused" checked>`)
+		s.get(soon, erik).wantBody(t, "<dd>Aktiv</dd>")
+	})
+	t.Run("ChargeUnderWaySaysSoAndKeepsTheAnswers", func(t *testing.T) {
+		// As while a payment for more licenses waits for the gateway.
+		ctx := s.actorOf(t, erik)
+		sub, err := s.db.FindSubscriptionByID(ctx, soon[strings.LastIndex(soon, "/")+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := &kassa.Invoice{SubscriptionID: sub.ID, BillingProfileID: sub.BillingProfileID, QuantityDelta: 2}
+		if _, err := s.db.CreateChargeInvoice(ctx, inv, "quantity", ""); err != nil {
+			t.Fatal(err)
+		}
+		r := s.do("POST", soon+"/cancel", url.Values{"reason": {"unused"}, "feedback": {"Vi använder det inte."}}, erik)
+		r.wantStatus(t, http.StatusConflict)
+		r.wantBody(t, "En betalning för fler licenser i den här prenumerationen pågår, så den avbröts inte.",
+			`value="unused" checked>`, ">Vi använder det inte.</textarea>")
+		if err := s.db.FailCharge(ctx, inv.ID, "card_declined"); err != nil {
+			t.Fatal(err)
+		}
 		s.get(soon, erik).wantBody(t, "<dd>Aktiv</dd>")
 	})
 	t.Run("WithinSevenDaysEndsNow", func(t *testing.T) {
