@@ -115,11 +115,11 @@ func (db *DB) Settle(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settle the database: %w", err)
 	}
+	defer rows.Close()
 	var tables []string
 	for rows.Next() {
 		var t string
 		if err := rows.Scan(&t); err != nil {
-			rows.Close()
 			return fmt.Errorf("settle the database: %w", err)
 		}
 		tables = append(tables, t)

@@ -24,10 +24,11 @@ import (
 // site is the whole kassa server, as served by `kassa serve`, on a demo
 // database of its own.
 type site struct {
-	t   *testing.T
-	url string
-	db  *sqldb.DB
-	dsn string // the database's address, for what tests change behind kassa's back
+	t    *testing.T
+	url  string
+	db   *sqldb.DB
+	auth *auth.Auth
+	dsn  string // the database's address, for what tests change behind kassa's back
 }
 
 func newSite(t *testing.T) *site { return newSiteAt(t, kassa.SystemClock{}) }
@@ -56,7 +57,7 @@ func newSiteAt(t *testing.T, clock kassa.Clock) *site {
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
 		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
 	t.Cleanup(ts.Close)
-	return &site{t: t, url: ts.URL, db: db, dsn: dsn}
+	return &site{t: t, url: ts.URL, db: db, auth: a, dsn: dsn}
 }
 
 // untranslated fails the test on a message the pages could not translate:

@@ -2,9 +2,7 @@ package web_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,30 +32,28 @@ func (s *site) setSubscription(t *testing.T, subPath, column string, value any) 
 		t.Fatal(err)
 	}
 	defer db.Close()
-	id := subPath[strings.LastIndex(subPath, "/")+1:]
-	if _, err := db.ExecContext(context.Background(), `UPDATE subscriptions SET `+column+` = $1 WHERE id = $2`, value, id); err != nil {
+	if _, err := db.ExecContext(context.Background(), `UPDATE subscriptions SET `+column+` = $1 WHERE id = $2`, value, subID(subPath)); err != nil {
 		t.Fatalf("set %s: %v", column, err)
 	}
 }
 
-// erikBuys buys 5 monthly licenses of Analytics Pro as erik and returns
-// the subscription's page.
 // actorOf returns a context acting for whom the session cookie in h signs
-// in, as storage finds them by the SHA-256 of the session's token.
+// in.
 func (s *site) actorOf(t *testing.T, h http.Header) context.Context {
 	t.Helper()
 	c, err := (&http.Request{Header: h}).Cookie(auth.CookieName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(c.Value))
-	_, a, err := s.db.FindSession(context.Background(), hex.EncodeToString(sum[:]))
+	a, err := s.auth.Authenticate(context.Background(), c.Value, auth.KindWeb)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return kassa.NewContextWithActor(context.Background(), a)
 }
 
+// erikBuys buys 5 monthly licenses of Analytics Pro as erik and returns
+// the subscription's page.
 func erikBuys(t *testing.T, s *site, erik http.Header) string {
 	t.Helper()
 	return buy(t, s, erik, buyPath(t, s, erik, "Analytics Pro"),
@@ -209,7 +205,7 @@ func TestCancel(t *testing.T) {
 	t.Run("ChargeUnderWaySaysSoAndKeepsTheAnswers", func(t *testing.T) {
 		// As while a payment for more licenses waits for the gateway.
 		ctx := s.actorOf(t, erik)
-		sub, err := s.db.FindSubscriptionByID(ctx, soon[strings.LastIndex(soon, "/")+1:])
+		sub, err := s.db.FindSubscriptionByID(ctx, subID(soon))
 		if err != nil {
 			t.Fatal(err)
 		}
