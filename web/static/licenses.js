@@ -54,7 +54,13 @@
         close();
       }
     });
-    input.addEventListener("blur", () => setTimeout(close, 200));
+    // Leaving the box closes the results, unless the focus came back
+    // meanwhile (Remove gives it back at once).
+    input.addEventListener("blur", () =>
+      setTimeout(() => {
+        if (document.activeElement !== input) close();
+      }, 200),
+    );
     // A click on a result must not take the focus from the box first.
     results.addEventListener("mousedown", (e) => e.preventDefault());
     results.addEventListener("click", (e) => {
