@@ -23,15 +23,55 @@ const (
 	Unavailable   Code = "unavailable"
 )
 
-// Error is an error meant for the person or program that made the request: its
-// Message is safe to show. Field, when set, names the input at fault.
+// Error is an error meant for the person or program that made the request.
+// What it says is the catalog's message Key filled in with Args (package
+// locale renders it in the reader's language), or, for an error without a
+// key, Message, which is safe to show as it is. Field, when set, names the
+// input at fault; Refused, for a batch refused whole, names each user at
+// fault and why, so that every language can say it.
 type Error struct {
 	Code    Code
+	Key     string
+	Args    []any // pairs of a name and a value, as Key's message names them
 	Message string
 	Field   string
+	Refused []Refused
 }
 
-func (e *Error) Error() string { return e.Message }
+// Error returns the message, or the key with its arguments: what a log
+// shows. People read it through the catalog.
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return e.Message
+	}
+	s := e.Key
+	for i := 0; i+1 < len(e.Args); i += 2 {
+		s += fmt.Sprintf(" %v=%v", e.Args[i], e.Args[i+1])
+	}
+	for _, r := range e.Refused {
+		s += fmt.Sprintf(" %s:%s", r.UserID, r.Reason)
+	}
+	return s
+}
+
+// E returns an *Error with the code and the catalog's message key, filled
+// in from args: pairs of a name and a value, E(Conflict,
+// "error.licenses.not_enough", "Free", 2, "Count", 5).
+func E(code Code, key string, args ...any) *Error {
+	return &Error{Code: code, Key: key, Args: args}
+}
+
+// WithRefused sets the users a batch refused whole and returns e.
+func (e *Error) WithRefused(refused []Refused) *Error {
+	e.Refused = refused
+	return e
+}
+
+// InvalidE returns an Invalid error about one field of the input, with the
+// catalog's message key and its args.
+func InvalidE(field, key string, args ...any) *Error {
+	return &Error{Code: Invalid, Field: field, Key: key, Args: args}
+}
 
 // Errorf returns an *Error with the code and a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
@@ -55,13 +95,12 @@ func ErrorCode(err error) Code {
 	return Internal
 }
 
-// ErrorMessage returns the message of the first *Error in err's chain, or
-// "Internal error." for any other error: causes are logged, never shown.
-func ErrorMessage(err error) string {
+// ErrorRefused returns the users the first *Error in err's chain refused.
+func ErrorRefused(err error) []Refused {
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Message
+		return e.Refused
 	}
-	return "Internal error."
+	return nil
 }
 
 // ErrorField returns the field named by the first *Error in err's chain.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 func TestMoneyString(t *testing.T) {
@@ -41,11 +42,11 @@ func TestMoneyAdd(t *testing.T) {
 func TestErrors(t *testing.T) {
 	err := fmt.Errorf("assign: %w", kassa.Invalidf("user_ids", "user_ids must list 1 to 20 users."))
 	if kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "user_ids" ||
-		kassa.ErrorMessage(err) != "user_ids must list 1 to 20 users." {
+		locale.In("en").Error(err) != "user_ids must list 1 to 20 users." {
 		t.Errorf("wrapped error lost its code, field or message: %v", err)
 	}
 	cause := errors.New("disk on fire")
-	if kassa.ErrorCode(cause) != kassa.Internal || kassa.ErrorMessage(cause) != "Internal error." {
+	if kassa.ErrorCode(cause) != kassa.Internal || locale.In("en").Error(cause) != "Internal error." {
 		t.Errorf("a plain error must be internal and hide its text")
 	}
 	if kassa.ErrorCode(nil) != "" {

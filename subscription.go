@@ -1,6 +1,9 @@
 package kassa
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // SubscriptionStatus is where a subscription is in its life.
 type SubscriptionStatus string
@@ -80,6 +83,20 @@ type SubscriptionFilter struct {
 // Valid reports whether c is a known channel.
 func (c Channel) Valid() bool { return c == SelfService || c == AdminManaged }
 
+// LiveStatuses are the statuses of a subscription that runs: its licenses
+// may be assigned and used, it renews, it may be cancelled. A suspended one
+// keeps its licenses but gives no access and takes no new ones; a canceled
+// or expired one has ended. sqldb states the same set in SQL from this list
+// (liveStatus).
+var LiveStatuses = []SubscriptionStatus{StatusTrialing, StatusActive, StatusPastDue}
+
+// Live reports whether s is one of LiveStatuses.
+func (s SubscriptionStatus) Live() bool { return slices.Contains(LiveStatuses, s) }
+
+// Ended reports whether a subscription in s has ended: its licenses were
+// released.
+func (s SubscriptionStatus) Ended() bool { return s == StatusCanceled || s == StatusExpired }
+
 // Valid reports whether s is a status a subscription can be listed in.
 func (s SubscriptionStatus) Valid() bool {
 	switch s {
@@ -95,12 +112,32 @@ const TrialDays = 30
 // Available returns how many licenses are free to assign.
 func (s *Subscription) Available() int { return s.Quantity - s.Assigned }
 
-// License is one user's seat under a subscription.
+// License is one user's seat under a subscription: the user holding it,
+// and when and by whom it was assigned.
 type License struct {
 	SubscriptionID string
-	UserID         string
+	User           User
 	AssignedAt     time.Time
 	AssignedBy     string // user id
+}
+
+// Refusal is why a user cannot be given (or have taken) a license.
+type Refusal string
+
+// The refusals of an assign or unassign request (SPEC §2).
+const (
+	RefusedNotFound   Refusal = "not_found"   // not a user of the tenant
+	RefusedGuest      Refusal = "guest"       // a guest of the tenant
+	RefusedDisabled   Refusal = "disabled"    // a disabled account
+	RefusedHasLicense Refusal = "has_license" // holds a license of the subscription already
+	RefusedNoLicense  Refusal = "no_license"  // unassign: holds no license of it
+)
+
+// Refused is one user of a batch that was refused, and why.
+type Refused struct {
+	UserID string
+	Name   string // "" when the user is not found
+	Reason Refusal
 }
 
 // CanManage reports whether a may change s: its purchaser while it is

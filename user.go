@@ -43,8 +43,28 @@ type User struct {
 // cannot.
 func (u *User) CanBuy() bool { return u.Type == Member && u.Status == Active }
 
+// LicenseHolders are the users who may be given a license (SPEC §2):
+// members of the tenant, not guests, whose account is active. sqldb states
+// the same rule in SQL from these values (licenseHolder).
+const (
+	LicenseHolderType   = Member
+	LicenseHolderStatus = Active
+)
+
 // CanHoldLicense reports whether u may be given a license.
-func (u *User) CanHoldLicense() bool { return u.Type == Member && u.Status == Active }
+func (u *User) CanHoldLicense() bool { return u.LicenseRefusal() == "" }
+
+// LicenseRefusal says why u may not be given a license, or "" when u may:
+// RefusedGuest for a guest, RefusedDisabled for a disabled member.
+func (u *User) LicenseRefusal() Refusal {
+	switch {
+	case u.Type != LicenseHolderType:
+		return RefusedGuest
+	case u.Status != LicenseHolderStatus:
+		return RefusedDisabled
+	}
+	return ""
+}
 
 // IsAdmin reports whether u administers the tenant.
 func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }

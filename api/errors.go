@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // MethodNotAllowed is the code of a request with a method its path does not
@@ -35,8 +36,8 @@ type errorDetail struct {
 	Field   string     `json:"field,omitempty"`
 }
 
-// writeError renders err in the API's error format. Causes other than a
-// *kassa.Error are logged here, once.
+// writeError renders err in the API's error format, its message in English
+// from the catalog. Causes other than a *kassa.Error are logged here, once.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := kassa.ErrorCode(err)
 	if code == kassa.Internal {
@@ -50,7 +51,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kassa"`)
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{
-		Code: code, Message: kassa.ErrorMessage(err), Field: kassa.ErrorField(err),
+		Code: code, Message: locale.In(locale.English).Error(err), Field: kassa.ErrorField(err),
 	}})
 }
 

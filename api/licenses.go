@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa"
 )
 
 type licenseJSON struct {
@@ -13,7 +13,7 @@ type licenseJSON struct {
 	AssignedBy string      `json:"assigned_by"`
 }
 
-func newLicensesJSON(as []sqldb.Assignment) []licenseJSON {
+func newLicensesJSON(as []kassa.License) []licenseJSON {
 	out := make([]licenseJSON, 0, len(as))
 	for _, a := range as {
 		out = append(out, licenseJSON{User: userRefJSON{ID: a.User.ID, Name: a.User.Name, Email: a.User.Email},

@@ -63,7 +63,7 @@ func TestLicenses(t *testing.T) {
 	t.Run("OnlyActiveMembersEachNamed", func(t *testing.T) {
 		res := assign(people[21], guest, harbor.Data[0].ID, people[0])
 		wantError(t, res, 422, kassa.Invalid, "user_ids")
-		for _, want := range []string{"Greta Gästsson is a guest", harbor.Data[0].ID + " is not a user", "has a license already"} {
+		for _, want := range []string{"Greta Gästsson is a guest", harbor.Data[0].ID + " is not a user", "already has a license"} {
 			if !strings.Contains(string(res.body), want) {
 				t.Errorf("the refusal does not say %q: %s", want, res.body)
 			}

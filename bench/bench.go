@@ -216,7 +216,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms = read.perSecond(), read.quantile(0.5), read.quantile(0.99)
 	s = phase("purchase", "buying subscriptions", func() stats { return b.purchase(ctx, share(0.2)) })
 	r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
-	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, 15*time.Second) })
+	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, 5*time.Minute) })
 	r.Renewed, r.RenewalSubsPerS = s.Done, s.perSecond()
 
 	r.PeakRSSMB = max(setupPeak, peakRSSMB())

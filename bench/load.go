@@ -111,8 +111,9 @@ func (s stats) quantile(q float64) float64 {
 
 const keptErrors = 5
 
-// runPhase runs fn on n workers until d has passed or every worker stopped,
-// and measures it, the work under way at the end included. Latencies are those of every piece of work.
+// runPhase runs fn on n workers until d has passed (each does one piece of
+// work at least) or every worker stopped, and measures it, the work under
+// way at the end included. Latencies are those of every piece of work.
 func runPhase(ctx context.Context, n int, d time.Duration, fn work) stats {
 	type tally struct {
 		stats
@@ -127,7 +128,9 @@ func runPhase(ctx context.Context, n int, d time.Duration, fn work) stats {
 			t := &tallies[w]
 			// Work under way at the deadline finishes and counts: cut
 			// off, the server would have done it without anyone knowing.
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			// Each worker does at least one piece, so that a machine slow
+			// to start the workers still measures something.
+			for first := true; ctx.Err() == nil && (first || time.Now().Before(deadline)); first = false {
 				began := time.Now()
 				o, err := fn(ctx, w)
 				t.lat = append(t.lat, time.Since(began))

@@ -100,7 +100,9 @@ func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
 func (b *run) fillLimit(ctx context.Context) stats {
 	s := newSeats(b.tenant.limit, 0, 3*hotClients)
 	token := b.tenant.purchasers[0].token
-	return runPhase(ctx, hotClients, 10*time.Second, func(ctx context.Context, w int) (outcome, error) {
+	// The race ends when every worker is refused; the deadline only stops
+	// one that hangs.
+	return runPhase(ctx, hotClients, 2*time.Minute, func(ctx context.Context, w int) (outcome, error) {
 		return b.assign(ctx, token, s)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -42,7 +43,7 @@ func TestNeverBelowAssigned(t *testing.T) {
 	}
 
 	_, _, err = w.s.SetQuantity(w.ctx, sub.ID, 4, "")
-	if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(kassa.ErrorMessage(err), "Unassign 2") {
+	if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(locale.In("en").Error(err), "Unassign 2") {
 		t.Fatalf("lowering to 4 with 6 assigned: %v", err)
 	}
 	if _, err := w.s.PreviewQuantity(w.ctx, sub.ID, 5); kassa.ErrorCode(err) != kassa.Conflict {

@@ -67,7 +67,9 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 860),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// The browser lives as long as the test may: a slow step is no
+	// failure, and a hang ends at go test's timeout.
+	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(cancelAlloc)
@@ -95,9 +97,15 @@ func newTab(t *testing.T, browser context.Context, acceptLanguage string) contex
 	return tab
 }
 
+// stepCeiling bounds one step in the browser: far more than any step takes
+// on a busy machine, it only names a step that hangs.
+const stepCeiling = 2 * time.Minute
+
 // run runs one action and fails the test on an error.
 func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, stepCeiling)
+	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -108,6 +116,8 @@ func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 // load runs the steps and waits for the page they lead to.
 func load(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, stepCeiling)
+	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -184,6 +194,13 @@ func TestBrowser(t *testing.T) {
 			products: page{Lang: "en", Heading: "Your products", Path: "/billing/products", Current: "Your products",
 				Nav: []string{"Your products", "Licenses", "Bills & payments", "Billing profiles", "Need help?"}},
 			helpHeading: "Need help?",
+		},
+		{
+			name: "German", acceptLanguage: "de-DE,de;q=0.9,en;q=0.5",
+			signIn: page{Lang: "de", Heading: "Anmelden"},
+			products: page{Lang: "de", Heading: "Ihre Produkte", Path: "/billing/products", Current: "Ihre Produkte",
+				Nav: []string{"Ihre Produkte", "Lizenzen", "Rechnungen und Zahlungen", "Rechnungsprofile", "Benötigen Sie Hilfe?"}},
+			helpHeading: "Benötigen Sie Hilfe?",
 		},
 	}
 	for _, l := range languages {

@@ -7,18 +7,21 @@ import (
 )
 
 func TestVATLabel(t *testing.T) {
-	sv, en := labelsFor("sv"), labelsFor("en")
+	sv, en, de := labelsFor("sv"), labelsFor("en"), labelsFor("de")
 	for _, tc := range []struct {
 		basisPoints int
-		sv, en      string
+		sv, en, de  string
 	}{
-		{2500, "Moms 25\u00a0%", "VAT 25%"},
-		{1250, "Moms 12,5\u00a0%", "VAT 12.5%"},
-		{2550, "Moms 25,5\u00a0%", "VAT 25.5%"},
-		{605, "Moms 6,05\u00a0%", "VAT 6.05%"},
-		{0, "Moms 0\u00a0%", "VAT 0%"},
-		{-1250, "Moms -12,5\u00a0%", "VAT -12.5%"},
+		{2500, "Moms 25\u00a0%", "VAT 25%", "MwSt. 25\u00a0%"},
+		{1250, "Moms 12,5\u00a0%", "VAT 12.5%", "MwSt. 12,5\u00a0%"},
+		{2550, "Moms 25,5\u00a0%", "VAT 25.5%", "MwSt. 25,5\u00a0%"},
+		{605, "Moms 6,05\u00a0%", "VAT 6.05%", "MwSt. 6,05\u00a0%"},
+		{0, "Moms 0\u00a0%", "VAT 0%", "MwSt. 0\u00a0%"},
+		{-1250, "Moms -12,5\u00a0%", "VAT -12.5%", "MwSt. -12,5\u00a0%"},
 	} {
+		if got := de.vat(tc.basisPoints); got != tc.de {
+			t.Errorf("de vat(%d) = %q, want %q", tc.basisPoints, got, tc.de)
+		}
 		if got := sv.vat(tc.basisPoints); got != tc.sv {
 			t.Errorf("sv vat(%d) = %q, want %q", tc.basisPoints, got, tc.sv)
 		}

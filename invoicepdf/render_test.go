@@ -38,6 +38,30 @@ func TestRenderSwedishInvoice(t *testing.T) {
 	mustNotContain(t, got, "Invoice", "Total due", "VAT", "Kreditfaktura", "?")
 }
 
+func TestRenderGermanInvoice(t *testing.T) {
+	d := swedishInvoice()
+	d.Invoice.Language = "de"
+	d.Invoice.Lines[0].Quantity, d.Invoice.Lines[0].Amount = 1000, sek(23900000)
+	d.Invoice.Subtotal, d.Invoice.Tax, d.Invoice.Total = sek(23924500), sek(5981125), sek(29905625)
+	got := extract(t, render(t, d))
+	mustContain(t, got,
+		"Rechnung", "USt-IdNr. SE556677889901",
+		near("Rechnungsnummer", "INV-2026-000042"),
+		near("Rechnungsdatum", "23.11.2026"),
+		near("Leistungszeitraum", "23.11.2026 – 23.12.2026"),
+		near("Status", "Bezahlt"),
+		"Rechnungsempfänger", "Åsa Öberg",
+		near("Referenz des Käufers / Bestellnummer", "PO-4711"),
+		"Beschreibung", "Menge", "Einzelpreis", "Betrag",
+		near("Mötesrum Pro, månadslicens", "23.11.2026 – 23.12.2026", "1000", "239,00 SEK", "239.000,00 SEK"),
+		near("Zwischensumme", "239.245,00 SEK"),
+		near("MwSt. 25 %", "59.811,25 SEK"),
+		near("Gesamtbetrag", "299.056,25 SEK"),
+		"Seite 1 von 1",
+	)
+	mustNotContain(t, got, "Invoice", "Faktura", "Moms", "VAT", "?")
+}
+
 func TestRenderEnglishCreditNote(t *testing.T) {
 	got := extract(t, render(t, englishCreditNote()))
 	mustContain(t, got,

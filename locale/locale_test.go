@@ -8,7 +8,9 @@ func TestPick(t *testing.T) {
 	}{
 		{"", "sv-SE,sv;q=0.9,en;q=0.8", "", "sv"},
 		{"", "en-US,en;q=0.9", "sv", "en"},
-		{"", "de-DE", "sv", "sv"},
+		{"", "de-DE", "sv", "de"},
+		{"", "fr-FR", "sv", "sv"},
+		{"", "de-AT,de;q=0.9,en;q=0.5", "", "de"},
 		{"", "", "sv", "sv"},
 		{"", "", "", "en"},
 		{"en", "sv", "sv", "en"},

@@ -37,11 +37,15 @@ func KnownCurrency(code string) bool { return code != "" && currency.IsValid(cod
 
 // FormatDate renders the calendar day of t, in UTC as billing counts days,
 // for a person reading lang: sv "2026-11-23" (ISO 8601, as Swedish invoices
-// write dates), en "Nov 23, 2026". Languages kassa does not speak get English.
+// write dates), de "23.11.2026" (DIN 5008's numeric form), en "Nov 23,
+// 2026". Languages kassa does not speak get English.
 func FormatDate(t time.Time, lang string) string {
 	t = t.UTC()
-	if lang == Swedish {
+	switch lang {
+	case Swedish:
 		return t.Format(time.DateOnly)
+	case German:
+		return t.Format("02.01.2006")
 	}
 	return t.Format("Jan 2, 2006")
 }
@@ -106,4 +110,46 @@ func decimal(amount int64, digits int) string {
 		s = strings.Repeat("0", digits-len(s)+1) + s
 	}
 	return sign + s[:len(s)-digits] + "." + s[len(s)-digits:]
+}
+
+// FormatCount writes a count of things for a person reading lang, grouping
+// its digits as the language does: en "1,234", sv "1 234" (a non-breaking
+// space, as FormatMoney groups), de "1.234".
+func FormatCount(n int, lang string) string {
+	sep := ","
+	switch lang {
+	case Swedish:
+		sep = "\u00a0"
+	case German:
+		sep = "."
+	}
+	s := strconv.Itoa(n)
+	sign := ""
+	if n < 0 {
+		sign, s = s[:1], s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + sep + s[i:]
+	}
+	return sign + s
+}
+
+// FormatRate writes a rate given in basis points as a percentage number,
+// with as few decimals as it needs (at most two) and the language's decimal
+// sign: 2500 → "25", 1250 → en "12.5", sv and de "12,5". The catalog's
+// messages add the "%" as each language spaces it.
+func FormatRate(basisPoints int, lang string) string {
+	sign, bp := "", uint64(basisPoints)
+	if basisPoints < 0 {
+		sign, bp = "-", -bp // two's complement: the magnitude, even of the smallest int
+	}
+	s := strconv.FormatUint(bp/100, 10)
+	if frac := strings.TrimRight(strconv.FormatUint(100+bp%100, 10)[1:], "0"); frac != "" {
+		sep := "."
+		if lang == Swedish || lang == German {
+			sep = ","
+		}
+		s += sep + frac
+	}
+	return sign + s
 }

@@ -42,6 +42,8 @@ func TestFormatMoney(t *testing.T) {
 		{"Smallest", kassa.Money{Amount: math.MinInt64, Currency: "USD"}, "en", "-$92,233,720,368,547,758.08"},
 		{"LargeSwedish", sek(1_000_000_000_00), "sv", "1" + nb + "000" + nb + "000" + nb + "000,00" + nb + "kr"},
 		{"UnknownLanguageIsEnglish", kassa.Money{Amount: 100, Currency: "USD"}, "xx", "$1.00"},
+		{"GermanKronor", sek(123450), "de", "1.234,50" + nb + "SEK"},
+		{"GermanEuros", kassa.Money{Amount: -123450, Currency: "EUR"}, "de", "-1.234,50" + nb + "€"},
 		{"UnknownCurrencyIsPlain", kassa.Money{Amount: 1200, Currency: "XYZ"}, "sv", "12.00 XYZ"},
 		{"NoCurrency", kassa.Money{Amount: 1200}, "en", "12.00"},
 	} {
@@ -55,7 +57,7 @@ func TestFormatMoney(t *testing.T) {
 
 func TestFormatMoneyConcurrently(t *testing.T) {
 	m := kassa.Money{Amount: 123450, Currency: "SEK"}
-	want := map[string]string{"sv": FormatMoney(m, "sv"), "en": FormatMoney(m, "en")}
+	want := map[string]string{"sv": FormatMoney(m, "sv"), "en": FormatMoney(m, "en"), "de": FormatMoney(m, "de")}
 	var wg sync.WaitGroup
 	for i := range 16 {
 		lang := Supported[i%len(Supported)]
@@ -91,7 +93,8 @@ func TestFormatDate(t *testing.T) {
 		{"Swedish", day, "sv", "2026-11-23"},
 		{"English", day, "en", "Nov 23, 2026"},
 		{"EnglishSingleDigit", time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC), "en", "Mar 5, 2026"},
-		{"UnknownLanguageIsEnglish", day, "de", "Nov 23, 2026"},
+		{"German", day, "de", "23.11.2026"},
+		{"UnknownLanguageIsEnglish", day, "fr", "Nov 23, 2026"},
 		// Billing counts days in UTC: 00:30 in Stockholm is still the day before.
 		{"DayInUTC", time.Date(2026, 11, 24, 0, 30, 0, 0, stockholm), "sv", "2026-11-23"},
 	} {

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"cmp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -23,23 +22,14 @@ type Message struct {
 // from people, and a subject is a single header line.
 const maxSubject = 200
 
-// Render writes n as the message its recipient reads: in Swedish when the
-// notification's locale is "sv", else in English, worded for the purchaser
-// or for an admin as n.Data.ForPurchaser says. Every value taken from the
-// data is put on one line first, so the subject never holds a line break.
+// Render writes n as the message its recipient reads, in the notification's
+// locale (English when kassa does not speak it), worded for the purchaser
+// or for an admin as n.Data.ForPurchaser says. The words are the catalog's
+// (package locale, keys mail.*). Every value taken from the data is put on
+// one line first, so the subject never holds a line break.
 func Render(n *kassa.Notification) Message {
-	lang := locale.English
-	if n.Locale == locale.Swedish {
-		lang = locale.Swedish
-	}
-	f := factsOf(n.Data, lang)
-	var subject string
-	var paragraphs []string
-	if lang == locale.Swedish {
-		subject, paragraphs = swedish(n.Kind, f)
-	} else {
-		subject, paragraphs = english(n.Kind, f)
-	}
+	w := locale.In(n.Locale)
+	subject, paragraphs := compose(n.Kind, factsOf(n.Data, w), w)
 	return Message{
 		ID:      n.ID,
 		To:      n.To,
@@ -48,7 +38,79 @@ func Render(n *kassa.Notification) Message {
 	}
 }
 
-// facts are the values a message states, already formatted for its reader.
+// compose words a notification of kind: its subject and its paragraphs.
+func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject string, body []string) {
+	footer := w.T("mail.footer.admin")
+	switch {
+	case f.forPurchaser && f.trial:
+		footer = w.T("mail.footer.trial")
+	case f.forPurchaser:
+		footer = w.T("mail.footer.purchaser")
+	}
+	// Every message names the same facts; each names the ones it needs.
+	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
+		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason}
+	T := func(key string) string { return w.T(key, args...) }
+	// when is the sentence when the fact it states is known, else "".
+	when := func(fact, sentence string) string {
+		if fact == "" {
+			return ""
+		}
+		return sentence
+	}
+	withPrice := func(plain, priced string) string { return cmp.Or(when(f.price, priced), plain) }
+
+	switch {
+	case kind == kassa.NotifyPurchase && f.forPurchaser && f.trial:
+		return T("mail.trial_started.subject"), []string{sentences(
+			T("mail.trial_started.text"),
+			cmp.Or(when(f.date, T("mail.trial_started.until")), T("mail.trial_started.free")),
+			when(f.price, T("mail.trial_started.then")),
+		), T("mail.assign"), footer}
+	case kind == kassa.NotifyPurchase && f.forPurchaser:
+		return T("mail.bought.subject"), []string{sentences(
+			withPrice(T("mail.bought.text"), T("mail.bought.text_price")),
+			when(f.date, T("mail.bought.renews")),
+		), T("mail.assign"), footer}
+	case kind == kassa.NotifyPurchase && f.trial:
+		return T("mail.admin.trial_started.subject"), []string{sentences(
+			T("mail.admin.trial_started.text"),
+			when(f.date, T("mail.admin.trial_started.ends")),
+		), T("mail.admin_view"), footer}
+	case kind == kassa.NotifyPurchase:
+		return T("mail.admin.bought.subject"), []string{sentences(
+			withPrice(T("mail.admin.bought.text"), T("mail.admin.bought.text_price")),
+			when(f.date, T("mail.admin.bought.renews")),
+		), T("mail.admin_view"), footer}
+	case kind == kassa.NotifyTakeOver && f.forPurchaser:
+		return T("mail.taken_over.subject"), []string{sentences(
+			T("mail.taken_over.text"), T("mail.taken_over.manage"),
+		), footer}
+	case kind == kassa.NotifyTakeOver:
+		return T("mail.admin.took_over.subject"), []string{sentences(
+			T("mail.admin.took_over.text"), T("mail.admin.took_over.billing"),
+		), footer}
+	case kind == kassa.NotifyCancellation && f.forPurchaser:
+		text := T("mail.canceled.text")
+		if f.trial {
+			text = T("mail.canceled.text_trial")
+		}
+		return T("mail.canceled.subject"), []string{sentences(text, when(f.date, T("mail.canceled.ends"))), footer}
+	case kind == kassa.NotifyCancellation:
+		text := T("mail.admin.canceled.text")
+		if f.trial {
+			text = T("mail.admin.canceled.text_trial")
+		}
+		return T("mail.admin.canceled.subject"), []string{sentences(
+			text,
+			when(f.reason, T("mail.admin.canceled.reason")),
+			when(f.date, T("mail.canceled.ends")),
+		), footer}
+	}
+	return T("mail.changed.subject"), []string{T("mail.changed.text"), footer}
+}
+
+// facts are the values a message states, already written for its reader.
 // Empty strings stand for values the notification does not hold, and the
 // sentences that need them are left out.
 type facts struct {
@@ -56,7 +118,7 @@ type facts struct {
 	trial        bool
 	product      string
 	purchaser    string // name, or the email when there is no name
-	email        string // the purchaser's email, "" when it is the name already
+	who          string // the purchaser with their email: "Åsa Öberg (asa@…)"
 	actor        string
 	licenses     string // "5 licenses", "1 licens"
 	price        string // "SEK 239.00 per license per month"
@@ -64,113 +126,56 @@ type facts struct {
 	reason       string // why the purchaser canceled, in words
 }
 
-func factsOf(d kassa.NotificationData, lang string) facts {
+func factsOf(d kassa.NotificationData, w locale.Words) facts {
+	lang := w.Lang()
 	f := facts{
 		forPurchaser: d.ForPurchaser,
 		trial:        d.Trial,
 		product:      oneLine(d.Product.In(lang)),
 		purchaser:    oneLine(d.PurchaserName),
-		email:        oneLine(d.PurchaserEmail),
 		actor:        oneLine(d.ActorName),
-		licenses:     licenses(d.Quantity, lang),
-		reason:       reason(d.CancelReason, lang),
+		licenses:     w.T("mail.licenses", "Count", d.Quantity, "Number", locale.FormatCount(d.Quantity, lang)),
+		reason:       reason(d.CancelReason, w),
 	}
+	email := oneLine(d.PurchaserEmail)
 	if f.purchaser == "" {
-		f.purchaser, f.email = f.email, ""
+		f.purchaser, email = email, ""
 	}
 	// sqldb always fills these; the fallbacks keep a message readable when
-	// data is missing rather than leave a gap in a sentence.
-	fallback := fallbacks[lang]
-	f.product = cmp.Or(f.product, fallback.product)
-	f.purchaser = cmp.Or(f.purchaser, fallback.person)
-	f.actor = cmp.Or(f.actor, fallback.admin)
+	// data is missing rather than leave a gap in a sentence. A message
+	// may start with one: it is written with a capital, as names are.
+	f.product = cmp.Or(f.product, w.T("mail.a_product"))
+	f.purchaser = cmp.Or(f.purchaser, capital(w.T("mail.someone")))
+	f.actor = cmp.Or(f.actor, capital(w.T("mail.an_admin")))
+	f.who = f.purchaser
+	if email != "" {
+		f.who = w.T("mail.who", "Name", f.purchaser, "Email", email)
+	}
 	if !d.EndsAt.IsZero() {
 		f.date = locale.FormatDate(d.EndsAt, lang)
 	}
 	if kassa.ValidCurrency(d.UnitPrice.Currency) {
-		f.price = locale.FormatMoney(d.UnitPrice, lang) + perLicense(d.Term, lang)
+		price := locale.FormatMoney(d.UnitPrice, lang)
+		switch d.Term {
+		case kassa.Monthly:
+			f.price = w.T("mail.price.monthly", "Price", price)
+		case kassa.Annual:
+			f.price = w.T("mail.price.annual", "Price", price)
+		default:
+			f.price = w.T("mail.price", "Price", price)
+		}
 	}
 	return f
 }
 
-var fallbacks = map[string]struct{ product, person, admin string }{
-	locale.English: {"a product", "someone", "an admin"},
-	locale.Swedish: {"en produkt", "någon", "en administratör"},
-}
-
-// licenses writes a count of licenses with the noun agreeing: "1 license",
-// "1 234 licenser".
-func licenses(n int, lang string) string {
-	switch {
-	case lang == locale.Swedish && n == 1:
-		return "1 licens"
-	case lang == locale.Swedish:
-		return group(n, "\u00a0") + " licenser"
-	case n == 1:
-		return "1 license"
+// reason returns r in the words the purchaser chose it by (the cancel
+// page's); a reason kassa does not know is shown as it is.
+func reason(r kassa.CancelReason, w locale.Words) string {
+	if r == "" {
+		return ""
 	}
-	return group(n, ",") + " licenses"
-}
-
-// group writes n with sep between groups of three digits, as FormatMoney
-// writes amounts (Swedish with a non-breaking space).
-func group(n int, sep string) string {
-	s := strconv.Itoa(n)
-	sign := ""
-	if n < 0 {
-		sign, s = s[:1], s[1:]
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + sep + s[i:]
-	}
-	return sign + s
-}
-
-func perLicense(term kassa.Term, lang string) string {
-	switch {
-	case lang == locale.Swedish && term == kassa.Monthly:
-		return " per licens och månad"
-	case lang == locale.Swedish && term == kassa.Annual:
-		return " per licens och år"
-	case lang == locale.Swedish:
-		return " per licens"
-	case term == kassa.Monthly:
-		return " per license per month"
-	case term == kassa.Annual:
-		return " per license per year"
-	}
-	return " per license"
-}
-
-// reasons are the cancel reasons in the words the purchaser chose them by
-// (web/i18n: cancel.reason.*).
-var reasons = map[string]map[kassa.CancelReason]string{
-	locale.English: {
-		"too_expensive":    "It's too expensive",
-		"missing_features": "It's missing features I need",
-		"switched_service": "I switched to another service",
-		"unused":           "I don't use it",
-		"too_complex":      "It's too complicated to use",
-		"low_quality":      "The quality isn't good enough",
-		"customer_service": "I'm unhappy with customer service",
-		"other":            "Other",
-	},
-	locale.Swedish: {
-		"too_expensive":    "Det är för dyrt",
-		"missing_features": "Det saknar funktioner som jag behöver",
-		"switched_service": "Jag har bytt till en annan tjänst",
-		"unused":           "Jag använder det inte",
-		"too_complex":      "Det är för krångligt att använda",
-		"low_quality":      "Kvaliteten är inte tillräckligt bra",
-		"customer_service": "Jag är missnöjd med kundtjänsten",
-		"other":            "Annat",
-	},
-}
-
-// reason returns r in words; a reason kassa does not know is shown as it is.
-func reason(r kassa.CancelReason, lang string) string {
-	if s, ok := reasons[lang][r]; ok {
-		return s
+	if r.Valid() {
+		return w.T("cancel.reason." + string(r))
 	}
 	return oneLine(string(r))
 }
@@ -213,23 +218,8 @@ func sentences(s ...string) string {
 	return b.String()
 }
 
-// capital starts s with a capital letter when it is a fallback word, which
-// is lower case for the middle of a sentence; names and addresses are
-// written as they are.
+// capital starts s with a capital letter.
 func capital(s string) string {
-	for _, f := range fallbacks {
-		if s == f.person || s == f.admin || s == f.product {
-			r, n := utf8.DecodeRuneInString(s)
-			return string(unicode.ToUpper(r)) + s[n:]
-		}
-	}
-	return s
-}
-
-// when returns s when v is not empty, else "": a sentence that states v.
-func when(v, s string) string {
-	if v == "" {
-		return ""
-	}
-	return s
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -323,14 +323,14 @@ func TestWorkerRun(t *testing.T) {
 		w.Run(ctx, 20*time.Millisecond)
 	}()
 	enqueue(t, db, tenantID, adminID, 5)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute) // a ceiling for a hang
 	for len(srv.Messages()) < 5 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	select {
 	case <-stopped:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("Run did not return after its context ended")
 	}
 	if n := len(srv.Messages()); n != 5 {
@@ -350,9 +350,13 @@ func TestWorkerShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	w := &notify.Worker{Store: db, Sender: hung, Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	started := &startedSender{Sender: hung, started: make(chan struct{})}
+	w := &notify.Worker{Store: db, Sender: started, Log: slog.New(slog.NewTextHandler(&logs, nil))}
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	go func() {
+		<-started.started // the delivery is under way, waiting for the server
+		cancel()
+	}()
 	if sent, failed, err := w.RunOnce(ctx); sent != 0 || failed != 1 || err != nil {
 		t.Fatalf("RunOnce() canceled = %d sent, %d failed, %v; want 0, 1, nil", sent, failed, err)
 	}
@@ -366,4 +370,17 @@ func TestWorkerShutdown(t *testing.T) {
 	if e := outbox(t, db, tenantID); e.SentAt == nil || e.Attempts != 2 {
 		t.Errorf("outbox entry = sent %v, %d attempts; want sent on the second attempt", e.SentAt, e.Attempts)
 	}
+}
+
+// startedSender tells, by closing started, that a delivery has begun, then
+// delivers through Sender.
+type startedSender struct {
+	notify.Sender
+	started chan struct{}
+	once    sync.Once
+}
+
+func (s *startedSender) Send(ctx context.Context, m notify.Message) error {
+	s.once.Do(func() { close(s.started) })
+	return s.Sender.Send(ctx, m)
 }

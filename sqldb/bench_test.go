@@ -57,7 +57,7 @@ func TestSettle(t *testing.T) {
 		return done, tables
 	}
 	done, tables := settled(dsn)
-	for deadline := time.Now().Add(5 * time.Second); done < tables && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); done < tables && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 		done, tables = settled(dsn)
 	}

@@ -24,7 +24,7 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
 				cancel_at_term_end = FALSE, cancel_reason = $3, cancel_feedback = $4, period_end = $5, updated_at = $5
-			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due') AND NOT cancelling
+			WHERE id = $1 AND tenant_id = $2 AND `+liveStatus+` AND NOT cancelling
 				AND `+managedBy(6),
 			sub.ID, a.Tenant.ID, sub.CancelReason, sub.CancelFeedback, tx.now, a.User.ID, a.User.IsAdmin())
 		if err != nil {
@@ -131,14 +131,6 @@ func (db *DB) LastCharge(ctx context.Context, subID string) (string, kassa.Money
 		return "", kassa.Money{}, fmt.Errorf("find last charge of %s: %w", subID, err)
 	}
 	return ref, kassa.Money{Amount: amount, Currency: currency}, nil
-}
-
-// managedBy is the condition, on a subscription s, that the actor manages
-// it, with the actor's user id as parameter n and whether they are an admin
-// as n+1. Changes check it in their conditional update, so that a take-over
-// committed after the caller looked is honoured.
-func managedBy(n int) string {
-	return fmt.Sprintf(`((channel = 'self_service' AND purchaser_id = $%d) OR (channel = 'admin' AND $%d))`, n, n+1)
 }
 
 // mustChange returns nil when res changed a row. Else it explains why the
@@ -359,7 +351,7 @@ func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string
 		res, err = tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
 				cancel_at_term_end = FALSE, cancel_reason = $2, cancel_feedback = $3, period_end = $4, updated_at = $4
-			WHERE id = $1 AND status IN ('active', 'trialing', 'past_due')`,
+			WHERE id = $1 AND `+liveStatus,
 			sub.ID, c.reason, c.feedback, tx.now)
 		if err != nil {
 			return fmt.Errorf("cancel %s: %w", sub.ID, err)

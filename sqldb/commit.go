@@ -13,21 +13,6 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-// Group commit. Every write of a process goes to a committer, which runs
-// the writes waiting at that moment in one transaction, each inside a
-// savepoint of its own, and commits them together: one flush to disk for
-// the group instead of one per write. A write that fails is rolled back to
-// its savepoint and told its error; the others still commit. A write is
-// told it committed only after the group's COMMIT did. While a group
-// commits, the next one gathers, so under load groups grow by themselves
-// and when idle a write commits alone at once.
-//
-// It is what lets kassa keep SQLite durable (synchronous=FULL: a commit
-// survives a power cut) and still take thousands of writes a second, and
-// on PostgreSQL it keeps a tenant's audit chain, whose head row every
-// change locks until it commits, from putting the process's writes in
-// single file behind each commit's flush.
-
 // maxGroup bounds the writes committed together, and so the savepoints of
 // a transaction: PostgreSQL slows down past 64 subtransactions, and SQLite
 // keeps the pages each savepoint changes in memory (temp_store=MEMORY)
@@ -58,7 +43,7 @@ func (db *DB) startCommitter() {
 	db.stop = make(chan struct{})
 	db.stopped = make(chan struct{})
 	db.closing = &sync.Once{}
-	db.groups, db.grouped = &atomic.Int64{}, &atomic.Int64{}
+	db.groups, db.grouped, db.waiting = &atomic.Int64{}, &atomic.Int64{}, &atomic.Int64{}
 	n := 1
 	if db.dialect == Postgres {
 		n = committers
@@ -78,6 +63,10 @@ func (db *DB) startCommitter() {
 	}()
 }
 
+// commitLoop is one committer: it takes a write from its lane or from
+// db.writes, gathers every other write waiting at that moment (up to
+// maxGroup) and commits them as one group (commitGroup), until db is
+// closed. The package doc says why (Group commit).
 func (db *DB) commitLoop(lane chan *pendingWrite) {
 	for {
 		var group []*pendingWrite
@@ -123,11 +112,15 @@ func (db *DB) writeVia(ctx context.Context, to chan *pendingWrite, fn func(tx *T
 		return fn(tx)
 	}
 	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1)}
+	db.waiting.Add(1)
 	select {
 	case to <- w:
+		db.waiting.Add(-1)
 	case <-ctx.Done():
+		db.waiting.Add(-1)
 		return ctx.Err()
 	case <-db.stop:
+		db.waiting.Add(-1)
 		return errClosed
 	}
 	// Once taken, the write runs to its end: waiting for the outcome even
@@ -228,14 +221,14 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 // run runs the write in stx and returns the audit events it recorded.
 func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, error) {
 	var events []kassa.AuditEvent
-	err := w.fn(&Tx{Tx: stx, db: w.db, now: w.db.clock.Now(), events: &events})
+	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events})
 	return events, err
 }
 
 // commit appends the events to their audit chains and commits stx.
 func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent) error {
 	if len(events) > 0 {
-		if err := (&Tx{Tx: stx, db: db}).appendAudit(ctx, events); err != nil {
+		if err := (&Tx{stx: stx, db: db}).appendAudit(ctx, events); err != nil {
 			_ = stx.Rollback()
 			return err
 		}

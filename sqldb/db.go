@@ -49,6 +49,7 @@ type DB struct {
 	closing       *sync.Once
 	groups        *atomic.Int64 // transactions committed
 	grouped       *atomic.Int64 // writes in them
+	waiting       *atomic.Int64 // writes waiting for a committer to take them
 
 	// The names of the products read so far, by id (product.go).
 	productNames *sync.Map
@@ -168,9 +169,13 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Tx is a write transaction with the instant it acts at.
+// Tx is a write transaction with the instant it acts at. Its *sql.Tx is
+// unexported, and its own methods, which run every statement without the
+// caller's cancellation, are the only way to it: the transaction may be a
+// group's (commit.go), which only the committer commits or rolls back, and
+// a caller going away must not interrupt the others' writes.
 type Tx struct {
-	*sql.Tx
+	stx    *sql.Tx
 	db     *DB
 	now    time.Time
 	events *[]kassa.AuditEvent // the write's, appended when its group commits
@@ -242,7 +247,7 @@ func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, ro
 	if tx.db.dialect == Postgres {
 		per = max(1, 1000/len(columns))
 	}
-	var stmt *sql.Stmt // SQLite's one-row statement, prepared once for all rows
+	var stmt *txStmt // SQLite's one-row statement, prepared once for all rows
 	for len(rows) > 0 {
 		n := min(len(rows), per)
 		var q strings.Builder
@@ -260,7 +265,7 @@ func (tx *Tx) insertRows(ctx context.Context, table string, columns []string, ro
 		case stmt != nil:
 			_, err = stmt.ExecContext(ctx, args...)
 		case per == 1 && len(rows) > 1 && tx.db.writeStmts.lookup(q.String()) == nil:
-			if stmt, err = tx.Tx.PrepareContext(ctx, q.String()); err == nil {
+			if stmt, err = tx.prepare(ctx, q.String()); err == nil {
 				defer stmt.Close()
 				_, err = stmt.ExecContext(ctx, args...)
 			}

@@ -6,6 +6,9 @@ import "context"
 // how many writes they held.
 func (db *DB) Groups() (groups, writes int64) { return db.groups.Load(), db.grouped.Load() }
 
+// Waiting returns how many writes wait for a committer to take them.
+func (db *DB) Waiting() int64 { return db.waiting.Load() }
+
 // WriterPragma returns a PRAGMA's value on the connection SQLite writes on.
 func (db *DB) WriterPragma(ctx context.Context, name string) (string, error) {
 	var v string

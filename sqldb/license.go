@@ -6,21 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kassa-billing/kassa"
 )
 
-// Assignment is a license with the user holding it and who assigned it.
-type Assignment struct {
-	User       kassa.User
-	AssignedAt time.Time
-	AssignedBy string
-}
-
 // FindLicenses returns the licenses of a subscription the actor may see,
 // ordered by the holder's name.
-func (db *DB) FindLicenses(ctx context.Context, subID string) ([]Assignment, error) {
+func (db *DB) FindLicenses(ctx context.Context, subID string) ([]kassa.License, error) {
 	if _, err := db.FindSubscriptionByID(ctx, subID); err != nil {
 		return nil, err
 	}
@@ -32,9 +24,9 @@ func (db *DB) FindLicenses(ctx context.Context, subID string) ([]Assignment, err
 		return nil, fmt.Errorf("find licenses: %w", err)
 	}
 	defer rows.Close()
-	var out []Assignment
+	var out []kassa.License
 	for rows.Next() {
-		var a Assignment
+		a := kassa.License{SubscriptionID: subID}
 		u := &a.User
 		if err := rows.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt,
 			&a.AssignedAt, &a.AssignedBy); err != nil {
@@ -59,12 +51,12 @@ func marks(from, n int) string {
 // without a license of it (else Invalid naming each), and the batch must fit
 // the free licenses — which the database decides in one conditional update
 // (else Conflict saying how many are free).
-func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Assignment, error) {
+func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]kassa.License, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Assignment
+	var out []kassa.License
 	err = db.writeKeyed(ctx, subID, func(tx *Tx) error {
 		out = nil
 		if db.dialect == Postgres && len(userIDs) == 1 {
@@ -98,30 +90,31 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var problems []string
+		var refused []kassa.Refused
 		for _, id := range userIDs {
 			u := found[id]
+			r := kassa.Refused{UserID: id}
 			switch {
 			case u == nil:
-				problems = append(problems, fmt.Sprintf("%s is not a user of your organization", id))
-			case u.Type == kassa.Guest:
-				problems = append(problems, fmt.Sprintf("%s is a guest", u.Name))
-			case u.Status != kassa.Active:
-				problems = append(problems, fmt.Sprintf("%s is disabled", u.Name))
+				r.Reason = kassa.RefusedNotFound
+			case u.LicenseRefusal() != "":
+				r.Name, r.Reason = u.Name, u.LicenseRefusal()
 			case has[id]:
-				problems = append(problems, fmt.Sprintf("%s has a license already", u.Name))
+				r.Name, r.Reason = u.Name, kassa.RefusedHasLicense
+			default:
+				continue
 			}
+			refused = append(refused, r)
 		}
-		if len(problems) > 0 {
-			return kassa.Invalidf("user_ids", "user_ids: nothing was assigned: %s.", strings.Join(problems, "; "))
+		if len(refused) > 0 {
+			return kassa.InvalidE("user_ids", "error.assign.refused", "Count", len(refused)).WithRefused(refused)
 		}
 		// The manager is checked here too, in the same statement, so that a
 		// take-over committed since the caller's check is honoured.
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
-			WHERE id = $1 AND tenant_id = $2 AND status IN ('active', 'trialing', 'past_due')
-				AND assigned + $3 <= quantity
-				AND ((channel = 'self_service' AND purchaser_id = $5) OR (channel = 'admin' AND $6))`,
+			WHERE id = $1 AND tenant_id = $2 AND `+liveStatus+`
+				AND assigned + $3 <= quantity AND `+managedBy(5),
 			subID, a.Tenant.ID, len(userIDs), tx.now, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("count licenses: %w", err)
@@ -133,22 +126,22 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 			if err != nil {
 				return err
 			}
-			if sub.Status != kassa.StatusActive && sub.Status != kassa.StatusTrialing && sub.Status != kassa.StatusPastDue {
-				return kassa.Errorf(kassa.Conflict, "Licenses of a %s subscription cannot be assigned.", sub.Status)
+			if !sub.Status.Live() {
+				return kassa.E(kassa.Conflict, "error.assign.status", "Status", sub.Status)
 			}
-			return kassa.Errorf(kassa.Conflict, "Only %d licenses are free; %d were asked for. Nothing was assigned.",
-				sub.Available(), len(userIDs))
+			return kassa.E(kassa.Conflict, "error.assign.not_enough", "Count", sub.Available(), "Asked", len(userIDs))
 		}
 		for _, id := range userIDs {
 			if _, err := tx.ExecContext(ctx, `
 				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by)
 				VALUES ($1, $2, $3, $4, $5)`, subID, id, a.Tenant.ID, tx.now, a.User.ID); err != nil {
 				if isUnique(err) {
-					return kassa.Invalidf("user_ids", "user_ids: %s has a license already; nothing was assigned.", found[id].Name)
+					return kassa.InvalidE("user_ids", "error.assign.refused", "Count", 1).
+						WithRefused([]kassa.Refused{{UserID: id, Name: found[id].Name, Reason: kassa.RefusedHasLicense}})
 				}
 				return fmt.Errorf("assign %s: %w", id, err)
 			}
-			out = append(out, Assignment{User: *found[id], AssignedAt: tx.now, AssignedBy: a.User.ID})
+			out = append(out, kassa.License{SubscriptionID: subID, User: *found[id], AssignedAt: tx.now, AssignedBy: a.User.ID})
 		}
 		return tx.audit(ctx, a.Tenant.ID, "license.assigned", "subscription", subID, nil, map[string]any{"user_ids": userIDs})
 	})
@@ -160,18 +153,17 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]Ass
 // three, for the round trips a busy subscription's writes wait on each
 // other for. It returns nil when it changed nothing: then Assign's steps
 // find out why.
-func (tx *Tx) assignOne(ctx context.Context, a *kassa.Actor, subID, userID string) ([]Assignment, error) {
+func (tx *Tx) assignOne(ctx context.Context, a *kassa.Actor, subID, userID string) ([]kassa.License, error) {
 	u := &kassa.User{}
 	err := tx.QueryRowContext(ctx, `
 		WITH u AS (
 			SELECT `+userColumns+` FROM users u
-			WHERE u.tenant_id = $1 AND u.id = $3 AND u.type <> 'guest' AND u.status = 'active'
+			WHERE u.tenant_id = $1 AND u.id = $3 AND `+licenseHolder+`
 				AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = $2 AND l.user_id = u.id)
 		), s AS (
 			UPDATE subscriptions SET assigned = assigned + 1, updated_at = $4
-			WHERE id = $2 AND tenant_id = $1 AND status IN ('active', 'trialing', 'past_due')
-				AND assigned + 1 <= quantity
-				AND ((channel = 'self_service' AND purchaser_id = $5) OR (channel = 'admin' AND $6))
+			WHERE id = $2 AND tenant_id = $1 AND `+liveStatus+`
+				AND assigned + 1 <= quantity AND `+managedBy(5)+`
 				AND EXISTS (SELECT 1 FROM u)
 			RETURNING id
 		), l AS (
@@ -185,23 +177,24 @@ func (tx *Tx) assignOne(ctx context.Context, a *kassa.Actor, subID, userID strin
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if isUnique(err) {
-		return nil, kassa.Invalidf("user_ids", "user_ids: %s has a license already; nothing was assigned.", userID)
+		return nil, kassa.InvalidE("user_ids", "error.assign.refused", "Count", 1).
+			WithRefused([]kassa.Refused{{UserID: userID, Reason: kassa.RefusedHasLicense}})
 	} else if err != nil {
 		return nil, fmt.Errorf("assign %s: %w", userID, err)
 	}
 	u.CreatedAt = u.CreatedAt.UTC()
-	return []Assignment{{User: *u, AssignedAt: tx.now, AssignedBy: a.User.ID}},
+	return []kassa.License{{SubscriptionID: subID, User: *u, AssignedAt: tx.now, AssignedBy: a.User.ID}},
 		tx.audit(ctx, a.Tenant.ID, "license.assigned", "subscription", subID, nil, map[string]any{"user_ids": []string{userID}})
 }
 
 // Unassign takes the subscription's licenses from the users, all or none:
 // a user without one is Invalid, named.
-func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]Assignment, error) {
+func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]kassa.License, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Assignment
+	var out []kassa.License
 	err = db.write(ctx, func(tx *Tx) error {
 		out = nil
 		if _, err := tx.managedSubscription(ctx, a, subID); err != nil {
@@ -217,9 +210,9 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 		if err != nil {
 			return fmt.Errorf("unassign: %w", err)
 		}
-		gone := map[string]Assignment{}
+		gone := map[string]kassa.License{}
 		for rows.Next() {
-			var as Assignment
+			as := kassa.License{SubscriptionID: subID}
 			if err := rows.Scan(&as.User.ID, &as.AssignedAt, &as.AssignedBy); err != nil {
 				rows.Close()
 				return fmt.Errorf("unassign: %w", err)
@@ -230,15 +223,14 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		var missing []string
+		var refused []kassa.Refused
 		for _, id := range userIDs {
 			if _, ok := gone[id]; !ok {
-				missing = append(missing, id)
+				refused = append(refused, kassa.Refused{UserID: id, Reason: kassa.RefusedNoLicense})
 			}
 		}
-		if len(missing) > 0 {
-			return kassa.Invalidf("user_ids", "user_ids: nothing was unassigned: %s hold no license of this subscription.",
-				strings.Join(missing, ", "))
+		if len(refused) > 0 {
+			return kassa.InvalidE("user_ids", "error.unassign.refused", "Count", len(refused)).WithRefused(refused)
 		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET assigned = assigned - $2, updated_at = $3 WHERE id = $1 AND `+managedBy(4),
@@ -246,7 +238,7 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]A
 		if err != nil {
 			return fmt.Errorf("count licenses: %w", err)
 		}
-		if err := tx.mustChange(ctx, res, a, subID, kassa.Errorf(kassa.Conflict, "The subscription changed; try again.")); err != nil {
+		if err := tx.mustChange(ctx, res, a, subID, kassa.E(kassa.Conflict, "error.subscription.changed")); err != nil {
 			return err
 		}
 		for _, id := range userIDs {

@@ -12,16 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// Reads of one row by key ride together on PostgreSQL. Each costs little in
-// the database and much in the round trip to it: a network write, a wake-up
-// of the server's backend and of the reader, and the backend's own
-// bookkeeping per message. A read waits for a free lane (as many lanes as
-// cores); a lane sends every read waiting at that moment in one round trip,
-// pipelined (pgx.Batch), each its own statement with its own parameters and
-// the actor's conditions, and hands each its row. With no read waiting a
-// read goes alone, as it would without lanes. On SQLite there is no round
-// trip, and reads go straight to the pool.
-
 // rowRead is one single-row read waiting for a lane.
 type rowRead struct {
 	ctx   context.Context
@@ -42,8 +32,8 @@ const maxRideTogether = 32
 // (a caller may go away; the others still want their rows).
 const rideTimeout = time.Minute
 
-// startReadLanes starts the lanes of db's single-row reads; Close stops
-// them.
+// startReadLanes starts the lanes of db's single-row reads on PostgreSQL,
+// as many as cores (at least two); Close stops them.
 func (db *DB) startReadLanes() {
 	db.rowReads = make(chan *rowRead)
 	db.rides, db.ridden = &atomic.Int64{}, &atomic.Int64{}
@@ -52,8 +42,9 @@ func (db *DB) startReadLanes() {
 	}
 }
 
-// readLane takes a waiting read and every other one waiting with it, and
-// runs them together, until db is closed.
+// readLane takes a waiting read and every other one waiting with it (up to
+// maxRideTogether), and runs them together in one round trip, until db is
+// closed. The package doc says why (Reads ride together on PostgreSQL).
 func (db *DB) readLane() {
 	rides := make([]*rowRead, 0, maxRideTogether)
 	for {
@@ -109,7 +100,7 @@ func (db *DB) readTogether(rides []*rowRead) {
 	}
 }
 
-// readRow reads one row with scan: with others on PostgreSQL (above), in
+// readRow reads one row with scan: with others on PostgreSQL (readLane), in
 // the transaction of ctx if it has one, and alone otherwise. scan sees an
 // error that is sql.ErrNoRows when there is no row.
 func (db *DB) readRow(ctx context.Context, scan func(row) error, query string, args ...any) error {

@@ -185,7 +185,7 @@ func (db *DB) RenewalFailed(ctx context.Context, sub *kassa.Subscription, attemp
 		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = $2, failed_attempts = $3, next_retry_at = $4, anchor_at = $5,
 				suspended_at = $6, updated_at = $7
-			WHERE id = $1 AND failed_attempts = $8 AND status IN ('active', 'trialing', 'past_due')`,
+			WHERE id = $1 AND failed_attempts = $8 AND `+liveStatus,
 			sub.ID, status, attempts, retry, anchor, suspended, tx.now, attempts-1)
 		if err != nil {
 			return fmt.Errorf("record failed renewal of %s: %w", sub.ID, err)

@@ -119,33 +119,51 @@ func (p readPool) QueryRowContext(ctx context.Context, query string, args ...any
 	return p.DB.QueryRowContext(ctx, query, args...)
 }
 
-// A transaction's statements run without their caller's cancellation: the
-// transaction is shared by a group of writes (commit.go), and one caller
-// going away must not interrupt it.
-
 // ExecContext runs a statement in the transaction, prepared once.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
-		return tx.Tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return tx.stx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	return tx.stx.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs a query in the transaction, prepared once.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
-		return tx.Tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+		return tx.stx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
-	return tx.Tx.QueryContext(ctx, query, args...)
+	return tx.stx.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs a one-row query in the transaction, prepared once.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	ctx = context.WithoutCancel(ctx)
 	if s := tx.db.writeStmts.lookup(query); s != nil {
-		return tx.Tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+		return tx.stx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
+	return tx.stx.QueryRowContext(ctx, query, args...)
 }
+
+// prepare prepares query for this transaction alone; the statement it
+// returns runs without the caller's cancellation, like the transaction's
+// other statements.
+func (tx *Tx) prepare(ctx context.Context, query string) (*txStmt, error) {
+	s, err := tx.stx.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil, err
+	}
+	return &txStmt{s}, nil
+}
+
+// txStmt is a statement prepared in a transaction.
+type txStmt struct{ s *sql.Stmt }
+
+// ExecContext runs the statement without the caller's cancellation.
+func (st *txStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return st.s.ExecContext(context.WithoutCancel(ctx), args...)
+}
+
+// Close releases the statement.
+func (st *txStmt) Close() error { return st.s.Close() }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // AssignForm is the Assign licenses to users pane: a search among the
@@ -148,6 +149,7 @@ func (s *server) assign(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
+	// load reads the page and the list as they are now.
 	load := func() (*HoldersPage, *AssignForm, int, error) {
 		p, f, status, err := s.assignPage(r, r.PostForm.Get("q"))
 		if err != nil || status != 0 {
@@ -156,7 +158,7 @@ func (s *server) assign(w http.ResponseWriter, r *http.Request) error {
 		if err := s.choose(r, p, f, chosenIDs(r.PostForm)); err != nil {
 			return nil, nil, 0, err
 		}
-		return p, f, checkChosen(p, f), nil
+		return p, f, checkLength(p, f), nil
 	}
 	p, f, status, err := load()
 	if err != nil {
@@ -165,29 +167,27 @@ func (s *server) assign(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, status, p)
 	}
 	ids := chosenIDs(r.PostForm)
-	_, err = s.licensing.Assign(r.Context(), p.Sub.ID, ids)
-	switch kassa.ErrorCode(err) {
+	_, refusal := s.licensing.Assign(r.Context(), p.Sub.ID, ids)
+	switch kassa.ErrorCode(refusal) {
 	case "":
 		return seeOther(w, r, p.Sub.Href+"/assigned?"+usersQuery(ids))
 	case kassa.Invalid, kassa.Conflict:
-		// Something changed since the list was checked (a license taken,
-		// a user disabled): check it again against what is there now.
+		// Say why beside the list, with the licenses as they are now.
 		if p, f, status, err = load(); err != nil {
 			return err
 		} else if status == 0 {
-			status, f.ListError = http.StatusConflict, p.T("assign.error.changed")
+			status = explainRefusal(p, f, refusal)
 		}
 		return s.render(w, status, p)
 	case kassa.Forbidden:
 		return errReadOnly
 	}
-	return err
+	return refusal
 }
 
-// checkChosen checks f's list as licensing will, so that what it would
-// refuse is said beside the list, translated, and each user at fault is
-// named. It returns the status of the page that says so, or 0.
-func checkChosen(p *HoldersPage, f *AssignForm) int {
+// checkLength checks that f's list names 1 to Max users, the form's own
+// rule. It returns the status of the page that says otherwise, or 0.
+func checkLength(p *HoldersPage, f *AssignForm) int {
 	switch n := len(f.Chosen); {
 	case n == 0:
 		f.ListError = p.T("assign.error.none")
@@ -196,30 +196,31 @@ func checkChosen(p *HoldersPage, f *AssignForm) int {
 		f.ListError = p.T("assign.error.too_many", "Max", f.Max, "Count", n-f.Max)
 		return http.StatusUnprocessableEntity
 	}
-	refused := 0
-	for i := range f.Chosen {
-		c := &f.Chosen[i]
-		switch {
-		case c.Guest:
-			c.Error = p.T("assign.refused.guest", "Name", c.Name)
-		case c.Disabled:
-			c.Error = p.T("assign.refused.disabled", "Name", c.Name)
-		case c.HasLicense:
-			c.Error = p.T("assign.refused.has_license", "Name", c.Name)
-		default:
-			continue
+	return 0
+}
+
+// explainRefusal says beside f's list why licensing refused it (err): each
+// user it refused, translated, beside their name; else that the licenses
+// free now are too few, or that they changed meanwhile. It returns the
+// page's status.
+func explainRefusal(p *HoldersPage, f *AssignForm, err error) int {
+	if refused := kassa.ErrorRefused(err); len(refused) > 0 {
+		for _, r := range refused {
+			for i := range f.Chosen {
+				if c := &f.Chosen[i]; c.ID == r.UserID {
+					c.Error = p.T(locale.RefusalKey(r.Reason), "Name", c.Name)
+				}
+			}
 		}
-		refused++
-	}
-	if refused > 0 {
-		f.ListError = p.T("assign.error.refused", "Count", refused)
+		f.ListError = p.T("assign.error.refused", "Count", len(refused))
 		return http.StatusUnprocessableEntity
 	}
 	if n := len(f.Chosen); n > p.Sub.Available {
 		f.ListError = p.T("assign.error.not_enough", "Count", p.Sub.Available, "Chosen", n)
-		return http.StatusConflict
+	} else {
+		f.ListError = p.T("assign.error.changed")
 	}
-	return 0
+	return http.StatusConflict
 }
 
 // assigned shows what Assign did: the users of the query who now hold a

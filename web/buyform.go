@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // BuyForm is the form of a purchase: how often to pay, how many licenses,
@@ -185,15 +186,7 @@ func requestKey(a *kassa.Actor, formKey string) string {
 	return "web:" + a.User.ID + ":" + formKey
 }
 
-// vatLabel names the VAT line with its rate: "VAT (25 %)", "Moms (25,5 %)".
+// vatLabel names the VAT line with its rate: "VAT (25%)", "Moms (25,5 %)".
 func vatLabel(l *Layout, basisPoints int) string {
-	rate := strconv.Itoa(basisPoints / 100)
-	if frac := basisPoints % 100; frac != 0 {
-		sep := "."
-		if l.Lang == "sv" {
-			sep = ","
-		}
-		rate += sep + strings.TrimRight(strconv.Itoa(100 + frac)[1:], "0")
-	}
-	return l.T("price.vat", "Rate", rate)
+	return l.T("price.vat", "Rate", locale.FormatRate(basisPoints, l.Lang))
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/kassa-billing/kassa"
-	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // licensesPath is Billing › Licenses; each subscription's holders are at
@@ -34,22 +33,6 @@ type LicensesRow struct {
 	Purchaser           string
 }
 
-// ended reports whether sub has ended: its licenses were released, so the
-// licenses page does not list it.
-func ended(sub *kassa.Subscription) bool {
-	return sub.Status == kassa.StatusCanceled || sub.Status == kassa.StatusExpired
-}
-
-// assignable reports whether licenses of sub may be assigned now, as
-// licensing allows: while it runs, even when a payment is late.
-func assignable(sub *kassa.Subscription) bool {
-	switch sub.Status {
-	case kassa.StatusActive, kassa.StatusTrialing, kassa.StatusPastDue:
-		return true
-	}
-	return false
-}
-
 func (s *server) licenses(w http.ResponseWriter, r *http.Request) error {
 	p := &LicensesPage{Layout: s.layout(r, msg("nav.licenses"))}
 	p.ShowPurchaser = p.Actor.User.IsAdmin()
@@ -58,7 +41,7 @@ func (s *server) licenses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, sub := range subs {
-		if ended(sub) {
+		if sub.Status.Ended() {
 			continue
 		}
 		p.Subscriptions = append(p.Subscriptions, LicensesRow{
@@ -115,7 +98,6 @@ type HolderRow struct {
 // Person is a user as the panes list them.
 type Person struct {
 	ID, Name, Email string
-	Guest, Disabled bool
 	Tag             string // "Guest" or "Disabled", translated; "" for others
 	InList          bool   // a search result already chosen
 	HasLicense      bool   // holds a license of the subscription
@@ -123,11 +105,11 @@ type Person struct {
 }
 
 func personOf(l *Layout, u *kassa.User) Person {
-	p := Person{ID: u.ID, Name: u.Name, Email: u.Email, Guest: u.Type == kassa.Guest, Disabled: u.Status != kassa.Active}
-	switch {
-	case p.Guest:
+	p := Person{ID: u.ID, Name: u.Name, Email: u.Email}
+	switch u.LicenseRefusal() {
+	case kassa.RefusedGuest:
 		p.Tag = l.T("assign.guest")
-	case p.Disabled:
+	case kassa.RefusedDisabled:
 		p.Tag = l.T("assign.disabled")
 	}
 	return p
@@ -148,14 +130,14 @@ func (s *server) holdersPage(r *http.Request) (*HoldersPage, *kassa.Subscription
 	p.Sub = HoldersView{
 		ID: sub.ID, Href: licensesPath + "/" + sub.ID, Product: sub.ProductName.In(p.Lang),
 		Quantity: sub.Quantity, Assigned: sub.Assigned, Available: sub.Available(),
-		Status: sub.Status, StatusText: statusText(&p.Layout, sub.Status), Ended: ended(sub),
+		Status: sub.Status, StatusText: statusText(&p.Layout, sub.Status), Ended: sub.Status.Ended(),
 	}
 	p.Title = p.Sub.Product
 	p.Scripts = []string{"licenses.js"}
 	p.Holders = holderRows(&p.Layout, held)
 	switch a := p.Actor; {
 	case sub.CanManage(a):
-		p.Sub.CanAssign = assignable(sub)
+		p.Sub.CanAssign = sub.Status.Live()
 		p.Sub.CanUnassign = len(held) > 0
 	case a.User.IsAdmin():
 		p.ReadOnly = p.T("subscription.read_only.admin")
@@ -165,7 +147,7 @@ func (s *server) holdersPage(r *http.Request) (*HoldersPage, *kassa.Subscription
 	return p, sub, nil
 }
 
-func holderRows(l *Layout, held []sqldb.Assignment) []HolderRow {
+func holderRows(l *Layout, held []kassa.License) []HolderRow {
 	rows := make([]HolderRow, len(held))
 	for i, a := range held {
 		rows[i] = HolderRow{ID: a.User.ID, Name: a.User.Name, Email: a.User.Email, AssignedAt: formatDate(l, a.AssignedAt)}

@@ -105,7 +105,7 @@ func TestLanguageSwitch(t *testing.T) {
 			`<input type="hidden" name="next" value="/login?next=%2Fhelp">`, `value="sv" lang="sv"`, ">Svenska</button>")
 	})
 	t.Run("UnknownLanguageRefused", func(t *testing.T) {
-		s.do("POST", "/language", url.Values{"lang": {"de"}, "next": {"/"}}, nil).wantStatus(t, http.StatusBadRequest)
+		s.do("POST", "/language", url.Values{"lang": {"fr"}, "next": {"/"}}, nil).wantStatus(t, http.StatusBadRequest)
 	})
 	t.Run("OpenRedirectIgnored", func(t *testing.T) {
 		s.do("POST", "/language", url.Values{"lang": {"en"}, "next": {"//evil.example"}}, nil).wantLocation(t, "/")

@@ -229,9 +229,5 @@ func changeable(sub *kassa.Subscription) bool {
 // cancelable reports whether sub may be cancelled: it is running and not
 // already ending with its term.
 func cancelable(sub *kassa.Subscription) bool {
-	switch sub.Status {
-	case kassa.StatusActive, kassa.StatusPastDue, kassa.StatusTrialing:
-		return !sub.CancelAtTermEnd
-	}
-	return false
+	return sub.Status.Live() && !sub.CancelAtTermEnd
 }

@@ -136,11 +136,7 @@ func withQuery(path string, v url.Values) string {
 // takeable reports whether an admin may take sub over: it is self-service
 // and has not ended (sqldb.TakeOver decides, this only offers it).
 func takeable(sub *kassa.Subscription) bool {
-	switch sub.Status {
-	case kassa.StatusTrialing, kassa.StatusActive, kassa.StatusPastDue, kassa.StatusSuspended:
-		return sub.Channel == kassa.SelfService
-	}
-	return false
+	return sub.Channel == kassa.SelfService && !sub.Status.Ended()
 }
 
 func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {

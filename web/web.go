@@ -37,13 +37,12 @@ type server struct {
 	issuer       invoicepdf.Issuer
 
 	templates templates
-	catalogs  catalogs
 	money     moneyFormatters
 	assets    map[string]string
 	patterns  []string // of every route, for the role matrix test
 }
 
-// New returns the handler of every page. The templates, catalogs and static
+// New returns the handler of every page. The templates and static
 // files are embedded in the binary, so a failure to read them is a bug in
 // this package and panics.
 func New(cfg Config) http.Handler {
@@ -54,9 +53,6 @@ func New(cfg Config) http.Handler {
 	}
 	var err error
 	if s.templates, err = parseTemplates(); err != nil {
-		panic(err)
-	}
-	if s.catalogs, err = loadCatalogs(cfg.Log); err != nil {
 		panic(err)
 	}
 	if s.assets, err = fingerprintAssets(); err != nil {
@@ -275,7 +271,7 @@ func (s *server) withSession(adminOnly bool, h handler) http.Handler {
 func (s *server) layout(r *http.Request, titleKey string) Layout {
 	a := kassa.ActorFromContext(r.Context())
 	lang := s.lang(r, a)
-	l := Layout{Lang: lang, Actor: a, Path: r.URL.RequestURI(), tr: s.catalogs[lang], assets: s.assets}
+	l := Layout{Lang: lang, Actor: a, Path: r.URL.RequestURI(), tr: locale.In(lang), assets: s.assets}
 	l.Title = l.T(titleKey)
 	if a != nil {
 		l.Nav = nav(a, r.URL.Path)

@@ -221,7 +221,7 @@ func (s *kassaServer) start(t *testing.T) {
 // listens counts: another process could hold the address.
 func (s *kassaServer) answers(t *testing.T, logged int64) bool {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(5 * time.Millisecond) {
 		select {
 		case <-s.exited:
 			return false
@@ -263,7 +263,7 @@ func (s *kassaServer) stop(t *testing.T) {
 		if s.exitErr != nil {
 			t.Errorf("%s after SIGTERM: %v", s.addr, s.exitErr)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Errorf("%s did not stop within 20 s of SIGTERM", s.addr)
 		_ = s.cmd.Process.Kill()
 		<-s.exited

@@ -30,7 +30,7 @@ type apiClient struct {
 }
 
 func newAPIClient(base string, tokens *tokenBook) *apiClient {
-	return &apiClient{base: base, tokens: tokens, http: &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}}
+	return &apiClient{base: base, tokens: tokens, http: &http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Minute}}
 }
 
 // close drops the client's connections, for a server that was killed.

@@ -68,14 +68,23 @@ func TestServeDemoInProcess(t *testing.T) {
 	case addr = <-ready:
 	case err := <-done:
 		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("serve did not start")
 	}
-	res, err := http.Get("http://" + addr + "/healthz")
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", res, err)
+	// The server listens; /healthz answers once the database does, which a
+	// busy machine may delay.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz: %v %v", res, err)
+		}
 	}
-	res.Body.Close()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve after cancel: %v", err)
@@ -114,8 +123,8 @@ func TestServeBinary(t *testing.T) {
 				break
 			}
 		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("no /healthz after 30 s:\n%s", out.String())
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("no /healthz after 2 minutes:\n%s", out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -131,7 +140,7 @@ func TestServeBinary(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, out.String())
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("no exit 20 s after SIGTERM")
 	}
 	if !strings.Contains(out.String(), "shutting down") {

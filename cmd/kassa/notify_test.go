@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -86,8 +87,15 @@ func TestNotificationsSurviveARestart(t *testing.T) {
 	astrid := apiLogin(t, second.url, "astrid@nordvik.example")
 	apiCall(t, second.url, "POST", "/api/v1/test-clock", astrid,
 		map[string]string{"now": time.Now().Add(2 * time.Minute).UTC().Format(time.RFC3339)}, nil)
-	waitFor(t, "two messages", func() bool { return len(smtp.Messages()) >= 2 })
-	time.Sleep(200 * time.Millisecond) // a third would be a duplicate
+	waitFor(t, "two messages marked sent", func() bool {
+		for _, e := range pending() {
+			if e.SentAt == nil {
+				return false
+			}
+		}
+		return true
+	})
+	second.stop() // no worker is left to send a duplicate: what arrived is all
 	var to, subjects []string
 	for _, m := range smtp.Messages() {
 		to = append(to, m.To...)
@@ -137,15 +145,18 @@ func startServe(t *testing.T, dsn, smtpURL string) served {
 	}()
 	select {
 	case addr := <-ready:
+		var once sync.Once
 		return served{url: "http://" + addr, stop: func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
+			once.Do(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			})
 		}}
 	case err := <-done:
 		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("serve did not start")
 	}
 	panic("unreachable")
@@ -187,10 +198,10 @@ func apiCall(t *testing.T, base, method, path, token string, body, out any) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a ceiling for a hang
 	for !ok() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s within 20 s", what)
+			t.Fatalf("no %s within 2 minutes", what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // fakeStripe returns a Gateway whose every request is answered with status
@@ -97,8 +98,8 @@ func TestErrorMapping(t *testing.T) {
 			if got := kassa.ErrorField(err); got != tc.field {
 				t.Errorf("ErrorField = %q, want %q", got, tc.field)
 			}
-			if tc.code == kassa.Unavailable && kassa.ErrorMessage(err) != unavailableMessage {
-				t.Errorf("ErrorMessage = %q, want %q", kassa.ErrorMessage(err), unavailableMessage)
+			if tc.code == kassa.Unavailable && locale.In("en").Error(err) != unavailableMessage {
+				t.Errorf("ErrorMessage = %q, want %q", locale.In("en").Error(err), unavailableMessage)
 			}
 			if err != nil && (strings.Contains(err.Error(), visaDigits) || strings.Contains(err.Error(), "737")) {
 				t.Errorf("error %q holds card data", err)
@@ -120,7 +121,7 @@ func TestConnectionRefusedIsUnavailable(t *testing.T) {
 	}
 	_, err = g.Refund(t.Context(), kassa.RefundRequest{ChargeRef: "pi_1",
 		Amount: kassa.Money{Amount: 100, Currency: "SEK"}, IdempotencyKey: "k"})
-	if kassa.ErrorCode(err) != kassa.Unavailable || kassa.ErrorMessage(err) != unavailableMessage {
+	if kassa.ErrorCode(err) != kassa.Unavailable || locale.In("en").Error(err) != unavailableMessage {
 		t.Fatalf("Refund = %v (code %q), want Unavailable", err, kassa.ErrorCode(err))
 	}
 }

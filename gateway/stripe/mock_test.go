@@ -109,11 +109,11 @@ func startStripeMock() (stop func(), err error) {
 	select {
 	case a := <-addr:
 		mockURL = "http://" + a
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		stop()
 		return nil, errors.New("stripe-mock printed no HTTP address in 30s")
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		req, _ := http.NewRequest("GET", mockURL+"/v1/customers/cus_123", nil)
 		req.SetBasicAuth(testKey, "")
 		res, err := http.DefaultClient.Do(req)
@@ -223,7 +223,7 @@ func mockGateway(t *testing.T) (*Gateway, *recorder, *syncBuffer) {
 	g, err := New(Config{
 		Key:        testKey,
 		BaseURL:    base,
-		HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
+		HTTPClient: &http.Client{Transport: rec, Timeout: time.Minute},
 		Log:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

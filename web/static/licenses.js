@@ -61,8 +61,12 @@
         if (document.activeElement !== input) close();
       }, 200),
     );
-    // A click on a result must not take the focus from the box first.
+    // A click on a result, or on Remove, must not take the focus from the
+    // box first.
     results.addEventListener("mousedown", (e) => e.preventDefault());
+    chosen.addEventListener("mousedown", (e) => {
+      if (e.target.closest('button[name="remove"]')) e.preventDefault();
+    });
     results.addEventListener("click", (e) => {
       const option = e.target.closest("[role=option]");
       if (option) pick(option);

@@ -1,4 +1,4 @@
-package web
+package locale
 
 import (
 	"encoding/json"
@@ -12,18 +12,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"text/template"
 	"text/template/parse"
-
-	"github.com/kassa-billing/kassa/locale"
 )
 
-// TestCatalogs checks that every language has the same messages with the
-// same placeholders, that every key the templates and the Go code name is
-// in the catalogs, and that the catalogs hold no message nobody uses.
-func TestCatalogs(t *testing.T) {
+// TestCatalog checks that every language has the same messages with the
+// same placeholders, that every key the pages' templates and kassa's Go code
+// name is in the catalog, and that the catalog holds no message nobody uses.
+func TestCatalog(t *testing.T) {
 	catalogs := map[string]map[string]any{}
-	for _, lang := range locale.Supported {
-		b, err := fs.ReadFile(catalogFS, "i18n/"+lang+".json")
+	for _, lang := range Supported {
+		b, err := fs.ReadFile(messageFS, "messages/"+lang+".json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +32,7 @@ func TestCatalogs(t *testing.T) {
 		}
 		catalogs[lang] = m
 	}
-	en := catalogs[locale.English]
+	en := catalogs[English]
 
 	t.Run("SameKeysAndPlaceholders", func(t *testing.T) {
 		for lang, m := range catalogs {
@@ -56,11 +55,15 @@ func TestCatalogs(t *testing.T) {
 	})
 
 	used := map[string]string{} // key → where
-	ts, err := parseTemplates()
-	if err != nil {
-		t.Fatal(err)
+	templates, err := filepath.Glob("../web/templates/*.html")
+	if err != nil || len(templates) == 0 {
+		t.Fatalf("no templates in ../web/templates: %v", err)
 	}
-	for name, set := range ts {
+	for _, name := range templates {
+		set, err := template.ParseFiles(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, tmpl := range set.Templates() {
 			if tmpl.Tree != nil {
 				templateKeys(tmpl.Tree.Root, func(key string) { used[key] = name })
@@ -68,6 +71,9 @@ func TestCatalogs(t *testing.T) {
 		}
 	}
 	goKeys(t, func(key, where string) { used[key] = where })
+	if len(used) < 100 {
+		t.Fatalf("found %d keys in use; the search is broken", len(used))
+	}
 
 	t.Run("UsedKeysExist", func(t *testing.T) {
 		for key, where := range used {
@@ -165,25 +171,39 @@ func callsT(n parse.Node) bool {
 	return len(idents) > 0 && idents[len(idents)-1] == "T"
 }
 
-// goKeys finds the literal keys the package's Go code names: the arguments
-// of msg("key") and of T("key").
+// keyFuncs are the calls that take a catalog key, and which of their
+// arguments it is: msg("key") and T("key", …) in any package, and the
+// domain's errors kassa.E(code, "key", …) and kassa.InvalidE(field, "key", …).
+var keyFuncs = map[string]int{"msg": 0, "T": 0, "E": 1, "InvalidE": 1}
+
+// goKeys finds the literal keys kassa's Go code names (test files aside),
+// in every package of the module.
 func goKeys(t *testing.T, found func(key, where string)) {
-	files, err := filepath.Glob("*.go")
+	var files []string
+	err := filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != ".." {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go") {
+			files = append(files, p)
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
 	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
 		f, err := parser.ParseFile(fset, file, nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) == 0 {
+			if !ok {
 				return true
 			}
 			var name string
@@ -193,11 +213,12 @@ func goKeys(t *testing.T, found func(key, where string)) {
 			case *ast.SelectorExpr:
 				name = fn.Sel.Name
 			}
-			if name != "msg" && name != "T" {
+			i, ok := keyFuncs[name]
+			if !ok || len(call.Args) <= i {
 				return true
 			}
-			lit, ok := call.Args[0].(*ast.BasicLit)
-			if !ok {
+			lit, ok := call.Args[i].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
 				if name == "msg" {
 					t.Errorf("%s: msg takes a literal key", fset.Position(call.Pos()))
 				}
