@@ -94,14 +94,14 @@ func ValidateAddress(prefix string, a Address) error {
 	} {
 		v := strings.TrimSpace(f.value)
 		if f.required && v == "" {
-			return Invalidf(prefix+f.name, "Enter %s%s.", prefix, f.name)
+			return InvalidE(prefix+f.name, "error.field.required", "Field", prefix+f.name)
 		}
 		if utf8.RuneCountInString(v) > maxAddressLen {
-			return Invalidf(prefix+f.name, "%s%s may be at most %d characters.", prefix, f.name, maxAddressLen)
+			return InvalidE(prefix+f.name, "error.field.too_long", "Field", prefix+f.name, "Max", maxAddressLen)
 		}
 	}
 	if !countryCode.MatchString(a.Country) {
-		return Invalidf(prefix+"country", "%scountry must be a two-letter country code such as SE or US.", prefix)
+		return InvalidE(prefix+"country", "error.address.country", "Field", prefix+"country")
 	}
 	return nil
 }
@@ -112,10 +112,10 @@ var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 func ValidateName(field, name string) error {
 	n := strings.TrimSpace(name)
 	if n == "" {
-		return Invalidf(field, "Enter %s.", field)
+		return InvalidE(field, "error.field.required", "Field", field)
 	}
 	if utf8.RuneCountInString(n) > maxNameLen {
-		return Invalidf(field, "%s may be at most %d characters.", field, maxNameLen)
+		return InvalidE(field, "error.field.too_long", "Field", field, "Max", maxNameLen)
 	}
 	return nil
 }
@@ -139,10 +139,10 @@ func (p *BillingProfile) Validate(t *Tenant) error {
 		p.Currency = t.Currency
 	}
 	if p.Currency != t.Currency {
-		return Invalidf("currency", "currency must be %s, the currency %s buys in.", t.Currency, t.Name)
+		return InvalidE("currency", "error.profile.currency", "Currency", t.Currency, "Tenant", t.Name)
 	}
 	if utf8.RuneCountInString(p.PONumber) > maxPONumberLen {
-		return Invalidf("po_number", "po_number may be at most %d characters.", maxPONumberLen)
+		return InvalidE("po_number", "error.field.too_long", "Field", "po_number", "Max", maxPONumberLen)
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func (p BillingProfile) Apply(u BillingProfileUpdate, t *Tenant) (*BillingProfil
 	}
 	if u.PaymentMethodID != nil {
 		if *u.PaymentMethodID == "" && p.PaymentMethodID != "" {
-			return nil, Invalidf("payment_method_id", "payment_method_id must name a payment method; replace it rather than remove it.")
+			return nil, InvalidE("payment_method_id", "error.profile.payment_method_required")
 		}
 		p.PaymentMethodID = *u.PaymentMethodID
 	}

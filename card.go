@@ -42,24 +42,24 @@ func ParseCardNumber(field, s string) (string, Brand, error) {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
 			if len(digits) == 19 {
-				return "", "", Invalidf(field, "%s has too many digits.", field)
+				return "", "", InvalidE(field, "error.card.too_many_digits", "Field", field)
 			}
 			digits = append(digits, c)
 		case c == ' ' || c == '-':
 		default:
-			return "", "", Invalidf(field, "%s may hold only digits, spaces and hyphens.", field)
+			return "", "", InvalidE(field, "error.card.characters", "Field", field)
 		}
 	}
 	n := string(digits)
 	if len(n) < 12 {
-		return "", "", Invalidf(field, "%s is too short to be a card number.", field)
+		return "", "", InvalidE(field, "error.card.too_short", "Field", field)
 	}
 	brand := cardBrand(n)
 	if brand == "" {
-		return "", "", Invalidf(field, "%s is not a Visa, Mastercard or American Express card.", field)
+		return "", "", InvalidE(field, "error.card.brand", "Field", field)
 	}
 	if !validLength(brand, len(n)) || !luhn(n) {
-		return "", "", Invalidf(field, "%s is not a valid card number; check the digits.", field)
+		return "", "", InvalidE(field, "error.card.number", "Field", field)
 	}
 	return n, brand, nil
 }
@@ -122,7 +122,7 @@ func ValidateCVC(field, cvc string, b Brand) error {
 		want = 4
 	}
 	if len(cvc) != want || strings.Trim(cvc, "0123456789") != "" {
-		return Invalidf(field, "%s must be the %d digits on the card.", field, want)
+		return InvalidE(field, "error.card.cvc", "Field", field, "Digits", want)
 	}
 	return nil
 }
@@ -134,14 +134,14 @@ const maxCardYears = 20
 // not expired at now; prefix ("card." or "") goes before the field names.
 func ValidateExpiry(prefix string, month, year int, now time.Time) error {
 	if month < 1 || month > 12 {
-		return Invalidf(prefix+"exp_month", "%sexp_month must be a month from 1 to 12.", prefix)
+		return InvalidE(prefix+"exp_month", "error.card.exp_month", "Field", prefix+"exp_month")
 	}
 	y, m := now.Year(), int(now.Month())
 	if year < y || year == y && month < m {
-		return Invalidf(prefix+"exp_year", "The card has expired: %sexp_month and %sexp_year are in the past.", prefix, prefix)
+		return InvalidE(prefix+"exp_year", "error.card.expired", "MonthField", prefix+"exp_month", "YearField", prefix+"exp_year")
 	}
 	if year > y+maxCardYears {
-		return Invalidf(prefix+"exp_year", "%sexp_year must be a four-digit year at most %d years ahead.", prefix, maxCardYears)
+		return InvalidE(prefix+"exp_year", "error.card.exp_year", "Field", prefix+"exp_year", "Max", maxCardYears)
 	}
 	return nil
 }

@@ -37,8 +37,12 @@ func TestParseCardNumber(t *testing.T) {
 		if !tt.ok && (kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "card.number") {
 			t.Errorf("ParseCardNumber(%q) err = %v; want invalid card.number", tt.in, err)
 		}
-		if err != nil && tt.in != "" && strings.Contains(err.Error(), strings.ReplaceAll(tt.in, " ", "")) {
-			t.Errorf("ParseCardNumber(%q) repeats the number in %q", tt.in, err)
+		if err != nil && tt.in != "" {
+			for _, s := range saysAnywhere(err) {
+				if strings.Contains(s, strings.ReplaceAll(tt.in, " ", "")) {
+					t.Errorf("ParseCardNumber(%q) repeats the number in %q", tt.in, s)
+				}
+			}
 		}
 	}
 }
@@ -97,8 +101,12 @@ func FuzzParseCardNumber(f *testing.F) {
 			if kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "card.number" {
 				t.Fatalf("ParseCardNumber(%q) err = %v", s, err)
 			}
-			if digits := strings.Map(keepDigits, s); len(digits) >= 6 && strings.Contains(err.Error(), digits) {
-				t.Fatalf("error %q echoes the number", err)
+			if digits := strings.Map(keepDigits, s); len(digits) >= 6 {
+				for _, said := range saysAnywhere(err) {
+					if strings.Contains(said, digits) {
+						t.Fatalf("error %q echoes the number", said)
+					}
+				}
 			}
 			return
 		}

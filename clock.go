@@ -44,7 +44,7 @@ func (c *TestClock) Set(t time.Time) error {
 	defer c.mu.Unlock()
 	t = t.UTC().Truncate(time.Microsecond)
 	if t.Before(c.now) {
-		return Invalidf("now", "now must not be before the clock's time %s.", c.now.Format(time.RFC3339))
+		return InvalidE("now", "error.clock.backwards", "Time", c.now.Format(time.RFC3339))
 	}
 	c.now = t
 	return nil

@@ -25,8 +25,9 @@ const (
 
 // Error is an error meant for the person or program that made the request.
 // What it says is the catalog's message Key filled in with Args (package
-// locale renders it in the reader's language), or, for an error without a
-// key, Message, which is safe to show as it is. Field, when set, names the
+// locale renders it in the reader's language). Message is only for words
+// that come from outside kassa, which no catalog holds (a peer's own
+// explanation), and is shown as it is when there is no Key. Field, when set, names the
 // input at fault; Refused, for a batch refused whole, names each user at
 // fault and why, so that every language can say it.
 type Error struct {
@@ -71,16 +72,6 @@ func (e *Error) WithRefused(refused []Refused) *Error {
 // catalog's message key and its args.
 func InvalidE(field, key string, args ...any) *Error {
 	return &Error{Code: Invalid, Field: field, Key: key, Args: args}
-}
-
-// Errorf returns an *Error with the code and a formatted message.
-func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Invalidf returns an Invalid error about one field of the input.
-func Invalidf(field, format string, args ...any) *Error {
-	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, Internal for

@@ -106,7 +106,7 @@ type DeclineError struct {
 
 // Declined returns the PaymentFailed error of a decline, naming the reason.
 func Declined(reason string) error {
-	return &DeclineError{Reason: reason, err: Errorf(PaymentFailed, "The card was declined: %s.", reason)}
+	return &DeclineError{Reason: reason, err: E(PaymentFailed, "error.payment.declined", "Reason", reason)}
 }
 
 func (e *DeclineError) Error() string { return e.err.Error() }

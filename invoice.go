@@ -72,18 +72,18 @@ func InvoicePeriod(period, from, to string, now time.Time) (InvoiceFilter, error
 		return InvoiceFilter{From: Day(now).AddDate(0, -6, 0)}, nil
 	case "custom":
 	default:
-		return InvoiceFilter{}, Invalidf("period", "period must be past_3_months, past_6_months or custom.")
+		return InvoiceFilter{}, InvalidE("period", "error.invoices.period")
 	}
 	f, err := time.Parse(time.DateOnly, from)
 	if err != nil {
-		return InvoiceFilter{}, Invalidf("from", "from must be a date like 2026-01-31.")
+		return InvoiceFilter{}, InvalidE("from", "error.invoices.date", "Field", "from")
 	}
 	t, err := time.Parse(time.DateOnly, to)
 	if err != nil {
-		return InvoiceFilter{}, Invalidf("to", "to must be a date like 2026-01-31.")
+		return InvoiceFilter{}, InvalidE("to", "error.invoices.date", "Field", "to")
 	}
 	if f.After(t) {
-		return InvoiceFilter{}, Invalidf("from", "from must not be after to.")
+		return InvoiceFilter{}, InvalidE("from", "error.invoices.from_after_to")
 	}
 	end := t.AddDate(0, 0, 1)
 	if end.Year() > 9999 {

@@ -40,7 +40,7 @@ func TestMoneyAdd(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	err := fmt.Errorf("assign: %w", kassa.Invalidf("user_ids", "user_ids must list 1 to 20 users."))
+	err := fmt.Errorf("assign: %w", kassa.InvalidE("user_ids", "error.user_ids.count", "Max", 20))
 	if kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "user_ids" ||
 		locale.In("en").Error(err) != "user_ids must list 1 to 20 users." {
 		t.Errorf("wrapped error lost its code, field or message: %v", err)

@@ -7,12 +7,12 @@ const MaxAssignBatch = 20
 // least one, at most max, each once.
 func ValidateUserIDs(ids []string, max int) error {
 	if len(ids) == 0 || len(ids) > max {
-		return Invalidf("user_ids", "user_ids must list 1 to %d users.", max)
+		return InvalidE("user_ids", "error.user_ids.count", "Max", max)
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
 		if seen[id] {
-			return Invalidf("user_ids", "user_ids names %s twice.", id)
+			return InvalidE("user_ids", "error.user_ids.duplicate", "UserID", id)
 		}
 		seen[id] = true
 	}

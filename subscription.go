@@ -156,11 +156,11 @@ func (s *Subscription) CheckManager(a *Actor) error {
 	case s.CanManage(a):
 		return nil
 	case a.User.IsAdmin():
-		return Errorf(Forbidden, "This self-service subscription is read-only for admins. Take it over to manage it.")
+		return E(Forbidden, "error.subscription.read_only_admin")
 	case s.Channel == AdminManaged && s.PurchaserID == a.User.ID:
-		return Errorf(Forbidden, "Your organization's admins have taken this subscription over; they manage it now.")
+		return E(Forbidden, "error.subscription.taken_over")
 	}
-	return Errorf(Forbidden, "Only the subscription's purchaser can change it.")
+	return E(Forbidden, "error.subscription.purchaser_only")
 }
 
 // CancelWindow is how long after a term starts a cancellation is immediate,

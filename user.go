@@ -75,7 +75,7 @@ func NormalizeEmail(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s, "@") {
-		return "", Invalidf(field, "%s must be an email address like name@example.com.", field)
+		return "", InvalidE(field, "error.email.invalid", "Field", field)
 	}
 	return strings.ToLower(s), nil
 }

@@ -42,7 +42,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
-		return kassa.Invalidf("format", "format must be json or csv.")
+		return kassa.InvalidE("format", "error.query.format")
 	}
 	limit, err := queryLimit(q.Get("limit"), defaultPurchaseLimit, maxPurchaseLimit)
 	if err != nil {
@@ -51,7 +51,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 	offset := 0
 	if c := q.Get("cursor"); c != "" {
 		if offset, err = strconv.Atoi(c); err != nil || offset < 0 {
-			return kassa.Invalidf("cursor", "cursor must be a next_cursor this list returned.")
+			return kassa.InvalidE("cursor", "error.query.cursor")
 		}
 	}
 	all, err := s.db.FindSelfServicePurchases(r.Context())
@@ -82,14 +82,14 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 	f := kassa.PurchaseFilter{Search: q.Get("search"), Sort: q.Get("sort"), Lang: lang}
 	if f.Sort != "" && !slices.Contains(kassa.PurchaseSorts, f.Sort) {
-		return f, kassa.Invalidf("sort", "sort must be one of %s.", strings.Join(kassa.PurchaseSorts, ", "))
+		return f, kassa.InvalidE("sort", "error.query.sort", "Sorts", strings.Join(kassa.PurchaseSorts, ", "))
 	}
 	switch q.Get("order") {
 	case "", "asc":
 	case "desc":
 		f.Desc = true
 	default:
-		return f, kassa.Invalidf("order", "order must be asc or desc.")
+		return f, kassa.InvalidE("order", "error.query.order")
 	}
 	return f, nil
 }
@@ -233,7 +233,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	if c := q.Get("cursor"); c != "" {
 		if f.BeforeSeq, err = strconv.ParseInt(c, 10, 64); err != nil || f.BeforeSeq < 1 {
-			return kassa.Invalidf("cursor", "cursor must be a next_cursor this list returned.")
+			return kassa.InvalidE("cursor", "error.query.cursor")
 		}
 	}
 	limit := f.Limit
@@ -264,7 +264,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 // without U+0000, which PostgreSQL cannot compare.
 func queryText(s, field string) error {
 	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return kassa.Invalidf(field, "%s must be text in UTF-8 without the character U+0000.", field)
+		return kassa.InvalidE(field, "error.query.text", "Field", field)
 	}
 	return nil
 }
@@ -283,5 +283,5 @@ func queryTime(s, field string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, kassa.Invalidf(field, "%s must be a date like 2026-11-24 or a time like 2026-11-24T09:00:00Z.", field)
+	return time.Time{}, kassa.InvalidE(field, "error.query.time", "Field", field)
 }

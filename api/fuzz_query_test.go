@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -250,7 +251,7 @@ func FuzzQueryTime(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := queryTime(s, "from")
 		if err != nil {
-			if kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "from" || !strings.Contains(err.Error(), "from") {
+			if kassa.ErrorCode(err) != kassa.Invalid || kassa.ErrorField(err) != "from" || !strings.Contains(locale.In("en").Error(err), "from") {
 				t.Fatalf("queryTime(%q) err = %v", s, err)
 			}
 			return

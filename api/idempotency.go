@@ -37,13 +37,13 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			return h(w, r)
 		}
 		if len(key) > 255 {
-			return kassa.Invalidf("Idempotency-Key", "Idempotency-Key may be at most 255 characters.")
+			return kassa.InvalidE("Idempotency-Key", "error.idempotency.key_too_long", "Max", 255)
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return kassa.Errorf(kassa.BadRequest, "The body is larger than %d bytes.", MaxBodyBytes)
+			return kassa.E(kassa.BadRequest, "error.body.too_large", "Max", MaxBodyBytes)
 		} else if err != nil {
-			return kassa.Errorf(kassa.BadRequest, "The body could not be read.")
+			return kassa.E(kassa.BadRequest, "error.body.unreadable")
 		}
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		stored, err := s.db.ClaimIdempotencyKey(r.Context(), key, hex.EncodeToString(sum[:]), staleClaim)

@@ -67,7 +67,7 @@ func (s *Server) invoices(w http.ResponseWriter, r *http.Request) error {
 	}
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "csv" {
-		return kassa.Invalidf("format", "format must be json or csv.")
+		return kassa.InvalidE("format", "error.query.format")
 	}
 	invs, err := s.db.FindInvoices(r.Context(), f)
 	if err != nil {

@@ -25,15 +25,15 @@ const jsonSpace = " \t\r\n"
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return kassa.Errorf(kassa.BadRequest, "The body is larger than %d bytes.", MaxBodyBytes)
+		return kassa.E(kassa.BadRequest, "error.body.too_large", "Max", MaxBodyBytes)
 	} else if err != nil {
-		return kassa.Errorf(kassa.BadRequest, "The body could not be read.")
+		return kassa.E(kassa.BadRequest, "error.body.unreadable")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return kassa.Errorf(kassa.BadRequest, "The body is empty; it must be a JSON object.")
+		return kassa.E(kassa.BadRequest, "error.body.empty")
 	}
 	if bytes.TrimLeft(body, jsonSpace)[0] != '{' { // null would decode as {}
-		return kassa.Errorf(kassa.BadRequest, "The body must be a JSON object.")
+		return kassa.E(kassa.BadRequest, "error.body.not_object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
@@ -41,7 +41,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	// Not dec.More, which takes a stray '}' or ']' for the end.
 	if len(bytes.TrimLeft(body[dec.InputOffset():], jsonSpace)) != 0 {
-		return kassa.Errorf(kassa.BadRequest, "The body must hold one JSON object and nothing after it.")
+		return kassa.E(kassa.BadRequest, "error.body.trailing")
 	}
 	return unknownField(body, reflect.TypeOf(v), "")
 }
@@ -71,7 +71,7 @@ func unknownField(raw []byte, t reflect.Type, at string) error {
 	case reflect.String:
 		var v string
 		if json.Unmarshal(raw, &v) == nil && strings.ContainsRune(v, 0) {
-			return kassa.Invalidf(at, "%s must not hold the character U+0000.", at)
+			return kassa.InvalidE(at, "error.body.nul", "Field", at)
 		}
 		return nil
 	case reflect.Struct:
@@ -99,7 +99,7 @@ func unknownField(raw []byte, t reflect.Type, at string) error {
 		}
 		ft, ok := fields[key]
 		if !ok {
-			return kassa.Invalidf(name, "%s is not a field of this request.", name)
+			return kassa.InvalidE(name, "error.body.unknown_field", "Field", name)
 		}
 		if err := unknownField(val, ft, name); err != nil {
 			return err
@@ -110,29 +110,31 @@ func unknownField(raw []byte, t reflect.Type, at string) error {
 
 func decodeError(err error) error {
 	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return kassa.Errorf(kassa.BadRequest, "The body is not valid JSON (at byte %d).", e.Offset)
+		return kassa.E(kassa.BadRequest, "error.body.syntax", "Offset", e.Offset)
 	}
 	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		if e.Field == "" {
-			return kassa.Errorf(kassa.BadRequest, "The body must be a JSON object.")
+			return kassa.E(kassa.BadRequest, "error.body.not_object")
 		}
-		return kassa.Invalidf(e.Field, "%s must be %s, not %s.", e.Field, jsonKind(e.Type.Kind().String()), e.Value)
+		return wrongType(e.Field, e.Type.Kind().String(), e.Value)
 	}
-	return kassa.Errorf(kassa.BadRequest, "The body is not valid JSON.")
+	return kassa.E(kassa.BadRequest, "error.body.invalid_json")
 }
 
-func jsonKind(goKind string) string {
+// wrongType says that field holds a JSON value (value names its kind) where
+// the request wants the one that decodes into a Go value of goKind.
+func wrongType(field, goKind, value string) error {
 	switch goKind {
 	case "string":
-		return "a string"
+		return kassa.InvalidE(field, "error.body.want_string", "Field", field, "Value", value)
 	case "bool":
-		return "true or false"
+		return kassa.InvalidE(field, "error.body.want_bool", "Field", field, "Value", value)
 	case "slice", "array":
-		return "an array"
+		return kassa.InvalidE(field, "error.body.want_array", "Field", field, "Value", value)
 	case "struct", "map", "ptr":
-		return "an object"
+		return kassa.InvalidE(field, "error.body.want_object", "Field", field, "Value", value)
 	}
-	return "a number"
+	return kassa.InvalidE(field, "error.body.want_number", "Field", field, "Value", value)
 }
 
 // writeJSON renders v with the status.

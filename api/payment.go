@@ -75,7 +75,7 @@ func (s *Server) updatePaymentMethod(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if req.Number != nil {
-		return kassa.Invalidf("number", "number cannot be changed; add a new payment method instead.")
+		return kassa.InvalidE("number", "error.card.number_fixed")
 	}
 	m, err := s.billing.UpdatePaymentMethod(r.Context(), r.PathValue("id"), kassa.CardUpdate{
 		CVC: req.CVC, ExpMonth: req.ExpMonth, ExpYear: req.ExpYear, Name: req.Name, Address: req.Address,

@@ -131,14 +131,33 @@ func TestPurchasePolicies(t *testing.T) {
 	})
 
 	t.Run("Audited", func(t *testing.T) {
-		var l struct {
+		// Its own server: the demo's history, then two changes.
+		ts := newTestServer(t)
+		erik := newBuyer(ts, "erik@nordvik.example")
+		astrid := ts.login("astrid@nordvik.example")
+		type events struct {
 			Data []struct {
 				Action        string
 				Before, After map[string]any
 			}
 		}
-		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/audit-log?action=purchase_policy.updated", astrid, nil).body, &l)
-		if len(l.Data) != 4 || l.Data[0].Before["default"] != "enabled" || l.Data[0].After["default"] != "disabled" ||
+		read := func() events {
+			t.Helper()
+			var l events
+			mustUnmarshal(t, ts.do("GET", "/api/v1/admin/audit-log?action=purchase_policy.updated", astrid, nil).body, &l)
+			return l
+		}
+		before := len(read().Data)
+		for _, body := range []map[string]any{
+			{"products": []map[string]any{{"product_id": erik.products["ANALYTICS_PRO"], "policy": "disabled"}}},
+			{"default": "disabled"},
+		} {
+			if res := ts.do("PUT", "/api/v1/admin/purchase-policies", astrid, body); res.status != 200 {
+				t.Fatalf("put %v = %d %s", body, res.status, res.body)
+			}
+		}
+		l := read()
+		if len(l.Data) != before+2 || l.Data[0].Before["default"] != "enabled" || l.Data[0].After["default"] != "disabled" ||
 			l.Data[1].After["products"].(map[string]any)["ANALYTICS_PRO"] != "disabled" {
 			t.Errorf("audit = %+v", l.Data)
 		}

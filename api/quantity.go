@@ -20,7 +20,7 @@ type quantityPreviewJSON struct {
 func (s *Server) quantityPreview(w http.ResponseWriter, r *http.Request) error {
 	q, err := strconv.Atoi(r.URL.Query().Get("quantity"))
 	if err != nil {
-		return kassa.Invalidf("quantity", "quantity must be a whole number of licenses.")
+		return kassa.InvalidE("quantity", "error.quantity.whole_number")
 	}
 	c, err := s.billing.PreviewQuantity(r.Context(), r.PathValue("id"), q)
 	if err != nil {

@@ -18,97 +18,123 @@ type previewOut struct {
 	Lines         []struct{ Amount kassa.Money }
 }
 
-func TestQuantity(t *testing.T) {
+// quantityFixture is Erik's subscription of 5 Analytics Pro licenses,
+// bought 23 Nov for 23 Nov – 23 Dec (30 days), ten days on: 20 are left.
+type quantityFixture struct {
+	ts    *testServer
+	erik  buyer
+	path  string
+	start int // the quantity bought
+}
+
+func newQuantityFixture(t *testing.T) *quantityFixture {
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	var sub subscriptionOut
 	mustUnmarshal(t, ts.do("POST", "/api/v1/subscriptions", erik.token, erik.order("ANALYTICS_PRO", 5)).body, &sub)
-	// Bought 23 Nov for 23 Nov – 23 Dec (30 days); ten days on, 20 are left.
 	ts.clock.Set(testStart.Add(10 * 24 * time.Hour))
-	path := "/api/v1/subscriptions/" + sub.ID
+	return &quantityFixture{ts: ts, erik: erik, path: "/api/v1/subscriptions/" + sub.ID, start: 5}
+}
 
-	preview := func(t *testing.T, q int) previewOut {
-		t.Helper()
-		res := ts.do("GET", fmt.Sprintf("%s/quantity-preview?quantity=%d", path, q), erik.token, nil)
-		if res.status != 200 {
-			t.Fatalf("preview %d = %d %s", q, res.status, res.body)
-		}
-		var p previewOut
-		mustUnmarshal(t, res.body, &p)
-		return p
+func (f *quantityFixture) preview(t *testing.T, q int) previewOut {
+	t.Helper()
+	res := f.ts.do("GET", fmt.Sprintf("%s/quantity-preview?quantity=%d", f.path, q), f.erik.token, nil)
+	if res.status != 200 {
+		t.Fatalf("preview %d = %d %s", q, res.status, res.body)
 	}
-	set := func(t *testing.T, q int) subscriptionOut {
-		t.Helper()
-		res := ts.do("PUT", path+"/quantity", erik.token, map[string]int{"quantity": q})
-		if res.status != 200 {
-			t.Fatalf("set %d = %d %s", q, res.status, res.body)
-		}
-		var s subscriptionOut
-		mustUnmarshal(t, res.body, &s)
-		return s
-	}
-	balance := func(t *testing.T) int64 {
-		t.Helper()
-		var p profileOut
-		mustUnmarshal(t, ts.do("GET", "/api/v1/billing-profiles/"+erik.profile, erik.token, nil).body, &p)
-		return p.Balance.Amount
-	}
+	var p previewOut
+	mustUnmarshal(t, res.body, &p)
+	return p
+}
 
+func (f *quantityFixture) set(t *testing.T, q int) subscriptionOut {
+	t.Helper()
+	res := f.ts.do("PUT", f.path+"/quantity", f.erik.token, map[string]int{"quantity": q})
+	if res.status != 200 {
+		t.Fatalf("set %d = %d %s", q, res.status, res.body)
+	}
+	var s subscriptionOut
+	mustUnmarshal(t, res.body, &s)
+	return s
+}
+
+func (f *quantityFixture) balance(t *testing.T) int64 {
+	t.Helper()
+	var p profileOut
+	mustUnmarshal(t, f.ts.do("GET", "/api/v1/billing-profiles/"+f.erik.profile, f.erik.token, nil).body, &p)
+	return p.Balance.Amount
+}
+
+// TestQuantity changes a subscription's licenses; each subtest starts from
+// a fixture of its own and makes the changes before it that it builds on.
+func TestQuantity(t *testing.T) {
 	t.Run("MoreIsChargedAsPreviewed", func(t *testing.T) {
+		t.Parallel()
+		f := newQuantityFixture(t)
 		// 5 × 239 kr × 20/30 = 796,666… → 796,67; VAT 199,1675 → 199,17.
-		p := preview(t, 10)
+		p := f.preview(t, 10)
 		if p.Subtotal.Amount != 79667 || p.Tax.Amount != 19917 || p.AmountDue.Amount != 99584 || p.Credit.Amount != 0 {
 			t.Fatalf("preview = %+v", p)
 		}
-		got := set(t, 10)
+		got := f.set(t, 10)
 		var inv invoiceOut
-		mustUnmarshal(t, ts.do("GET", "/api/v1/invoices/"+got.InvoiceID, erik.token, nil).body, &inv)
+		mustUnmarshal(t, f.ts.do("GET", "/api/v1/invoices/"+got.InvoiceID, f.erik.token, nil).body, &inv)
 		if got.Quantity != 10 || inv.Total.Amount != p.AmountDue.Amount || inv.Status != "paid" || inv.Number != "INV-2026-000002" {
 			t.Fatalf("after set: quantity %d, invoice %+v", got.Quantity, inv)
 		}
 	})
 
 	t.Run("FewerAreCreditedToTheBalance", func(t *testing.T) {
+		t.Parallel()
+		f := newQuantityFixture(t)
+		f.set(t, 10) // as MoreIsChargedAsPreviewed
 		// 3 × 239 kr × 20/30 = 478 kr + VAT 119,50 = 597,50 kr back.
-		p := preview(t, 7)
+		p := f.preview(t, 7)
 		if p.Credit.Amount != 59750 || p.AmountDue.Amount != 0 {
 			t.Fatalf("preview = %+v", p)
 		}
-		if got := set(t, 7); got.Quantity != 7 {
+		if got := f.set(t, 7); got.Quantity != 7 {
 			t.Fatalf("quantity = %d", got.Quantity)
 		}
-		if b := balance(t); b != 59750 {
+		if b := f.balance(t); b != 59750 {
 			t.Errorf("balance = %d, want 59750", b)
 		}
 		var l struct{ Data []invoiceOut }
-		mustUnmarshal(t, ts.do("GET", "/api/v1/invoices", erik.token, nil).body, &l)
+		mustUnmarshal(t, f.ts.do("GET", "/api/v1/invoices", f.erik.token, nil).body, &l)
 		if len(l.Data) != 3 || l.Data[0].Type != "credit_note" || l.Data[0].Total.Amount != -59750 || l.Data[0].Number != "INV-2026-000003" {
 			t.Fatalf("invoices = %+v", l.Data)
 		}
 	})
 
 	t.Run("TheBalanceIsUsedFirst", func(t *testing.T) {
+		t.Parallel()
+		f := newQuantityFixture(t)
+		f.set(t, 10)
+		f.set(t, 7) // a balance of 597,50 kr, as FewerAreCreditedToTheBalance
 		// 2 × 239 kr × 20/30 = 318,67 + VAT 79,67 = 398,34 kr, all from the balance.
-		p := preview(t, 9)
+		p := f.preview(t, 9)
 		if p.Total.Amount != 39834 || p.AmountDue.Amount != 0 {
 			t.Fatalf("preview = %+v", p)
 		}
-		set(t, 9)
-		if b := balance(t); b != 59750-39834 {
+		f.set(t, 9)
+		if b := f.balance(t); b != 59750-39834 {
 			t.Errorf("balance = %d, want %d", b, 59750-39834)
 		}
 		// 3 more: 478 + 119,50 = 597,50 kr, 199,16 from the balance.
-		p = preview(t, 12)
+		p = f.preview(t, 12)
 		if p.Total.Amount != 59750 || p.AmountDue.Amount != 59750-(59750-39834) {
 			t.Fatalf("preview = %+v", p)
 		}
-		set(t, 12)
-		if b := balance(t); b != 0 {
+		f.set(t, 12)
+		if b := f.balance(t); b != 0 {
 			t.Errorf("balance = %d, want 0", b)
 		}
 	})
 
 	t.Run("OnlyThePurchaserChanges", func(t *testing.T) {
+		t.Parallel()
+		f := newQuantityFixture(t)
+		ts, path := f.ts, f.path
 		res := ts.do("PUT", path+"/quantity", ts.login("astrid@nordvik.example"), map[string]int{"quantity": 20})
 		wantError(t, res, 403, kassa.Forbidden, "")
 		if !strings.Contains(string(res.body), "read-only") {
@@ -119,6 +145,9 @@ func TestQuantity(t *testing.T) {
 	})
 
 	t.Run("BadQuantities", func(t *testing.T) {
+		t.Parallel()
+		f := newQuantityFixture(t)
+		ts, path, erik := f.ts, f.path, f.erik
 		for _, q := range []string{"0", "10001", "x", ""} {
 			wantError(t, ts.do("GET", path+"/quantity-preview?quantity="+q, erik.token, nil), 422, kassa.Invalid, "quantity")
 		}

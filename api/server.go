@@ -63,11 +63,11 @@ func New(cfg Config) *Server {
 		allow := strings.Join(methods, ", ")
 		s.mux.Handle(path, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Allow", allow)
-			return kassa.Errorf(MethodNotAllowed, "%s does not take %s; it takes %s.", path, r.Method, allow)
+			return kassa.E(MethodNotAllowed, "error.api.method", "Path", path, "Method", r.Method, "Allow", allow)
 		}))
 	}
 	s.mux.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return kassa.Errorf(kassa.NotFound, "There is no %s in the API.", r.URL.Path)
+		return kassa.E(kassa.NotFound, "error.api.no_path", "Path", r.URL.Path)
 	}))
 	return s
 }
@@ -98,7 +98,7 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		token, kind := credentials(r)
 		if token == "" {
-			return kassa.Errorf(kassa.Unauthorized, "Sign in first: send Authorization: Bearer TOKEN.")
+			return kassa.E(kassa.Unauthorized, "error.api.sign_in")
 		}
 		actor, err := s.auth.Authenticate(r.Context(), token, kind)
 		if err != nil {
@@ -113,7 +113,7 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 func adminOnly(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if !actor(r.Context()).User.IsAdmin() {
-			return kassa.Errorf(kassa.Forbidden, "Only your organization's admins can use %s.", r.URL.Path)
+			return kassa.E(kassa.Forbidden, "error.api.admins_only", "Path", r.URL.Path)
 		}
 		return h(w, r)
 	}

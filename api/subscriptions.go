@@ -61,14 +61,14 @@ func (s *Server) subscriptions(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("channel"); v != "" {
 		c := kassa.Channel(v)
 		if !c.Valid() {
-			return kassa.Invalidf("channel", "channel must be self_service or admin.")
+			return kassa.InvalidE("channel", "error.query.channel")
 		}
 		f.Channel = &c
 	}
 	if v := q.Get("status"); v != "" {
 		st := kassa.SubscriptionStatus(v)
 		if !st.Valid() {
-			return kassa.Invalidf("status", "status must be trialing, active, past_due, suspended, canceled or expired.")
+			return kassa.InvalidE("status", "error.query.status")
 		}
 		f.Status = &st
 	}

@@ -142,6 +142,16 @@ func TestPurchase(t *testing.T) {
 	})
 
 	t.Run("ListsAndFilters", func(t *testing.T) {
+		// Its own server: Erik's active purchase, a trial and another purchase.
+		ts := newTestServer(t)
+		erik := newBuyer(ts, "erik@nordvik.example")
+		trial := erik.order("DIAGRAM_STUDIO", 3)
+		trial["trial"] = true
+		for _, order := range []map[string]any{erik.order("ANALYTICS_PRO", 5), trial, erik.order("PROJECT_PLAN", 1)} {
+			if res := ts.do("POST", "/api/v1/subscriptions", erik.token, order); res.status != 201 {
+				t.Fatalf("buy %v = %d %s", order, res.status, res.body)
+			}
+		}
 		if got := ts.subscriptions(erik.token, "?status=trialing"); len(got) != 1 || got[0].Status != "trialing" {
 			t.Errorf("status=trialing gave %+v", got)
 		}
@@ -162,6 +172,14 @@ func TestPurchase(t *testing.T) {
 	})
 
 	t.Run("InvoicePeriods", func(t *testing.T) {
+		// Its own server: two invoices, issued today.
+		ts := newTestServer(t)
+		erik := newBuyer(ts, "erik@nordvik.example")
+		for range 2 {
+			if res := ts.do("POST", "/api/v1/subscriptions", erik.token, erik.order("PROJECT_PLAN", 1)); res.status != 201 {
+				t.Fatalf("buy = %d %s", res.status, res.body)
+			}
+		}
 		var l struct{ Data []invoiceOut }
 		mustUnmarshal(t, ts.do("GET", "/api/v1/invoices", erik.token, nil).body, &l)
 		if len(l.Data) != 2 || l.Data[0].Number != "INV-2026-000002" {

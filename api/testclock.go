@@ -12,10 +12,10 @@ import (
 // when kassa serves with --test-clock; otherwise it answers 404.
 func (s *Server) testClock(w http.ResponseWriter, r *http.Request) error {
 	if s.clock == nil {
-		return kassa.Errorf(kassa.NotFound, "There is no test clock; start kassa with --test-clock.")
+		return kassa.E(kassa.NotFound, "error.test_clock.off")
 	}
 	if !actor(r.Context()).User.IsAdmin() {
-		return kassa.Errorf(kassa.Forbidden, "Only admins move the test clock.")
+		return kassa.E(kassa.Forbidden, "error.test_clock.admins_only")
 	}
 	var req struct {
 		Now string `json:"now"`
@@ -25,10 +25,10 @@ func (s *Server) testClock(w http.ResponseWriter, r *http.Request) error {
 	}
 	now, err := time.Parse(time.RFC3339, req.Now)
 	if err != nil || now.UTC().Year() > 9999 { // beyond, by its offset: times cannot be written in RFC 3339
-		return kassa.Invalidf("now", "now must be a time like 2026-12-24T09:00:00Z.")
+		return kassa.InvalidE("now", "error.test_clock.now")
 	}
 	if now.Before(s.clock.Now()) {
-		return kassa.Invalidf("now", "now must not be before the clock's time %s.", s.clock.Now().Format(time.RFC3339))
+		return kassa.InvalidE("now", "error.clock.backwards", "Time", s.clock.Now().Format(time.RFC3339))
 	}
 	ran, err := s.billing.RunDue(r.Context(), now, s.clock.Set)
 	if err != nil {

@@ -49,7 +49,7 @@ func queryLimit(s string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max {
-		return 0, kassa.Invalidf("limit", "limit must be a whole number from 1 to %d.", max)
+		return 0, kassa.InvalidE("limit", "error.query.limit", "Max", max)
 	}
 	return n, nil
 }

@@ -42,7 +42,7 @@ const (
 
 // ErrDisabled is what Login answers a disabled user who gave the right
 // password, so that pages can say so in their own language.
-var ErrDisabled = &kassa.Error{Code: kassa.Unauthorized, Message: "This account is disabled. Ask your admin."}
+var ErrDisabled = kassa.E(kassa.Unauthorized, "error.login.disabled")
 
 // Auth signs users in and out and recognises their sessions.
 type Auth struct {
@@ -67,10 +67,10 @@ func New(db *sqldb.DB, clock kassa.Clock, log *slog.Logger) (*Auth, error) {
 // empty), Unauthorized (wrong email or password, disabled user), RateLimited.
 func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind string) (string, *kassa.Actor, error) {
 	if email == "" {
-		return "", nil, kassa.Invalidf("email", "Enter your email address.")
+		return "", nil, kassa.InvalidE("email", "error.login.email_required")
 	}
 	if password == "" {
-		return "", nil, kassa.Invalidf("password", "Enter your password.")
+		return "", nil, kassa.InvalidE("password", "error.login.password_required")
 	}
 	email, err := kassa.NormalizeEmail("email", email)
 	if err != nil {
@@ -122,8 +122,7 @@ func (a *Auth) checkThrottle(ctx context.Context, keys []string, now time.Time) 
 			return err
 		}
 		if n >= limits[i] {
-			return kassa.Errorf(kassa.RateLimited,
-				"Too many failed sign-ins. Try again in %d minutes.", int(Window.Minutes()))
+			return kassa.E(kassa.RateLimited, "error.login.rate_limited", "Minutes", int(Window.Minutes()))
 		}
 	}
 	return nil
@@ -136,7 +135,7 @@ func (a *Auth) fail(ctx context.Context, keys []string, now time.Time) error {
 		}
 	}
 	a.log.Info("sign-in failed", "account", keys[0], "address", keys[1])
-	return kassa.Errorf(kassa.Unauthorized, "The email or password is wrong.")
+	return kassa.E(kassa.Unauthorized, "error.login.wrong")
 }
 
 // Authenticate returns who the token of a session of the kind signs in.
@@ -149,7 +148,7 @@ func (a *Auth) Authenticate(ctx context.Context, token, kind string) (*kassa.Act
 		var err error
 		s, actor, err = a.db.FindSession(ctx, hash)
 		if kassa.ErrorCode(err) == kassa.NotFound {
-			return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+			return nil, kassa.E(kassa.Unauthorized, "error.session.sign_in")
 		} else if err != nil {
 			return nil, err
 		}
@@ -158,7 +157,7 @@ func (a *Auth) Authenticate(ctx context.Context, token, kind string) (*kassa.Act
 	now := a.clock.Now()
 	t := timeouts[kind]
 	if s.Kind != kind || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > t.idle {
-		return nil, kassa.Errorf(kassa.Unauthorized, "Your session has ended. Sign in again.")
+		return nil, kassa.E(kassa.Unauthorized, "error.session.ended")
 	}
 	if now.Sub(s.LastSeenAt) > touchEvery {
 		if err := a.db.TouchSession(ctx, s.TokenHash, now); err != nil {

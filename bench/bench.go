@@ -110,10 +110,10 @@ const comparedRounds = 4
 // requests failed, with an error saying so.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Duration < time.Second {
-		return nil, kassa.Invalidf("duration", "duration must be at least 1s.")
+		return nil, kassa.InvalidE("duration", "error.bench.duration")
 	}
 	if cfg.Clients < 1 || cfg.Clients > 1024 {
-		return nil, kassa.Invalidf("clients", "clients must be between 1 and 1024.")
+		return nil, kassa.InvalidE("clients", "error.bench.clients")
 	}
 	began := time.Now()
 	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_bench")

@@ -23,10 +23,10 @@ func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelR
 		return nil, err
 	}
 	if !reason.Valid() {
-		return nil, kassa.Invalidf("reason", "reason must be one of too_expensive, missing_features, switched_service, unused, too_complex, low_quality, customer_service or other.")
+		return nil, kassa.InvalidE("reason", "error.cancel.reason")
 	}
 	if utf8.RuneCountInString(feedback) > kassa.MaxFeedback {
-		return nil, kassa.Invalidf("feedback", "feedback may be at most %d characters.", kassa.MaxFeedback)
+		return nil, kassa.InvalidE("feedback", "error.cancel.feedback", "Max", kassa.MaxFeedback)
 	}
 	sub, err := s.db.FindSubscriptionByID(ctx, subID)
 	if err != nil {
@@ -51,7 +51,7 @@ func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelR
 	case sub.Status == kassa.StatusTrialing:
 		err = s.db.CancelNow(ctx, sub, nil, kassa.Money{})
 	case sub.Status != kassa.StatusActive && sub.Status != kassa.StatusPastDue:
-		return nil, kassa.Errorf(kassa.Conflict, "A %s subscription cannot be cancelled.", sub.Status)
+		return nil, kassa.E(kassa.Conflict, "error.cancel.status", "Status", sub.Status)
 	case now.Before(sub.PeriodStart.Add(kassa.CancelWindow)):
 		err = s.cancelNow(ctx, a, sub)
 	default:
@@ -121,8 +121,7 @@ func (s *Service) refund(ctx context.Context, c *sqldb.PendingCancellation) erro
 		return err
 	default:
 		s.log.Warn("refund left pending", "credit_note", c.Note.ID, "err", err)
-		return kassa.Errorf(kassa.Unavailable,
-			"The refund is being processed. Retry with the same Idempotency-Key to see how it ended.")
+		return kassa.E(kassa.Unavailable, "error.refund.pending")
 	}
 }
 

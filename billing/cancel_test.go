@@ -13,6 +13,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
@@ -32,11 +33,11 @@ func (g *refunds) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Paym
 	defer g.mu.Unlock()
 	g.asked = append(g.asked, r)
 	if g.refuse {
-		return kassa.Payment{}, kassa.Errorf(kassa.Conflict, "The charge was disputed.")
+		return kassa.Payment{}, &kassa.Error{Code: kassa.Conflict, Message: "The charge was disputed."}
 	}
 	p, err := g.Gateway.Refund(ctx, r)
 	if g.lose {
-		return kassa.Payment{}, kassa.Errorf(kassa.Unavailable, "connection reset")
+		return kassa.Payment{}, &kassa.Error{Code: kassa.Unavailable, Message: "connection reset"}
 	}
 	return p, err
 }
@@ -237,7 +238,7 @@ func TestCancellingHoldsMoneyChanges(t *testing.T) {
 	}
 	for _, q := range []int{5, 12} {
 		_, _, err := w.s.SetQuantity(w.ctx, w.sub.ID, q, "")
-		if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(err.Error(), "being cancelled") {
+		if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(locale.In("en").Error(err), "being cancelled") {
 			t.Errorf("set quantity to %d while cancelling: %v; want a conflict saying it is being cancelled", q, err)
 		}
 	}
@@ -276,7 +277,7 @@ func TestChargeHoldsCancellation(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost")
-	if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(err.Error(), "payment") {
+	if kassa.ErrorCode(err) != kassa.Conflict || !strings.Contains(locale.In("en").Error(err), "payment") {
 		t.Fatalf("cancel while a charge is under way: %v; want a conflict naming the payment", err)
 	}
 	if len(w.gw.keys()) != 0 || len(w.notes()) != 0 {

@@ -130,7 +130,7 @@ func (s *Service) cardFor(ctx context.Context, id string) (*kassa.PaymentMethod,
 	}
 	m, err := s.db.FindPaymentMethodByID(ctx, id)
 	if kassa.ErrorCode(err) == kassa.NotFound {
-		return nil, kassa.Invalidf("payment_method_id", "payment_method_id names no payment method of yours.")
+		return nil, kassa.InvalidE("payment_method_id", "error.profile.payment_method_unknown")
 	}
 	return m, err
 }
@@ -175,8 +175,7 @@ func (s *Service) attach(ctx context.Context, p *kassa.BillingProfile) error {
 func attachCard(ctx context.Context, gw kassa.Gateway, card *kassa.PaymentMethod, customerRef string) error {
 	err := gw.AttachCard(ctx, card.GatewayRef, customerRef)
 	if kassa.ErrorCode(err) == kassa.NotFound {
-		return kassa.Invalidf("payment_method_id",
-			"payment_method_id: the payment service no longer knows card •••• %s; add it again.", card.Last4)
+		return kassa.InvalidE("payment_method_id", "error.card.gone", "Last4", card.Last4)
 	}
 	return err
 }

@@ -2,10 +2,12 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // PurchaseRequest is what a user picks when buying.
@@ -29,12 +31,21 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 	if err != nil {
 		return nil, nil, err
 	}
-	sub, inv, card, err := s.newPurchase(ctx, a, r)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := s.db.CreatePurchase(ctx, sub, inv, requestKey); err != nil {
-		return nil, nil, err
+	var sub *kassa.Subscription
+	var inv *kassa.Invoice
+	var card *kassa.PaymentMethod
+	// The price uses the billing profile's balance as read; should another
+	// change use it before the purchase is recorded, it is priced again.
+	for attempt := 1; ; attempt++ {
+		if sub, inv, card, err = s.newPurchase(ctx, a, r); err != nil {
+			return nil, nil, err
+		}
+		_, err = s.db.CreatePurchase(ctx, sub, inv, requestKey)
+		if err == nil {
+			break
+		} else if !errors.Is(err, sqldb.ErrBalanceChanged) || attempt == maxBalanceReads {
+			return nil, nil, err
+		}
 	}
 	if inv.ID == "" { // a free trial
 		sub, err = s.db.FindSubscriptionByID(ctx, sub.ID)
@@ -84,8 +95,7 @@ func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, c
 		return err
 	} else if err != nil {
 		s.log.Warn("charge left pending", "invoice", inv.ID, "err", err)
-		return kassa.Errorf(kassa.Unavailable,
-			"The payment is being processed. Retry with the same Idempotency-Key to see how it ended.")
+		return kassa.E(kassa.Unavailable, "error.payment.pending")
 	}
 	return s.db.CompleteCharge(ctx, inv.ID, p.Ref)
 }
@@ -94,42 +104,44 @@ func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, c
 // the actor's billing profile, and prices it.
 func (s *Service) newPurchase(ctx context.Context, a *kassa.Actor, r PurchaseRequest) (*kassa.Subscription, *kassa.Invoice, *kassa.PaymentMethod, error) {
 	if r.Quantity < 1 || r.Quantity > kassa.MaxQuantity {
-		return nil, nil, nil, kassa.Invalidf("quantity", "quantity must be from 1 to %d.", kassa.MaxQuantity)
+		return nil, nil, nil, kassa.InvalidE("quantity", "error.quantity.range", "Max", kassa.MaxQuantity)
 	}
 	if !r.Term.Valid() {
-		return nil, nil, nil, kassa.Invalidf("term", "term must be monthly or annual.")
+		return nil, nil, nil, kassa.InvalidE("term", "error.purchase.term")
 	}
 	product, err := s.db.FindProductByID(ctx, r.ProductID)
 	if kassa.ErrorCode(err) == kassa.NotFound {
-		return nil, nil, nil, kassa.Invalidf("product_id", "product_id names no product.")
+		return nil, nil, nil, kassa.InvalidE("product_id", "error.purchase.product")
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
 	name := product.Name.In(a.Tenant.Locale)
 	switch {
 	case product.Policy == kassa.PolicyDisabled:
-		return nil, nil, nil, kassa.Errorf(kassa.Forbidden, "Your admin does not allow buying %s.", name)
+		return nil, nil, nil, kassa.E(kassa.Forbidden, "error.purchase.disabled", "Product", name)
 	case product.Policy == kassa.PolicyTrialsOnly && !r.Trial:
-		return nil, nil, nil, kassa.Errorf(kassa.Forbidden, "Your admin allows only free trials of %s.", name)
+		return nil, nil, nil, kassa.E(kassa.Forbidden, "error.purchase.trials_only", "Product", name)
 	case r.Trial && product.TrialDays == 0:
-		return nil, nil, nil, kassa.Invalidf("trial", "%s has no free trial.", name)
+		return nil, nil, nil, kassa.InvalidE("trial", "error.purchase.no_trial", "Product", name)
 	case r.Trial && r.Quantity > kassa.TrialLicenseLimit:
-		return nil, nil, nil, kassa.Invalidf("quantity", "quantity may be at most %d for a free trial.", kassa.TrialLicenseLimit)
+		return nil, nil, nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", kassa.TrialLicenseLimit)
 	}
 	price, ok := product.PriceFor(r.Term, a.Tenant.Currency)
-	if !ok {
-		return nil, nil, nil, kassa.Invalidf("term", "%s has no %s price in %s.", name, r.Term, a.Tenant.Currency)
+	if !ok && r.Term == kassa.Monthly {
+		return nil, nil, nil, kassa.InvalidE("term", "error.purchase.no_monthly_price", "Product", name, "Currency", a.Tenant.Currency)
+	} else if !ok {
+		return nil, nil, nil, kassa.InvalidE("term", "error.purchase.no_annual_price", "Product", name, "Currency", a.Tenant.Currency)
 	}
 	profile, err := s.db.FindBillingProfileByID(ctx, r.BillingProfileID)
 	if kassa.ErrorCode(err) == kassa.NotFound {
-		return nil, nil, nil, kassa.Invalidf("billing_profile_id", "billing_profile_id names no billing profile of yours.")
+		return nil, nil, nil, kassa.InvalidE("billing_profile_id", "error.purchase.profile")
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
 	var card *kassa.PaymentMethod
 	if !r.Trial {
 		if profile.PaymentMethodID == "" {
-			return nil, nil, nil, kassa.Invalidf("billing_profile_id", "The billing profile has no payment method; add one first.")
+			return nil, nil, nil, kassa.InvalidE("billing_profile_id", "error.profile.no_payment_method")
 		}
 		if card, err = s.db.FindPaymentMethodByID(ctx, profile.PaymentMethodID); err != nil {
 			return nil, nil, nil, err

@@ -29,7 +29,7 @@ func (g *unreachable) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.
 	g.charges.Add(1)
 	p, err := g.Gateway.Charge(ctx, r)
 	if g.down.Load() {
-		return kassa.Payment{}, kassa.Errorf(kassa.Unavailable, "connection reset")
+		return kassa.Payment{}, &kassa.Error{Code: kassa.Unavailable, Message: "connection reset"}
 	}
 	return p, err
 }

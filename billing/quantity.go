@@ -2,8 +2,10 @@ package billing
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // QuantityChange is what setting a subscription's total licenses costs or
@@ -36,20 +38,20 @@ func (s *Service) quantityChange(ctx context.Context, a *kassa.Actor, sub *kassa
 		return nil, err
 	}
 	if quantity < 1 || quantity > kassa.MaxQuantity {
-		return nil, kassa.Invalidf("quantity", "quantity must be from 1 to %d.", kassa.MaxQuantity)
+		return nil, kassa.InvalidE("quantity", "error.quantity.range", "Max", kassa.MaxQuantity)
 	}
 	switch sub.Status {
 	case kassa.StatusActive:
 	case kassa.StatusTrialing:
 		if quantity > kassa.TrialLicenseLimit {
-			return nil, kassa.Invalidf("quantity", "quantity may be at most %d for a free trial.", kassa.TrialLicenseLimit)
+			return nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", kassa.TrialLicenseLimit)
 		}
 	default:
-		return nil, kassa.Errorf(kassa.Conflict, "The licenses of a %s subscription cannot be changed.", sub.Status)
+		return nil, kassa.E(kassa.Conflict, "error.quantity.status", "Status", sub.Status)
 	}
 	if quantity < sub.Assigned {
-		return nil, kassa.Errorf(kassa.Conflict, "%d licenses are assigned. Unassign %d first, then lower the total to %d.",
-			sub.Assigned, sub.Assigned-quantity, quantity)
+		return nil, kassa.E(kassa.Conflict, "error.quantity.below_assigned",
+			"Assigned", sub.Assigned, "Unassign", sub.Assigned-quantity, "Quantity", quantity)
 	}
 	payer, err := s.db.FindPayer(ctx, sub.ID)
 	if err != nil {
@@ -106,22 +108,30 @@ func (s *Service) SetQuantity(ctx context.Context, subID string, quantity int, r
 	if err != nil {
 		return nil, nil, err
 	}
-	change, err := s.quantityChange(ctx, a, sub, quantity)
-	if err != nil {
-		return nil, nil, err
-	}
-	inv := change.Invoice
-	switch {
-	case sub.Status == kassa.StatusTrialing:
-		err = s.db.SetTrialQuantity(ctx, sub.ID, sub.Quantity, quantity)
-	case inv == nil:
-	case inv.QuantityDelta < 0:
-		err = s.db.DecreaseQuantity(ctx, sub.ID, quantity, inv)
-	default:
-		err = s.chargeQuantity(ctx, inv, requestKey)
-	}
-	if err != nil {
-		return nil, nil, err
+	var inv *kassa.Invoice
+	// More licenses are priced with the billing profile's balance as read;
+	// should another change use it before the invoice is recorded (nothing
+	// is charged by then), they are priced again.
+	for attempt := 1; ; attempt++ {
+		change, err := s.quantityChange(ctx, a, sub, quantity)
+		if err != nil {
+			return nil, nil, err
+		}
+		inv = change.Invoice
+		switch {
+		case sub.Status == kassa.StatusTrialing:
+			err = s.db.SetTrialQuantity(ctx, sub.ID, sub.Quantity, quantity)
+		case inv == nil:
+		case inv.QuantityDelta < 0:
+			err = s.db.DecreaseQuantity(ctx, sub.ID, quantity, inv)
+		default:
+			err = s.chargeQuantity(ctx, inv, requestKey)
+		}
+		if err == nil {
+			break
+		} else if !errors.Is(err, sqldb.ErrBalanceChanged) || attempt == maxBalanceReads {
+			return nil, nil, err
+		}
 	}
 	if sub, err = s.db.FindSubscriptionByID(ctx, sub.ID); err != nil {
 		return nil, nil, err
@@ -142,7 +152,7 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 		return err
 	}
 	if inv.AmountDue().Amount > 0 && payer.CardRef == "" {
-		return kassa.Errorf(kassa.Conflict, "The billing profile has no payment method; add one first.")
+		return kassa.E(kassa.Conflict, "error.profile.no_payment_method")
 	}
 	if _, err := s.db.CreateChargeInvoice(ctx, inv, "quantity", requestKey); err != nil {
 		return err

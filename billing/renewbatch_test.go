@@ -125,7 +125,7 @@ func (g *losing) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Payme
 	g.mu.Unlock()
 	p, err := g.Gateway.Charge(ctx, r)
 	if lost {
-		return kassa.Payment{}, kassa.Errorf(kassa.Unavailable, "connection reset")
+		return kassa.Payment{}, &kassa.Error{Code: kassa.Unavailable, Message: "connection reset"}
 	}
 	return p, err
 }

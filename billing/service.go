@@ -26,10 +26,10 @@ func New(db *sqldb.DB, gw kassa.Gateway, clock kassa.Clock, log *slog.Logger) *S
 func buyer(ctx context.Context) (*kassa.Actor, error) {
 	a := kassa.ActorFromContext(ctx)
 	if a == nil {
-		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+		return nil, kassa.E(kassa.Unauthorized, "error.session.sign_in")
 	}
 	if !a.User.CanBuy() {
-		return nil, kassa.Errorf(kassa.Forbidden, "Guests cannot buy, so they keep no payment details.")
+		return nil, kassa.E(kassa.Forbidden, "error.guest.no_payment_details")
 	}
 	return a, nil
 }

@@ -65,6 +65,7 @@ var englishAdmin = adminWords{
 }
 
 func TestAdmin(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	base := startSite(t)
 	givePaymentDetails(t, base, "mike@harbor.example")

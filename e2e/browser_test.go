@@ -172,6 +172,7 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 }
 
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	base := startSite(t)
 

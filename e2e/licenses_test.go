@@ -65,6 +65,7 @@ var team = []struct{ typed, name string }{
 }
 
 func TestLicenses(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	base := startSite(t)
 	for _, c := range []struct {

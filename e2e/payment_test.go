@@ -48,6 +48,7 @@ var english = paymentWords{
 }
 
 func TestPaymentDetails(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	base := startSite(t)
 	year := time.Now().Year()

@@ -62,6 +62,7 @@ var englishPurchase = purchaseWords{
 }
 
 func TestSelfServicePurchases(t *testing.T) {
+	t.Parallel()
 	browser := startBrowser(t)
 	base := startSite(t)
 	givePaymentDetails(t, base, "mike@harbor.example")

@@ -83,7 +83,7 @@ func (s *Service) Unassign(ctx context.Context, subID string, userIDs []string) 
 func (s *Service) checkManager(ctx context.Context, subID string) error {
 	a := kassa.ActorFromContext(ctx)
 	if a == nil {
-		return kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+		return kassa.E(kassa.Unauthorized, "error.session.sign_in")
 	}
 	sub, err := s.db.FindSubscriptionByID(ctx, subID)
 	if err != nil {

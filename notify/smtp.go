@@ -71,7 +71,7 @@ func NewSMTPSender(rawURL string) (*SMTPSender, error) {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
 			err = ue.Err
 		}
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL is malformed: %v.", err)
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.malformed", "Cause", err.Error())
 	}
 	s := &SMTPSender{host: u.Hostname()}
 	port := "587"
@@ -81,20 +81,20 @@ func NewSMTPSender(rawURL string) (*SMTPSender, error) {
 	case "smtps":
 		s.implicitTLS, port = true, "465"
 	default:
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL must start with smtp:// or smtps://, not %q.", u.Scheme+"://")
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.scheme", "Value", strconv.Quote(u.Scheme+"://"))
 	}
 	if s.host == "" {
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL must name the server, as in smtp://mail.example.com:587?from=kassa@example.com.")
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.host")
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, kassa.Invalidf("smtp_url", "SMTP URL port must be a number from 1 to 65535, not %q.", p)
+			return nil, kassa.InvalidE("smtp_url", "error.smtp.port", "Value", strconv.Quote(p))
 		}
 		port = p
 	}
 	s.addr = net.JoinHostPort(s.host, port)
 	if u.Path != "" && u.Path != "/" {
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL takes no path, not %q.", u.Path)
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.path", "Value", strconv.Quote(u.Path))
 	}
 	if u.User != nil {
 		s.user = u.User.Username()
@@ -103,26 +103,26 @@ func NewSMTPSender(rawURL string) (*SMTPSender, error) {
 	q := u.Query()
 	for k := range q {
 		if k != "from" && k != "starttls" {
-			return nil, kassa.Invalidf("smtp_url", "SMTP URL has an unknown parameter %q; it takes from and starttls.", k)
+			return nil, kassa.InvalidE("smtp_url", "error.smtp.parameter", "Name", strconv.Quote(k))
 		}
 	}
 	from := q.Get("from")
 	if from == "" {
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL must give the sender address: add ?from=kassa@example.com.")
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.from_missing")
 	}
 	if s.from, err = mail.ParseAddress(from); err != nil || strings.ContainsAny(from, "\r\n") {
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL from must be an email address like kassa@example.com, not %q.", from)
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.from", "Value", strconv.Quote(from))
 	}
 	switch st := q.Get("starttls"); {
 	case s.implicitTLS && st != "":
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL starttls applies to smtp:// only; smtps:// is TLS from the start.")
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.starttls_smtps")
 	case s.implicitTLS:
 	case st == "off":
 		s.startTLS, s.plainOK = false, true
 	case st == "" || st == "on":
 		s.plainOK = isLoopback(s.host)
 	default:
-		return nil, kassa.Invalidf("smtp_url", "SMTP URL starttls must be on or off, not %q.", st)
+		return nil, kassa.InvalidE("smtp_url", "error.smtp.starttls", "Value", strconv.Quote(st))
 	}
 	return s, nil
 }
@@ -255,11 +255,11 @@ func (s *SMTPSender) tlsConfig() *tls.Config {
 // one plain address is an Invalid error.
 func (s *SMTPSender) compose(m Message) (*mail.Address, []byte, error) {
 	if strings.ContainsAny(m.To, "\r\n") {
-		return nil, nil, kassa.Invalidf("to", "The recipient %q holds a line break.", m.To)
+		return nil, nil, kassa.InvalidE("to", "error.mail.recipient_line_break", "Value", strconv.Quote(m.To))
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
-		return nil, nil, kassa.Invalidf("to", "The recipient %q is not an email address.", m.To)
+		return nil, nil, kassa.InvalidE("to", "error.mail.recipient", "Value", strconv.Quote(m.To))
 	}
 	var b bytes.Buffer
 	header := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }

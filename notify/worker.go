@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // Store is the outbox as the Worker uses it; *sqldb.DB is one.
@@ -107,10 +109,21 @@ func (w *Worker) deliver(ctx context.Context, n *kassa.Notification, left time.D
 		w.log().WarnContext(ctx, "notification not delivered",
 			"id", n.ID, "attempt", n.Attempts, "retry_at", retryAt, "err", sendErr)
 	}
-	if err := w.Store.NotificationFailed(mark, n.ID, sendErr.Error(), retryAt); err != nil {
+	if err := w.Store.NotificationFailed(mark, n.ID, inEnglish(sendErr), retryAt); err != nil {
 		return false, fmt.Errorf("notification %s: %w", n.ID, err)
 	}
 	return false, nil
+}
+
+// inEnglish returns err's text for the operator who reads the outbox: the
+// catalog's English words in place of the key of the *kassa.Error in its
+// chain, the rest as it is.
+func inEnglish(err error) string {
+	s := err.Error()
+	if e, ok := errors.AsType[*kassa.Error](err); ok && e.Key != "" {
+		s = strings.Replace(s, e.Error(), locale.In(locale.English).Error(e), 1)
+	}
+	return s
 }
 
 // Run delivers the outbox every interval (DefaultInterval when zero) until

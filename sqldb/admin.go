@@ -3,17 +3,20 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/kassa-billing/kassa"
 )
 
-func adminOf(ctx context.Context, what string) (*kassa.Actor, error) {
+// adminOf returns the actor of ctx if they administer their tenant, and
+// otherwise denied: the Forbidden error saying what only admins may do.
+func adminOf(ctx context.Context, denied *kassa.Error) (*kassa.Actor, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !a.User.IsAdmin() {
-		return nil, kassa.Errorf(kassa.Forbidden, "Only admins can %s.", what)
+		return nil, denied
 	}
 	return a, nil
 }
@@ -21,7 +24,7 @@ func adminOf(ctx context.Context, what string) (*kassa.Actor, error) {
 // FindSelfServicePurchases returns every self-service subscription of the
 // admin's tenant, newest first, each with the users holding its licenses.
 func (db *DB) FindSelfServicePurchases(ctx context.Context) ([]*kassa.SelfServicePurchase, error) {
-	a, err := adminOf(ctx, "see the self-service purchases")
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.self_service"))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +80,7 @@ func (db *DB) FindSelfServicePurchases(ctx context.Context) ([]*kassa.SelfServic
 // the same transaction. Billing carries on as before, on the same billing
 // profile.
 func (db *DB) TakeOver(ctx context.Context, subID string) (*kassa.Subscription, error) {
-	a, err := adminOf(ctx, "take a subscription over")
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.take_over"))
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +95,7 @@ func (db *DB) TakeOver(ctx context.Context, subID string) (*kassa.Subscription, 
 		}
 		sub, err = findSubscriptionTx(ctx, tx, subID)
 		if err == nil && (sub.TenantID != a.Tenant.ID || sub.Status == kassa.StatusPending) {
-			err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+			err = kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)
 		}
 		if err != nil {
 			return err
@@ -100,9 +103,9 @@ func (db *DB) TakeOver(ctx context.Context, subID string) (*kassa.Subscription, 
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 && sub.Channel == kassa.AdminManaged {
-			return kassa.Errorf(kassa.Conflict, "Your admins manage this subscription already.")
+			return kassa.E(kassa.Conflict, "error.take_over.already")
 		} else if n == 0 {
-			return kassa.Errorf(kassa.Conflict, "A %s subscription cannot be taken over.", sub.Status)
+			return kassa.E(kassa.Conflict, "error.take_over.status", "Status", sub.Status)
 		}
 		if err := tx.notify(ctx, kassa.NotifyTakeOver, sub, notificationData(sub, a.User.Name), true); err != nil {
 			return err
@@ -119,7 +122,7 @@ func (db *DB) TakeOver(ctx context.Context, subID string) (*kassa.Subscription, 
 // FindPurchasePolicies returns the admin's tenant's purchase policy: its
 // default and every product's policy.
 func (db *DB) FindPurchasePolicies(ctx context.Context) (*kassa.PolicySet, error) {
-	a, err := adminOf(ctx, "see the purchase policy")
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.policy_read"))
 	if err != nil {
 		return nil, err
 	}
@@ -159,17 +162,17 @@ func findPolicies(ctx context.Context, q querier, tenantID string) (*kassa.Polic
 // subscriptions bought already are not touched. An unknown product or
 // policy is Invalid, naming the entry, and changes nothing.
 func (db *DB) SetPurchasePolicies(ctx context.Context, set kassa.PolicySet) (*kassa.PolicySet, error) {
-	a, err := adminOf(ctx, "set the purchase policy")
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.policy_set"))
 	if err != nil {
 		return nil, err
 	}
 	if set.Default != "" && !set.Default.Valid() {
-		return nil, kassa.Invalidf("default", "default must be enabled, trials_only or disabled.")
+		return nil, kassa.InvalidE("default", "error.policy.value", "Field", "default")
 	}
 	for i, p := range set.Products {
 		if !p.Policy.Valid() {
-			return nil, kassa.Invalidf(fmt.Sprintf("products[%d].policy", i),
-				"products[%d].policy must be enabled, trials_only or disabled.", i)
+			field := fmt.Sprintf("products[%d].policy", i)
+			return nil, kassa.InvalidE(field, "error.policy.value", "Field", field)
 		}
 	}
 	var after *kassa.PolicySet
@@ -189,8 +192,8 @@ func (db *DB) SetPurchasePolicies(ctx context.Context, set kassa.PolicySet) (*ka
 		}
 		for i, p := range set.Products {
 			if !known[p.ProductID] {
-				return kassa.Invalidf(fmt.Sprintf("products[%d].product_id", i),
-					"products[%d].product_id: there is no product %q.", i, p.ProductID)
+				field := fmt.Sprintf("products[%d].product_id", i)
+				return kassa.InvalidE(field, "error.policy.product", "Field", field, "Product", strconv.Quote(p.ProductID))
 			}
 		}
 		if set.Default != "" && set.Default != before.Default {

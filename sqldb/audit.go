@@ -122,7 +122,7 @@ func (db *DB) FindAuditEvents(ctx context.Context, f kassa.AuditFilter) ([]*kass
 		return nil, err
 	}
 	if !a.User.IsAdmin() {
-		return nil, kassa.Errorf(kassa.Forbidden, "Only admins can read the audit log.")
+		return nil, kassa.E(kassa.Forbidden, "error.admin.audit_log")
 	}
 	args := []any{a.Tenant.ID}
 	var q strings.Builder

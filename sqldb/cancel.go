@@ -30,8 +30,7 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 		if err != nil {
 			return fmt.Errorf("cancel %s: %w", sub.ID, err)
 		}
-		if err := tx.mustChange(ctx, res, a, sub.ID, kassa.Errorf(kassa.Conflict,
-			"The subscription has ended already, or is being cancelled.")); err != nil {
+		if err := tx.mustChange(ctx, res, a, sub.ID, kassa.E(kassa.Conflict, "error.cancel.ended")); err != nil {
 			return err
 		}
 		if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
@@ -94,14 +93,14 @@ func (db *DB) SetCancelAtTermEnd(ctx context.Context, sub *kassa.Subscription, c
 		}
 		if !cancel {
 			if err := tx.mustChange(ctx, res, a, sub.ID,
-				kassa.Errorf(kassa.Conflict, "The subscription is not set to end; there is nothing to reactivate.")); err != nil {
+				kassa.E(kassa.Conflict, "error.reactivate.not_ending")); err != nil {
 				return err
 			}
 			return tx.audit(ctx, a.Tenant.ID, "subscription.reactivated", "subscription", sub.ID,
 				map[string]any{"cancel_at_term_end": true}, map[string]any{"cancel_at_term_end": false})
 		}
 		if err := tx.mustChange(ctx, res, a, sub.ID,
-			kassa.Errorf(kassa.Conflict, "The subscription is cancelled or has ended already.")); err != nil {
+			kassa.E(kassa.Conflict, "error.cancel.already")); err != nil {
 			return err
 		}
 		if err := tx.notify(ctx, kassa.NotifyCancellation, sub, notificationData(sub, a.User.Name), true); err != nil {
@@ -149,7 +148,7 @@ func (tx *Tx) mustChange(ctx context.Context, res sql.Result, a *kassa.Actor, su
 // errCancelling answers a change that moves money while the subscription's
 // cancellation waits for its refund.
 func errCancelling() error {
-	return kassa.Errorf(kassa.Conflict, "The subscription is being cancelled; retry in a moment.")
+	return kassa.E(kassa.Conflict, "error.cancel.in_progress")
 }
 
 // managedSubscription reads a subscription of the actor's tenant as the
@@ -158,7 +157,7 @@ func errCancelling() error {
 func (tx *Tx) managedSubscription(ctx context.Context, a *kassa.Actor, subID string) (*kassa.Subscription, error) {
 	sub, err := findSubscriptionTx(ctx, tx, subID)
 	if err == nil && sub.TenantID != a.Tenant.ID {
-		err = kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+		err = kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)
 	}
 	if err != nil {
 		return nil, err
@@ -220,7 +219,7 @@ func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, n
 			if _, err := tx.managedSubscription(ctx, a, sub.ID); err != nil {
 				return err
 			}
-			return kassa.Errorf(kassa.Conflict, "The subscription has changed or ended since; look again.")
+			return kassa.E(kassa.Conflict, "error.cancel.changed")
 		} else if err != nil {
 			return fmt.Errorf("hold %s for cancellation: %w", sub.ID, err)
 		}
@@ -233,7 +232,7 @@ func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, n
 			sub.ID).Scan(&charging); err != nil {
 			return fmt.Errorf("find charges of %s: %w", sub.ID, err)
 		} else if charging {
-			return kassa.Errorf(kassa.Conflict, "A payment for the subscription is under way; retry in a moment.")
+			return kassa.E(kassa.Conflict, "error.cancel.payment_pending")
 		}
 		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, sub.ID
 		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePending, "", time.Time{}
@@ -245,7 +244,7 @@ func (db *DB) CreateCancellation(ctx context.Context, sub *kassa.Subscription, n
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			note.ID, sub.ID, a.User.ID, sub.CancelReason, sub.CancelFeedback, chargeRef, refund.Amount, tx.now)
 		if isUnique(err) {
-			return kassa.Errorf(kassa.Conflict, "The subscription is being cancelled; retry in a moment.")
+			return kassa.E(kassa.Conflict, "error.cancel.in_progress")
 		} else if err != nil {
 			return fmt.Errorf("record cancellation of %s: %w", sub.ID, err)
 		}
@@ -267,7 +266,7 @@ func (db *DB) FindPendingCancellation(ctx context.Context, subID string) (*Pendi
 	c, err := scanCancellation(db.reader(ctx).QueryRowContext(ctx, `SELECT `+cancellationColumns+cancellationFrom+`
 		WHERE c.subscription_id = $1 AND i.tenant_id = $2 AND i.status = 'pending'`, subID, a.Tenant.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No cancellation of %s is under way.", subID)
+		return nil, kassa.E(kassa.NotFound, "error.cancel.not_found", "ID", subID)
 	} else if err != nil {
 		return nil, fmt.Errorf("find cancellation of %s: %w", subID, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,7 +73,7 @@ func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
 		db.dialect = Postgres
 		err = db.openPostgres(dsn)
 	default:
-		return nil, kassa.Invalidf("db", "db must be sqlite:PATH or postgres://…, not %q.", dsn)
+		return nil, kassa.InvalidE("db", "error.db.dsn", "Value", strconv.Quote(dsn))
 	}
 	if err != nil {
 		return nil, err
@@ -87,7 +88,7 @@ func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
 
 func (db *DB) openSQLite(path string) error {
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.Contains(path, "?") {
-		return kassa.Invalidf("db", "db must name a file, as in sqlite:kassa.db.")
+		return kassa.InvalidE("db", "error.db.sqlite_path")
 	}
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -216,7 +217,7 @@ func (db *DB) reader(ctx context.Context) querier {
 func actorOf(ctx context.Context) (*kassa.Actor, error) {
 	a := kassa.ActorFromContext(ctx)
 	if a == nil || a.User == nil || a.Tenant == nil {
-		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+		return nil, kassa.E(kassa.Unauthorized, "error.session.sign_in")
 	}
 	return a, nil
 }

@@ -46,7 +46,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, key, hash string, stale t
 		case err != nil:
 			return fmt.Errorf("find idempotency key: %w", err)
 		case prevHash != hash:
-			return kassa.Errorf(kassa.Conflict, "This Idempotency-Key was used for another request.")
+			return kassa.E(kassa.Conflict, "error.idempotency.reused")
 		case status != 0:
 			stored = &StoredResponse{Status: status, Body: []byte(body)}
 			return nil
@@ -65,7 +65,7 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, key, hash string, stale t
 }
 
 func inProgress() error {
-	return kassa.Errorf(kassa.Conflict, "A request with this Idempotency-Key is in progress; retry in a moment.")
+	return kassa.E(kassa.Conflict, "error.idempotency.in_progress")
 }
 
 // FinishIdempotencyKey stores the answer to the actor's request with key.

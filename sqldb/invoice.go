@@ -69,7 +69,7 @@ func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, reque
 	_, err := tx.ExecContext(ctx, `INSERT INTO invoices (`+strings.Join(invoiceInsertColumns, ", ")+`)
 		VALUES (`+marks(1, len(invoiceInsertColumns))+`)`, invoiceRow(inv, kind, requestKey, tx.now)...)
 	if isUnique(err) && requestKey != "" {
-		return kassa.Errorf(kassa.Conflict, "A request with this Idempotency-Key is in progress; retry in a moment.")
+		return kassa.E(kassa.Conflict, "error.idempotency.in_progress")
 	} else if err != nil {
 		return fmt.Errorf("insert invoice: %w", err)
 	}
@@ -110,15 +110,19 @@ func lineRows(invoices ...*kassa.Invoice) [][]any {
 	return rows
 }
 
-// useBalance takes amount from the billing profile's balance; Conflict when
-// the balance no longer holds it.
+// ErrBalanceChanged is the Conflict of an invoice priced with a balance
+// that another change used meanwhile: price it again and retry.
+var ErrBalanceChanged = kassa.E(kassa.Conflict, "error.profile.balance_changed")
+
+// useBalance takes amount from the billing profile's balance;
+// ErrBalanceChanged when the balance no longer holds it.
 func (tx *Tx) useBalance(ctx context.Context, profileID string, amount int64) error {
 	res, err := tx.ExecContext(ctx, `
 		UPDATE billing_profiles SET balance = balance - $2 WHERE id = $1 AND balance >= $2`, profileID, amount)
 	if err != nil {
 		return fmt.Errorf("use balance: %w", err)
 	}
-	return mustAffect(res, kassa.Errorf(kassa.Conflict, "The billing profile's balance changed; try again."))
+	return mustAffect(res, ErrBalanceChanged)
 }
 
 // CreatePurchase records a purchase as the actor: the subscription, and, for
@@ -173,7 +177,7 @@ func (db *DB) CreatePurchase(ctx context.Context, s *kassa.Subscription, inv *ka
 func findSubscriptionTx(ctx context.Context, q querier, id string) (*kassa.Subscription, error) {
 	s, err := scanSubscription(q.QueryRowContext(ctx, `SELECT `+subscriptionColumns+subscriptionFrom+` WHERE s.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find subscription %s: %w", id, err)
 	}
@@ -183,7 +187,7 @@ func findSubscriptionTx(ctx context.Context, q querier, id string) (*kassa.Subsc
 func findInvoice(ctx context.Context, q querier, cond string, args ...any) (*kassa.Invoice, error) {
 	inv, err := scanInvoice(q.QueryRowContext(ctx, `SELECT `+invoiceColumns+` FROM invoices i WHERE `+cond, args...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No such invoice.")
+		return nil, kassa.E(kassa.NotFound, "error.invoice.no_such")
 	} else if err != nil {
 		return nil, fmt.Errorf("find invoice: %w", err)
 	}
@@ -407,7 +411,7 @@ func (db *DB) FindInvoiceByID(ctx context.Context, id string) (*kassa.Invoice, e
 	inv, err := findInvoice(ctx, db.reader(ctx),
 		`i.tenant_id = $1 AND i.owner_id = $2 AND i.id = $3 AND i.number IS NOT NULL`, a.Tenant.ID, a.User.ID, id)
 	if kassa.ErrorCode(err) == kassa.NotFound {
-		return nil, kassa.Errorf(kassa.NotFound, "No invoice %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.invoice.not_found", "ID", id)
 	} else if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ func (db *DB) UpdatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 		if err != nil {
 			return fmt.Errorf("update payment method %s: %w", m.ID, err)
 		}
-		if err := mustAffect(res, kassa.Errorf(kassa.NotFound, "No payment method %s.", m.ID)); err != nil {
+		if err := mustAffect(res, kassa.E(kassa.NotFound, "error.payment_method.not_found", "ID", m.ID)); err != nil {
 			return err
 		}
 		after := *before
@@ -152,8 +152,7 @@ func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
 }
 
 func inUse(id string) error {
-	return kassa.Errorf(kassa.Conflict,
-		"Payment method %s pays for a billing profile. Replace it there first, then delete it.", id)
+	return kassa.E(kassa.Conflict, "error.payment_method.in_use", "ID", id)
 }
 
 func findPaymentMethodTx(ctx context.Context, q querier, a *kassa.Actor, id string) (*kassa.PaymentMethod, error) {
@@ -161,7 +160,7 @@ func findPaymentMethodTx(ctx context.Context, q querier, a *kassa.Actor, id stri
 		SELECT `+paymentMethodColumns+` FROM payment_methods
 		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No payment method %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.payment_method.not_found", "ID", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find payment method %s: %w", id, err)
 	}

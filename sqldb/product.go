@@ -17,7 +17,7 @@ func (db *DB) CreateProduct(ctx context.Context, p *kassa.Product) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			p.ID, p.SKU, p.Name.En, p.Name.Sv, p.Description.En, p.Description.Sv, p.TrialDays, tx.now)
 		if isUnique(err) {
-			return kassa.Invalidf("sku", "A product with SKU %s exists already.", p.SKU)
+			return kassa.InvalidE("sku", "error.product.sku_taken", "SKU", p.SKU)
 		} else if err != nil {
 			return fmt.Errorf("insert product %s: %w", p.SKU, err)
 		}
@@ -102,7 +102,7 @@ func (db *DB) FindProductByID(ctx context.Context, id string) (*kassa.Product, e
 			return p, nil
 		}
 	}
-	return nil, kassa.Errorf(kassa.NotFound, "No product %s.", id)
+	return nil, kassa.E(kassa.NotFound, "error.product.not_found", "ID", id)
 }
 
 // productName returns the names of the product with the id. A product's

@@ -72,7 +72,7 @@ func (tx *Tx) checkPaymentMethod(ctx context.Context, a *kassa.Actor, id string)
 		return nil
 	}
 	if _, err := findPaymentMethodTx(ctx, tx, a, id); kassa.ErrorCode(err) == kassa.NotFound {
-		return kassa.Invalidf("payment_method_id", "payment_method_id names no payment method of yours.")
+		return kassa.InvalidE("payment_method_id", "error.profile.payment_method_unknown")
 	} else if err != nil {
 		return err
 	}
@@ -85,9 +85,9 @@ func (tx *Tx) checkPaymentMethod(ctx context.Context, a *kassa.Actor, id string)
 func paymentMethodError(err error) error {
 	switch classify(err) {
 	case errUnique:
-		return kassa.Invalidf("payment_method_id", "payment_method_id: that card already pays for another billing profile.")
+		return kassa.InvalidE("payment_method_id", "error.profile.payment_method_taken")
 	case errForeignKey:
-		return kassa.Invalidf("payment_method_id", "payment_method_id names no payment method of yours.")
+		return kassa.InvalidE("payment_method_id", "error.profile.payment_method_unknown")
 	}
 	return err
 }
@@ -131,7 +131,7 @@ func (db *DB) FindBillingProfileByID(ctx context.Context, id string) (*kassa.Bil
 		SELECT `+profileColumns+` FROM billing_profiles
 		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No billing profile %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.profile.not_found", "ID", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find billing profile %s: %w", id, err)
 	}
@@ -153,7 +153,7 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			SELECT `+profileColumns+` FROM billing_profiles
 			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, p.ID))
 		if errors.Is(err, sql.ErrNoRows) {
-			return kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID)
+			return kassa.E(kassa.NotFound, "error.profile.not_found", "ID", p.ID)
 		} else if err != nil {
 			return fmt.Errorf("find billing profile %s: %w", p.ID, err)
 		}
@@ -168,7 +168,7 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("update billing profile %s: %w", p.ID, err)
 		}
-		if err := mustAffect(res, kassa.Errorf(kassa.NotFound, "No billing profile %s.", p.ID)); err != nil {
+		if err := mustAffect(res, kassa.E(kassa.NotFound, "error.profile.not_found", "ID", p.ID)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a.Tenant.ID, "billing_profile.updated", "billing_profile", p.ID, profileState(before), profileState(p))

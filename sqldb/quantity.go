@@ -46,7 +46,7 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 			if sub.Cancelling {
 				return errCancelling()
 			}
-			return kassa.Errorf(kassa.NotFound, "No subscription %s.", inv.SubscriptionID)
+			return kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", inv.SubscriptionID)
 		} else if err != nil {
 			return fmt.Errorf("find purchaser: %w", err)
 		}
@@ -86,11 +86,10 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 				return errCancelling()
 			}
 			if sub.Assigned > quantity {
-				return kassa.Errorf(kassa.Conflict,
-					"%d licenses are assigned. Unassign %d first, then lower the total to %d.",
-					sub.Assigned, sub.Assigned-quantity, quantity)
+				return kassa.E(kassa.Conflict, "error.quantity.assigned",
+					"Assigned", sub.Assigned, "Count", sub.Assigned-quantity, "Quantity", quantity)
 			}
-			return kassa.Errorf(kassa.Conflict, "The subscription has %d licenses now; preview the change again.", sub.Quantity)
+			return kassa.E(kassa.Conflict, "error.quantity.changed", "Count", sub.Quantity)
 		} else if err != nil {
 			return fmt.Errorf("decrease quantity of %s: %w", subID, err)
 		}
@@ -128,8 +127,8 @@ func (db *DB) SetTrialQuantity(ctx context.Context, subID string, from, quantity
 		if err != nil {
 			return fmt.Errorf("set trial quantity of %s: %w", subID, err)
 		}
-		if err := tx.mustChange(ctx, res, a, subID, kassa.Errorf(kassa.Conflict,
-			"More licenses are assigned than %d, or the trial has changed since; look again.", quantity)); err != nil {
+		if err := tx.mustChange(ctx, res, a, subID, kassa.E(kassa.Conflict,
+			"error.quantity.trial_changed", "Quantity", quantity)); err != nil {
 			return err
 		}
 		return tx.audit(ctx, a.Tenant.ID, "subscription.quantity_changed", "subscription", subID,

@@ -155,7 +155,7 @@ func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kas
 func (db *DB) OpenRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
 	err := db.write(ctx, func(tx *Tx) error { return tx.openRenewals(ctx, subs, invs) })
 	if isUnique(err) {
-		return kassa.Errorf(kassa.Conflict, "A term of these subscriptions was renewed already.")
+		return kassa.E(kassa.Conflict, "error.renewal.already")
 	}
 	return err
 }

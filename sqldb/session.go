@@ -26,7 +26,7 @@ func (db *DB) FindCredentials(ctx context.Context, email string) (*Credentials, 
 	u := c.User
 	err := row.Scan(&u.ID, &u.TenantID, &u.Name, &u.Email, &u.Type, &u.Status, &u.Role, &u.CreatedAt, &c.PasswordHash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No user %s.", email)
+		return nil, kassa.E(kassa.NotFound, "error.user.not_found", "User", email)
 	} else if err != nil {
 		return nil, fmt.Errorf("find credentials: %w", err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) FindSession(ctx context.Context, tokenHash string) (*Session, *kas
 		JOIN tenants t ON t.id = u.tenant_id
 		WHERE s.token_hash = $1 AND u.status = 'active'`, tokenHash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, kassa.Errorf(kassa.NotFound, "No such session.")
+		return nil, nil, kassa.E(kassa.NotFound, "error.session.not_found")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}

@@ -121,7 +121,7 @@ func (db *DB) FindSubscriptionByID(ctx context.Context, id string) (*kassa.Subsc
 		s.ProductName, err = db.productName(ctx, s.ProductID)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find subscription %s: %w", id, err)
 	}
@@ -167,7 +167,7 @@ func (db *DB) FindPayer(ctx context.Context, subID string) (*Payer, error) {
 		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
 		WHERE s.id = $1 AND `+cond, args...).Scan(&p.Balance.Amount, &p.Balance.Currency, &p.CustomerRef, &p.CardRef)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No subscription %s.", subID)
+		return nil, kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)
 	} else if err != nil {
 		return nil, fmt.Errorf("find payer of %s: %w", subID, err)
 	}

@@ -47,7 +47,7 @@ func findTenant(ctx context.Context, q querier, id string) (*kassa.Tenant, error
 		FROM tenants WHERE id = $1`, id).
 		Scan(&t.ID, &t.Name, &t.Country, &t.Currency, &t.Locale, &t.DefaultPolicy, &t.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No such tenant.")
+		return nil, kassa.E(kassa.NotFound, "error.tenant.not_found")
 	} else if err != nil {
 		return nil, fmt.Errorf("find tenant %s: %w", id, err)
 	}

@@ -35,7 +35,7 @@ func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, pa
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt)
 	if isUnique(err) {
-		return kassa.Invalidf("email", "%s is already in use.", u.Email)
+		return kassa.InvalidE("email", "error.user.email_taken", "Email", u.Email)
 	} else if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Email, err)
 	}
@@ -70,7 +70,7 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*kassa.User, error) 
 	err = db.readRow(ctx, func(r row) error { return scanUser(r, u) }, `
 		SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`, a.Tenant.ID, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kassa.Errorf(kassa.NotFound, "No user %s.", id)
+		return nil, kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("find user %s: %w", id, err)
 	}
@@ -104,7 +104,7 @@ func (db *DB) FindUsers(ctx context.Context, f kassa.UserFilter) ([]*kassa.User,
 	terms := kassa.SearchTerms(f.Search)
 	if len(terms) > maxSearchTerms {
 		// Dropping words would find more than was asked for.
-		return nil, "", kassa.Invalidf("search", "search may have at most %d words.", maxSearchTerms)
+		return nil, "", kassa.InvalidE("search", "error.users.search_words", "Max", maxSearchTerms)
 	}
 	for _, t := range terms {
 		args = append(args, t, t+"\U0010FFFF")
@@ -159,5 +159,5 @@ func decodeCursor(c string) (key, id string, err error) {
 			return key, id, nil
 		}
 	}
-	return "", "", kassa.Invalidf("cursor", "cursor is not one this server gave out.")
+	return "", "", kassa.InvalidE("cursor", "error.users.cursor")
 }

@@ -42,7 +42,7 @@ type BuyReview struct {
 // buyPage loads the page of the product r names and what its form offers.
 func (s *server) buyPage(r *http.Request) (*BuyPage, *buyContext, error) {
 	if r.PathValue("action") != "buy" {
-		return nil, nil, kassa.Errorf(kassa.NotFound, "No such page.")
+		return nil, nil, kassa.E(kassa.NotFound, "error.page.not_found")
 	}
 	prod, err := s.db.FindProductByID(r.Context(), r.PathValue("productID"))
 	if err != nil {

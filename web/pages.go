@@ -12,7 +12,7 @@ func (s *server) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) notFound(w http.ResponseWriter, r *http.Request) error {
-	return kassa.Errorf(kassa.NotFound, "No such page.")
+	return kassa.E(kassa.NotFound, "error.page.not_found")
 }
 
 // HelpPage is Need help?: answers to common questions about self-service

@@ -80,7 +80,7 @@ func (s *server) paymentMethodsPage(r *http.Request, id string) (*PaymentMethods
 		}
 	}
 	if id != "" && chosen == nil {
-		return nil, nil, kassa.Errorf(kassa.NotFound, "No payment method %s.", id)
+		return nil, nil, kassa.E(kassa.NotFound, "error.payment_method.not_found", "ID", id)
 	}
 	return p, chosen, nil
 }

@@ -235,7 +235,7 @@ func (s *server) profileCard(r *http.Request) (*ProfilePage, *kassa.PaymentMetho
 		return nil, nil, err
 	}
 	if m == nil {
-		return nil, nil, kassa.Errorf(kassa.NotFound, "Billing profile %s has no payment method.", p.Profile.ID)
+		return nil, nil, kassa.E(kassa.NotFound, "error.profile.no_card", "ID", p.Profile.ID)
 	}
 	return p, m, nil
 }

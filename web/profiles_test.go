@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestBillingProfiles(t *testing.T) {
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	year := time.Now().Year()
-	visa := erikCard(t, s, erik)
+	erikCard(t, s, erik) // the Visa his profile pays with
 	ids := s.get(bpPath, erik).ids(bpPath)
 	if len(ids) != 1 {
 		t.Fatalf("erik's billing profiles: %v, want one", ids)
@@ -110,17 +111,27 @@ func TestBillingProfiles(t *testing.T) {
 		l.wantBody(t, ">Visa •••• 4242</a>", ">Mastercard •••• 4444</a>", "Används inte")
 	})
 	t.Run("ReplaceWithCardAlreadyThere", func(t *testing.T) {
+		// A card of Erik's that no billing profile pays with.
+		loc := s.do("POST", pmPath+"/new", cardForm(set("number", "3782 822463 10005"), set("cvc", "1234")), erik).Header.Get("Location")
+		amex, ok := strings.CutSuffix(strings.TrimPrefix(loc, pmPath+"/"), "?done=card_added")
+		if !ok || !strings.HasPrefix(amex, "pm_") {
+			t.Fatalf("add an Amex: Location %q, want the new card's pane", loc)
+		}
 		r := s.get(profile+"/payment-method/replace", erik)
-		r.wantBody(t, "Eller använd ett kort du redan har", `<option value="`+visa+`">Visa •••• 4242`)
+		r.wantBody(t, "Eller använd ett kort du redan har", `<option value="`+amex+`">American Express •••• 0005`)
 		r = s.do("POST", profile+"/payment-method/use", url.Values{"payment_method_id": {"pm_nothing"}}, erik)
 		r.wantStatus(t, http.StatusUnprocessableEntity)
 		r.wantFieldError(t, "other-card", "Välj ett av dina kort som ingen annan faktureringsprofil betalar med.")
-		r = s.do("POST", profile+"/payment-method/use", url.Values{"payment_method_id": {visa}}, erik)
+		r = s.do("POST", profile+"/payment-method/use", url.Values{"payment_method_id": {amex}}, erik)
 		r.wantStatus(t, http.StatusSeeOther)
 		r.wantLocation(t, profile+"?done=card_chosen")
-		s.get(profile+"?done=card_chosen", erik).wantBody(t, "<dd>Visa •••• 4242</dd>", "Faktureringsprofilen betalar nu med kortet du valde.")
+		s.get(profile+"?done=card_chosen", erik).wantBody(t, "<dd>American Express •••• 0005</dd>", "Faktureringsprofilen betalar nu med kortet du valde.")
 	})
 	t.Run("EditProfile", func(t *testing.T) {
+		card := regexp.MustCompile(`<dd>[^<]*•••• \d{4}</dd>`).FindString(s.get(profile, erik).body)
+		if card == "" {
+			t.Fatal("the profile shows no card")
+		}
 		r := s.get(profile+"/edit", erik)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<h2 id="pane-heading">Redigera faktureringsprofil</h2>`, `value="Nordvik AB – Erik Johansson"`,
@@ -138,7 +149,7 @@ func TestBillingProfiles(t *testing.T) {
 		r.wantStatus(t, http.StatusSeeOther)
 		r.wantLocation(t, profile+"?done=profile_saved")
 		s.get(profile, erik).wantBody(t, "Nordvik AB – Inköp", "inkop@nordvik.example", "Kungsgatan 1<br>753 20 Uppsala",
-			"<dd>PO-9</dd>", "<dd>Visa •••• 4242</dd>")
+			"<dd>PO-9</dd>", card) // the card it pays with is as it was
 	})
 }
 

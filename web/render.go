@@ -168,6 +168,9 @@ type ErrorPage struct {
 	Layout
 	Status  int
 	TextKey string
+	// Detail is what the domain said, in the page's language, when it says
+	// more than the status does (a conflict: what changed meanwhile).
+	Detail string
 }
 
 func (*ErrorPage) template() string { return "error.html" }
@@ -180,6 +183,7 @@ var errorStatus = map[kassa.Code]int{
 	kassa.Invalid:     http.StatusBadRequest,
 	kassa.Forbidden:   http.StatusForbidden,
 	kassa.NotFound:    http.StatusNotFound,
+	kassa.Conflict:    http.StatusConflict,
 	kassa.RateLimited: http.StatusTooManyRequests,
 	kassa.Unavailable: http.StatusServiceUnavailable,
 }
@@ -189,6 +193,7 @@ var errorTexts = map[int]struct{ title, text string }{
 	http.StatusBadRequest:          {msg("error.bad_request.title"), msg("error.bad_request.text")},
 	http.StatusForbidden:           {msg("error.forbidden.title"), msg("error.forbidden.text")},
 	http.StatusNotFound:            {msg("error.not_found.title"), msg("error.not_found.text")},
+	http.StatusConflict:            {msg("error.conflict.title"), msg("error.conflict.text")},
 	http.StatusTooManyRequests:     {msg("error.rate_limited.title"), msg("error.rate_limited.text")},
 	http.StatusInternalServerError: {msg("error.internal.title"), msg("error.internal.text")},
 	http.StatusServiceUnavailable:  {msg("error.unavailable.title"), msg("error.unavailable.text")},
@@ -212,6 +217,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		texts.text = msg("error.forbidden.read_only")
 	}
 	p := &ErrorPage{Layout: s.layout(r, texts.title), Status: status, TextKey: texts.text}
+	if status == http.StatusConflict {
+		p.Detail = p.tr.Error(err)
+	}
 	if rerr := s.render(w, status, p); rerr != nil {
 		s.log.Error("render error page", "status", status, "err", rerr)
 		http.Error(w, http.StatusText(status), status)
@@ -246,7 +254,7 @@ func (s *server) static() http.Handler {
 		// missing file must not be remembered as missing for a year.
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if info, err := fs.Stat(sub, name); err != nil || info.IsDir() {
-			s.fail(w, r, kassa.Errorf(kassa.NotFound, "No such file."))
+			s.fail(w, r, kassa.E(kassa.NotFound, "error.page.no_file"))
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")

@@ -113,7 +113,7 @@ func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := r.PostForm.Get("lang")
 	if !locale.Valid(lang) {
-		return kassa.Invalidf("lang", "lang must be en or sv.")
+		return kassa.InvalidE("lang", "error.language.invalid", "Languages", strings.Join(locale.Supported, ", "))
 	}
 	setCookie(w, r, &http.Cookie{Name: langCookie, Value: lang, MaxAge: int((365 * 24 * time.Hour).Seconds())})
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
@@ -125,7 +125,7 @@ func (s *server) setLanguage(w http.ResponseWriter, r *http.Request) error {
 func (s *server) authenticate(r *http.Request) (*kassa.Actor, error) {
 	c, err := r.Cookie(auth.CookieName)
 	if err != nil || c.Value == "" {
-		return nil, kassa.Errorf(kassa.Unauthorized, "Sign in first.")
+		return nil, kassa.E(kassa.Unauthorized, "error.session.sign_in")
 	}
 	return s.auth.Authenticate(r.Context(), c.Value, auth.KindWeb)
 }
@@ -137,13 +137,13 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return kassa.Errorf(kassa.BadRequest, "The form is larger than 1 MiB.")
+			return kassa.E(kassa.BadRequest, "error.form.too_large")
 		}
-		return kassa.Errorf(kassa.BadRequest, "The form could not be read.")
+		return kassa.E(kassa.BadRequest, "error.form.unreadable")
 	}
 	for name, values := range r.Form {
 		if !storable(name) || slices.ContainsFunc(values, func(v string) bool { return !storable(v) }) {
-			return kassa.Errorf(kassa.BadRequest, "The form holds text that is not UTF-8, or the character U+0000.")
+			return kassa.E(kassa.BadRequest, "error.form.text")
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ type SubscriptionView struct {
 // errReadOnly is what changing a subscription one may only look at gets:
 // an admin looking at a self-service subscription, or its purchaser once
 // the admins have taken it over. fail shows it with a text of its own.
-var errReadOnly = kassa.Errorf(kassa.Forbidden, "This subscription is read-only for you.")
+var errReadOnly = kassa.E(kassa.Forbidden, "error.subscription.read_only")
 
 // cancelReasonKeys name each reason to cancel, in kassa.CancelReasons' order.
 var cancelReasonKeys = map[kassa.CancelReason]string{

@@ -10,16 +10,28 @@ func TestTakeOver(t *testing.T) {
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
-	sub := erikBuys(t, s, erik)
-	holders := "/billing/licenses/" + subID(sub)
+	// Each subtest buys a subscription of its own, which the admins have
+	// taken over when the subtest is about after a take-over.
+	fresh := func(t *testing.T, takenOver bool) (sub, holders string) {
+		t.Helper()
+		sub = erikBuys(t, s, erik)
+		if takenOver {
+			s.do("POST", sub+"/take-over", url.Values{}, astrid).wantStatus(t, http.StatusSeeOther)
+		}
+		return sub, "/billing/licenses/" + subID(sub)
+	}
 
 	t.Run("AdminIsOfferedTakeOver", func(t *testing.T) {
+		t.Parallel()
+		sub, _ := fresh(t, false)
 		r := s.get(sub, astrid)
 		r.wantBody(t, "skrivskyddad för administratörer", `<a class="button" href="`+sub+`/take-over">Ta över</a>`)
 		r.wantNotBody(t, "/licenses?change=", sub+"/cancel")
 		s.get(sub, erik).wantNotBody(t, "/take-over", "Ta över")
 	})
 	t.Run("ConfirmationSaysWhatItMeans", func(t *testing.T) {
+		t.Parallel()
+		sub, _ := fresh(t, false)
 		r := s.get(sub+"/take-over", astrid)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<h2 id="pane-heading">Ta över prenumerationen?</h2>`, "När du tar över Analytics Pro:",
@@ -29,6 +41,8 @@ func TestTakeOver(t *testing.T) {
 		s.get(sub, erik).wantBody(t, "<dd>Självbetjäning</dd>")
 	})
 	t.Run("PostTakesOver", func(t *testing.T) {
+		t.Parallel()
+		sub, _ := fresh(t, false)
 		r := s.do("POST", sub+"/take-over", url.Values{}, astrid)
 		r.wantStatus(t, http.StatusSeeOther)
 		r.wantLocation(t, sub+"?done=taken_over")
@@ -40,6 +54,8 @@ func TestTakeOver(t *testing.T) {
 		s.get(selfServicePath, astrid).wantNotBody(t, `href="`+sub+`"`)
 	})
 	t.Run("PurchaserOnlyReadsIt", func(t *testing.T) {
+		t.Parallel()
+		sub, holders := fresh(t, true)
 		r := s.get(sub, erik)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, "Din administratör hanterar nu den här prenumerationen, så du kan inte ändra den.",
@@ -52,6 +68,8 @@ func TestTakeOver(t *testing.T) {
 		s.get(holders, erik).wantNotBody(t, holders+"/assign")
 	})
 	t.Run("AdminManagesIt", func(t *testing.T) {
+		t.Parallel()
+		sub, holders := fresh(t, true)
 		r := s.get(sub+"/licenses?change=buy", astrid)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<h2 id="pane-heading">Köp licenser</h2>`, `<label for="total-licenses">Totalt antal licenser</label>`)
@@ -65,6 +83,8 @@ func TestTakeOver(t *testing.T) {
 		s.get(holders+"/assign", astrid).wantStatus(t, http.StatusOK)
 	})
 	t.Run("AgainIsAMessageNotAnError", func(t *testing.T) {
+		t.Parallel()
+		sub, _ := fresh(t, true)
 		r := s.get(sub+"/take-over", astrid)
 		r.wantStatus(t, http.StatusConflict)
 		r.wantBody(t, `<p class="alert" role="alert">Administratörerna hanterar redan den här prenumerationen.</p>`)
@@ -74,6 +94,7 @@ func TestTakeOver(t *testing.T) {
 		r.wantBody(t, "Administratörerna hanterar redan den här prenumerationen.", "<h1>Analytics Pro</h1>")
 	})
 	t.Run("EndedCannotBeTakenOver", func(t *testing.T) {
+		t.Parallel()
 		ended := erikBuys(t, s, erik)
 		s.do("POST", ended+"/cancel", url.Values{"reason": {"unused"}}, erik).wantLocation(t, ended+"?done=canceled")
 		page := s.get(ended, astrid)

@@ -222,7 +222,7 @@ func (s *server) adminOnly(h handler) http.Handler { return s.withSession(true, 
 
 // errGuest is what a guest who asks for payment details gets: guests cannot
 // buy, so they keep none. fail shows it with a text of its own.
-var errGuest = kassa.Errorf(kassa.Forbidden, "Guests cannot buy, so they keep no payment details.")
+var errGuest = kassa.E(kassa.Forbidden, "error.guest.no_payment_details")
 
 // buyersOnly serves a page of payment details to the people who may buy;
 // guests get the forbidden page (they know the page exists, unlike a
@@ -242,7 +242,7 @@ func (s *server) buyersOnly(h handler) http.Handler {
 func (s *server) withSession(adminOnly bool, h handler) http.Handler {
 	inner := s.public(func(w http.ResponseWriter, r *http.Request) error {
 		if adminOnly && !kassa.ActorFromContext(r.Context()).User.IsAdmin() {
-			return kassa.Errorf(kassa.NotFound, "No such page.")
+			return kassa.E(kassa.NotFound, "error.page.not_found")
 		}
 		return h(w, r)
 	})

@@ -10,6 +10,7 @@ import (
 // TestAuditVerify loads the demo, verifies its audit log, then edits one
 // event behind kassa's back: verify fails and names it.
 func TestAuditVerify(t *testing.T) {
+	t.Parallel()
 	dsn := sqldbtest.DSN(t)
 	if _, err := run(t, t.Context(), "demo", "--db", dsn); err != nil {
 		t.Fatal(err)

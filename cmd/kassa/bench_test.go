@@ -16,6 +16,7 @@ import (
 // left nothing behind. How long it takes is the machine's business: the
 // figures are what bench is for, and a hang is go test's timeout's.
 func TestBench(t *testing.T) {
+	t.Parallel()
 	db := os.Getenv(sqldbtest.PostgresEnv)
 	dir := t.TempDir()
 	if db == "" {

@@ -24,7 +24,7 @@ func (m *Main) billCommand() *cobra.Command {
 		if *at != "" {
 			t, err := time.Parse(time.RFC3339, *at)
 			if err != nil || t.UTC().Year() > 9999 { // beyond, by its offset: storage cannot compare it
-				return kassa.Invalidf("at", "--at must be a time like 2026-12-24T09:00:00Z.")
+				return kassa.InvalidE("at", "error.cli.at")
 			}
 			until = t.UTC()
 		}

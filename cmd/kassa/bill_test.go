@@ -20,6 +20,7 @@ import (
 // twice for 1 April: the first run renews it twice, the second finds
 // nothing left to do.
 func TestBill(t *testing.T) {
+	t.Parallel()
 	dsn := sqldbtest.DSN(t)
 	clock := kassa.NewTestClock(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC))
 	db, err := sqldb.Open(t.Context(), dsn, clock)

@@ -41,6 +41,7 @@ var (
 // -crash.seed replays the schedule (the load's interleaving is the
 // machine's), -crash.kills sets how many kills.
 func TestCrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills kassa many times")
 	}

@@ -342,6 +342,7 @@ func loadDemo(t *testing.T, dsn, ledgerPath string) {
 // fault the crash tests look for, in a transaction rolled back afterwards or
 // in a copy of the ledger: the checker names each.
 func TestInvariantsCatchPlantedFaults(t *testing.T) {
+	t.Parallel()
 	dsn := sqldbtest.DSN(t)
 	ledgerPath := filepath.Join(t.TempDir(), "ledger.jsonl")
 	loadDemo(t, dsn, ledgerPath)

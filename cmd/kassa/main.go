@@ -3,11 +3,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 )
 
 // memoryLimit is the Go heap's soft limit unless GOMEMLIMIT sets another:
@@ -27,7 +32,17 @@ func main() {
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "kassa:", err)
+		fmt.Fprintln(os.Stderr, "kassa:", inEnglish(err))
 		os.Exit(1)
 	}
+}
+
+// inEnglish returns err's text for the operator: the catalog's English words
+// in place of the key of the *kassa.Error in its chain, the rest as it is.
+func inEnglish(err error) string {
+	s := err.Error()
+	if e, ok := errors.AsType[*kassa.Error](err); ok && e.Key != "" {
+		s = strings.Replace(s, e.Error(), locale.In(locale.English).Error(e), 1)
+	}
+	return s
 }

@@ -24,6 +24,7 @@ func run(t *testing.T, ctx context.Context, args ...string) (string, error) {
 }
 
 func TestMigrateAndDemoAreIdempotent(t *testing.T) {
+	t.Parallel()
 	dsn := sqldbtest.DSN(t)
 	for range 2 {
 		if out, err := run(t, t.Context(), "migrate", "--db", dsn); err != nil {
@@ -41,6 +42,7 @@ func TestMigrateAndDemoAreIdempotent(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"serve", "--db", "mysql://x"},
 		{"serve", "--gateway", "paypal"},
@@ -54,6 +56,7 @@ func TestBadFlags(t *testing.T) {
 }
 
 func TestServeDemoInProcess(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan string, 1)
 	var out bytes.Buffer
@@ -98,6 +101,7 @@ func TestServeDemoInProcess(t *testing.T) {
 // file, waits for /healthz and stops it with SIGTERM. It logs the cold start
 // to /healthz (the figure in the README).
 func TestServeBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

@@ -19,6 +19,7 @@ import (
 // runs too: three billing runs overlap on the same renewals. Then the same
 // invariants as after TestCrash must hold.
 func TestMultiInstance(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs kassa three times over")
 	}

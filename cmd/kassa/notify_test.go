@@ -25,6 +25,7 @@ import (
 // kassa, starts it again with a working SMTP server and moves the test clock
 // past the retry: the admin's and the purchaser's messages arrive, once each.
 func TestNotificationsSurviveARestart(t *testing.T) {
+	t.Parallel()
 	dsn := sqldbtest.DSN(t)
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -47,6 +47,7 @@ func freePort(t *testing.T) string {
 // and answers /healthz on, as when two tests' ports collide: start must not
 // take the other's answer for kassa's, and starts kassa on a new address.
 func TestStartOnTakenAddress(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs kassa")
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -174,7 +175,7 @@ func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 	case "stripe":
 		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
 	}
-	return nil, kassa.Invalidf("gateway", "gateway must be simulator or stripe, not %q.", name)
+	return nil, kassa.InvalidE("gateway", "error.cli.gateway", "Value", strconv.Quote(name))
 }
 
 // sender returns what delivers notifications: SMTP when KASSA_SMTP_URL is

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -87,7 +88,7 @@ type card struct {
 func parseRef(ref string) (card, error) {
 	parts := strings.Split(ref, "_")
 	if len(parts) != 5 || parts[0] != "sim" || parts[1] != "pm" || (parts[3] != "ok" && parts[3] != "fail") {
-		return card{}, kassa.Errorf(kassa.NotFound, "The payment service knows no card %q.", ref)
+		return card{}, kassa.E(kassa.NotFound, "error.payment.no_card", "Card", strconv.Quote(ref))
 	}
 	return card{brand: kassa.Brand(parts[2]), fails: parts[3] == "fail"}, nil
 }
@@ -178,7 +179,7 @@ func (g *Gateway) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Paym
 	}
 	if charged, ok := g.charged[r.ChargeRef]; ok {
 		if charged.Currency != r.Amount.Currency || g.refunded[r.ChargeRef]+r.Amount.Amount > charged.Amount {
-			return kassa.Payment{}, kassa.Errorf(kassa.Conflict, "A refund of %v exceeds what charge %s has left.", r.Amount, r.ChargeRef)
+			return kassa.Payment{}, kassa.E(kassa.Conflict, "error.refund.exceeds", "Amount", r.Amount.String(), "Charge", r.ChargeRef)
 		}
 	}
 	if err := g.record(e); err != nil {
@@ -191,7 +192,7 @@ func (g *Gateway) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Paym
 // as a real gateway does.
 func (g *Gateway) claimable(e LedgerEntry) error {
 	if seen, ok := g.requests[e.Key]; ok && seen != e.fingerprint() {
-		return kassa.Errorf(kassa.Conflict, "Idempotency key %q was used for another request.", e.Key)
+		return kassa.E(kassa.Conflict, "error.payment.key_reused", "Key", strconv.Quote(e.Key))
 	}
 	return nil
 }

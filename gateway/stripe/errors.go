@@ -13,8 +13,8 @@ import (
 	"github.com/stripe/stripe-go/v85"
 )
 
-// unavailableMessage is what people see when Stripe cannot answer now.
-const unavailableMessage = "The payment service is unavailable; try again."
+// errUnavailable is what people get when Stripe cannot answer now.
+func errUnavailable() error { return kassa.E(kassa.Unavailable, "error.payment.unavailable") }
 
 // mapError turns an error of stripe-go into one with a kassa code, judging
 // a *stripe.Error by its type, code, param and status, never by its text.
@@ -30,7 +30,7 @@ func mapError(op, prefix string, err error) error {
 		_, isURL := errors.AsType[*url.Error](err)
 		_, isNet := errors.AsType[net.Error](err)
 		if isURL || isNet {
-			return fmt.Errorf("stripe %s: %w (%w)", op, kassa.Errorf(kassa.Unavailable, unavailableMessage), err)
+			return fmt.Errorf("stripe %s: %w (%w)", op, errUnavailable(), err)
 		}
 		return fmt.Errorf("stripe %s: %w", op, err)
 	}
@@ -39,15 +39,15 @@ func mapError(op, prefix string, err error) error {
 	case se.Type == stripe.ErrorTypeCard:
 		kerr = kassa.Declined(declineReason(se))
 	case se.Type == stripe.ErrorTypeIdempotency:
-		kerr = kassa.Errorf(kassa.Conflict, "This payment request was made before with other details.")
+		kerr = kassa.E(kassa.Conflict, "error.payment.request_reused")
 	case se.HTTPStatusCode >= 500, se.HTTPStatusCode == 429, se.Type == stripe.ErrorTypeAPI,
 		se.Code == stripe.ErrorCodeRateLimit, se.Code == stripe.ErrorCodeLockTimeout,
 		se.Code == stripe.ErrorCodeIdempotencyKeyInUse:
-		kerr = kassa.Errorf(kassa.Unavailable, unavailableMessage)
+		kerr = errUnavailable()
 	case se.Code == stripe.ErrorCodeResourceMissing:
-		kerr = kassa.Errorf(kassa.NotFound, "The payment service knows no such %s.", noun(se.Param))
+		kerr = noSuch(se.Param)
 	case se.Type == stripe.ErrorTypeInvalidRequest && field != "":
-		kerr = kassa.Invalidf(field, "The payment service refused %s; check it.", field)
+		kerr = kassa.InvalidE(field, "error.payment.refused_field", "Field", field)
 	default:
 		return fmt.Errorf("stripe %s: %w", op, stripeCause{se})
 	}
@@ -96,17 +96,17 @@ func cardField(prefix, param string) string {
 	return prefix + strings.Join(parts, ".")
 }
 
-// noun names the kind of object a param refers to, for NotFound messages.
-func noun(param string) string {
+// noSuch is the NotFound error for the kind of object a param refers to.
+func noSuch(param string) error {
 	switch param {
 	case "payment_method", "id":
-		return "card"
+		return kassa.E(kassa.NotFound, "error.payment.no_such_card")
 	case "customer":
-		return "customer"
+		return kassa.E(kassa.NotFound, "error.payment.no_such_customer")
 	case "payment_intent", "charge":
-		return "charge"
+		return kassa.E(kassa.NotFound, "error.payment.no_such_charge")
 	}
-	return "object"
+	return kassa.E(kassa.NotFound, "error.payment.no_such_object")
 }
 
 // stripeCause is a *stripe.Error as it shows in logs: its type, codes,

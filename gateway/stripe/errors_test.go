@@ -13,6 +13,10 @@ import (
 	"github.com/kassa-billing/kassa/locale"
 )
 
+// unavailableMessage is the English of error.payment.unavailable: what
+// people read when Stripe cannot answer now.
+const unavailableMessage = "The payment service is unavailable; try again."
+
 // fakeStripe returns a Gateway whose every request is answered with status
 // and body, as Stripe answers errors.
 func fakeStripe(t *testing.T, status int, body string) (*Gateway, *syncBuffer) {

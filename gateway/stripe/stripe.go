@@ -125,7 +125,7 @@ func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate
 			return mapError("update card "+ref, "", err)
 		}
 		if pm.Card == nil {
-			return kassa.Errorf(kassa.NotFound, "The payment service knows no card %s.", ref)
+			return kassa.E(kassa.NotFound, "error.payment.no_card", "Card", ref)
 		}
 		if u.CVC != nil {
 			if err := kassa.ValidateCVC("cvc", *u.CVC, kassaBrand(pm.Card.Brand)); err != nil {
@@ -142,7 +142,7 @@ func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate
 		}
 	}
 	if u.Name != nil && strings.TrimSpace(*u.Name) == "" {
-		return kassa.Invalidf("name", "Enter the name on the card (name).")
+		return kassa.InvalidE("name", "error.card.name_required")
 	}
 
 	if u.CVC != nil {
