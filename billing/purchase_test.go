@@ -141,3 +141,57 @@ func TestManyReconcilersTakeOneNumber(t *testing.T) {
 		t.Fatalf("the next purchase's invoice is %s, want INV-2026-000002: a number was lost", inv.Number)
 	}
 }
+
+// TestPurchasesShareABalance buys at once, on one billing profile with a
+// balance, more than the balance pays for: each purchase is priced with the
+// balance it reads, and one recorded after another used it up is priced
+// again rather than refused. All succeed, and the balance applied across
+// them is what the balance held.
+func TestPurchasesShareABalance(t *testing.T) {
+	w := newWorld(t, day(3, 1))
+	sub := w.buy("ANALYTICS_PRO", 10, w.profile, false)
+	// Nine licenses back, the day they were bought: 9 × 239 kr + VAT.
+	if _, _, err := w.s.SetQuantity(w.ctx, sub.ID, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	balance := func() int64 {
+		t.Helper()
+		p, err := w.db.FindBillingProfileByID(w.ctx, w.profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Balance.Amount
+	}
+	start := balance()
+	if start != 9*29875 {
+		t.Fatalf("balance = %d, want 9 licenses' worth", start)
+	}
+	const n = 16 // 16 × 1 license of Analytics Pro outweigh 9 licenses of credit
+	var wg sync.WaitGroup
+	ready := make(chan struct{})
+	applied := make([]int64, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			<-ready
+			_, inv, err := w.s.Purchase(w.ctx, billing.PurchaseRequest{ProductID: w.product["ANALYTICS_PRO"],
+				Term: kassa.Monthly, Quantity: 1, BillingProfileID: w.profile}, "")
+			errs[i] = err
+			if err == nil {
+				applied[i] = inv.BalanceApplied.Amount
+			}
+		})
+	}
+	close(ready)
+	wg.Wait()
+	var used int64
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("purchase %d: %v", i, err)
+		}
+		used += applied[i]
+	}
+	if left := balance(); left != 0 || used != start {
+		t.Errorf("balance left %d, applied %d of %d", left, used, start)
+	}
+}

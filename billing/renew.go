@@ -170,9 +170,12 @@ func renewalInvoice(d *sqldb.Due) (*kassa.Invoice, time.Time, error) {
 	return inv, anchor, nil
 }
 
-// maxBalanceReads bounds how often a renewal reads a balance that others
-// keep changing.
-const maxBalanceReads = 5
+// maxBalanceReads bounds how often a change priced with a billing
+// profile's balance (a renewal, a purchase, more licenses) reads it again
+// because others used it meanwhile. Each new read follows another change
+// that used the balance, so the bound is only met by as many changes at
+// once on one profile.
+const maxBalanceReads = 20
 
 // chargeRenewal charges an open renewal invoice, one attempt per
 // idempotency key, and moves the subscription on (its terms counted from
