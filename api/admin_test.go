@@ -66,6 +66,7 @@ func (ts *testServer) buy(b buyer, sku string, quantity int) subscriptionOut {
 }
 
 func TestSelfServiceView(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	astrid := ts.login("astrid@nordvik.example")
@@ -170,6 +171,7 @@ func TestSelfServiceView(t *testing.T) {
 }
 
 func TestTakeOver(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	astrid := ts.login("astrid@nordvik.example")

@@ -17,6 +17,7 @@ type cancelOut struct {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	buy := func(t *testing.T) string {

@@ -32,6 +32,7 @@ func (ts *testServer) members(token string, n int) []string {
 }
 
 func TestLicenses(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	var sub subscriptionOut
@@ -127,6 +128,7 @@ func (ts *testServer) subscriptionByID(token, id string) subscriptionOut {
 // TestLastLicenseRace sends 64 requests at once for the last free license,
 // each for another user, many times over: exactly one wins each time.
 func TestLastLicenseRace(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	people := ts.members(erik.token, 45)

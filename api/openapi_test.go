@@ -45,6 +45,7 @@ func newDocServer() *Server {
 }
 
 func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	if v := d.root["openapi"]; v != "3.1.0" {
 		t.Errorf("openapi = %v, want 3.1.0", v)
@@ -56,6 +57,7 @@ func TestOpenAPIDocument(t *testing.T) {
 }
 
 func TestOpenAPIMatchesRouteTable(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	documented := map[string]map[string]any{}
 	for _, o := range d.operations() {
@@ -91,6 +93,7 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 
 func TestOpenAPIOperations(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	ids := map[string]string{}
 	for _, o := range d.operations() {
@@ -186,6 +189,7 @@ func checkPathParameters(t *testing.T, d *apiDoc, key, path string, op map[strin
 }
 
 func TestOpenAPIRefsResolve(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	walkJSON(d.root, "", func(ptr string, v map[string]any) {
 		if ref, ok := v["$ref"]; ok {
@@ -200,6 +204,7 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 // TestOpenAPISchemas checks that every schema of the document uses only
 // keywords the test validator checks, and that every example validates.
 func TestOpenAPISchemas(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	schemas, _ := d.root["components"].(map[string]any)["schemas"].(map[string]any)
 	for name, s := range schemas {
@@ -332,6 +337,7 @@ func walkJSON(v any, ptr string, f func(ptr string, obj map[string]any)) {
 // TestOpenAPIDescribesAnswers holds answers the server gives without a
 // database to the document.
 func TestOpenAPIDescribesAnswers(t *testing.T) {
+	t.Parallel()
 	s := newDocServer()
 	for _, tt := range []struct {
 		name, method, path, body string
@@ -371,6 +377,7 @@ func TestOpenAPIDescribesAnswers(t *testing.T) {
 }
 
 func TestCheckResponse(t *testing.T) {
+	t.Parallel()
 	d := mustOpenAPIDoc(t)
 	me := `{"id": "usr_1", "name": "Erik Johansson", "email": "erik@nordvik.example", "type": "member",
 		"status": "active", "role": "user",
@@ -437,6 +444,7 @@ func TestCheckResponse(t *testing.T) {
 }
 
 func TestMatchPath(t *testing.T) {
+	t.Parallel()
 	d := &apiDoc{root: mustDecodeObject(t, `{"paths": {
 		"/api/v1/things/{id}": {"get": {"operationId": "getThing"}},
 		"/api/v1/things/new": {"get": {"operationId": "newThing"}},

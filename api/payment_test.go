@@ -44,6 +44,7 @@ func (ts *testServer) addCard(token, number, cvc string) paymentMethodOut {
 }
 
 func TestPaymentMethods(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := ts.login("erik@nordvik.example")
 
@@ -155,6 +156,7 @@ func TestPaymentMethods(t *testing.T) {
 }
 
 func TestBillingProfiles(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := ts.login("erik@nordvik.example")
 

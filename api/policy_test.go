@@ -28,6 +28,7 @@ func (p policiesOut) bySKU() map[string]string {
 }
 
 func TestPurchasePolicies(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	astrid := ts.login("astrid@nordvik.example")
@@ -165,6 +166,7 @@ func TestPurchasePolicies(t *testing.T) {
 }
 
 func TestAuditLogAPI(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	astrid := ts.login("astrid@nordvik.example")

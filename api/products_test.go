@@ -16,6 +16,7 @@ type productList struct {
 }
 
 func TestProducts(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	get := func(t *testing.T, token string, header ...string) productList {
 		t.Helper()

@@ -68,6 +68,7 @@ func (f *quantityFixture) balance(t *testing.T) int64 {
 // TestQuantity changes a subscription's licenses; each subtest starts from
 // a fixture of its own and makes the changes before it that it builds on.
 func TestQuantity(t *testing.T) {
+	t.Parallel()
 	t.Run("MoreIsChargedAsPreviewed", func(t *testing.T) {
 		t.Parallel()
 		f := newQuantityFixture(t)

@@ -12,6 +12,7 @@ import (
 // checks each answer's status. A route missing from the table fails the
 // test, so a new route cannot go out unchecked.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	astrid := ts.login("astrid@nordvik.example")

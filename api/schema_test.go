@@ -497,6 +497,7 @@ func checkFormat(format, s string) error {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	d := &apiDoc{root: mustDecodeObject(t, `{"components": {"schemas": {
 		"Money": {"type": "object", "required": ["amount", "currency"], "additionalProperties": false,
 			"properties": {"amount": {"type": "integer"}, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},

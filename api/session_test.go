@@ -14,6 +14,7 @@ import (
 )
 
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 
 	t.Run("ReturnsTokenAndUser", func(t *testing.T) {
@@ -81,6 +82,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	wrong := map[string]string{"email": "erik@nordvik.example", "password": "wrong"}
 
@@ -109,6 +111,7 @@ func TestLoginThrottle(t *testing.T) {
 }
 
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	token := ts.login("erik@nordvik.example")
 	other := ts.login("erik@nordvik.example")
@@ -128,6 +131,7 @@ func TestLogout(t *testing.T) {
 // database (another Auth): this one refuses the session within a second,
 // though it remembered it.
 func TestLogoutElsewhere(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	token := ts.login("erik@nordvik.example")
 	if res := ts.do("GET", "/api/v1/me", token, nil); res.status != 200 {
@@ -155,6 +159,7 @@ func TestLogoutElsewhere(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	token := ts.login("erik@nordvik.example")
 
@@ -181,6 +186,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for _, h := range [][]string{
 		nil,
@@ -197,6 +203,7 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestMe(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for _, tt := range []struct{ email, role, tenant, currency string }{
 		{"erik@nordvik.example", "user", "Nordvik AB", "SEK"},
@@ -217,6 +224,7 @@ func TestMe(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	token := ts.login("erik@nordvik.example")
 

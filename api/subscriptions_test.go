@@ -56,6 +56,7 @@ func (b buyer) order(sku string, quantity int) map[string]any {
 }
 
 func TestPurchase(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 
@@ -207,6 +208,7 @@ func (ts *testServer) subscriptions(token, query string) []subscriptionOut {
 }
 
 func TestPurchaseIdempotency(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	order := erik.order("MEETING_ROOMS", 4)
@@ -262,6 +264,7 @@ func TestPurchaseIdempotency(t *testing.T) {
 }
 
 func TestInvoicePDF(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	var sub subscriptionOut

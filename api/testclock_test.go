@@ -12,6 +12,7 @@ import (
 )
 
 func TestTestClock(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := newBuyer(ts, "erik@nordvik.example")
 	var sub subscriptionOut

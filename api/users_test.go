@@ -24,6 +24,7 @@ func (l userList) emails() []string {
 }
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	erik := ts.login("erik@nordvik.example")
 	mike := ts.login("mike@harbor.example")

@@ -174,6 +174,7 @@ func (w *cancelWorld) requireCancelledOnce(key string, refund kassa.Money) {
 // would price the refund anew): the reconciler, or a retry of the cancel,
 // finishes it with the first refund's key and amount, once.
 func TestLostRefundIsFinished(t *testing.T) {
+	t.Parallel()
 	t.Run("ByTheReconciler", func(t *testing.T) {
 		w := newCancelWorld(t)
 		key, refund := w.lostRefund()
@@ -230,6 +231,7 @@ func TestLostRefundIsFinished(t *testing.T) {
 // refused or left alone until the cancellation has ended, which then
 // credits exactly what was not refunded.
 func TestCancellingHoldsMoneyChanges(t *testing.T) {
+	t.Parallel()
 	w := newCancelWorld(t)
 	key, refund := w.lostRefund()
 	balance, err := w.db.ProfileBalance(w.ctx, w.sub.BillingProfileID)
@@ -271,6 +273,7 @@ func TestCancellingHoldsMoneyChanges(t *testing.T) {
 // leave the new ones paid for and never refunded. It is refused until the
 // charge has ended.
 func TestChargeHoldsCancellation(t *testing.T) {
+	t.Parallel()
 	w := newCancelWorld(t)
 	inv := &kassa.Invoice{SubscriptionID: w.sub.ID, BillingProfileID: w.sub.BillingProfileID, QuantityDelta: 2}
 	if _, err := w.db.CreateChargeInvoice(w.ctx, inv, "quantity", ""); err != nil {

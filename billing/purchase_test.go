@@ -44,6 +44,7 @@ func erikContext(t *testing.T, db *sqldb.DB) context.Context {
 }
 
 func TestReconcileFinishesALostCharge(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	db := sqldbtest.MustOpenDB(t, clock)
 	gw := &unreachable{Gateway: simulator.New(clock)}
@@ -99,6 +100,7 @@ func TestReconcileFinishesALostCharge(t *testing.T) {
 // finishing one lost charge at once issue its invoice once, and the numbers
 // stay gapless: the next invoice gets the next number.
 func TestManyReconcilersTakeOneNumber(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	db, dsn := sqldbtest.MustOpen(t, clock)
 	gw := &unreachable{Gateway: simulator.New(clock)}
@@ -148,6 +150,7 @@ func TestManyReconcilersTakeOneNumber(t *testing.T) {
 // again rather than refused. All succeed, and the balance applied across
 // them is what the balance held.
 func TestPurchasesShareABalance(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(3, 1))
 	sub := w.buy("ANALYTICS_PRO", 10, w.profile, false)
 	// Nine licenses back, the day they were bought: 9 × 239 kr + VAT.

@@ -15,6 +15,7 @@ import (
 // the assigned count it is refused, naming how many to unassign, and
 // nothing changes.
 func TestNeverBelowAssigned(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(day(3, 1))
 	dsn := sqldbtest.DSN(t)
 	db, err := sqldb.Open(t.Context(), dsn, clock)

@@ -19,6 +19,7 @@ import (
 // renewals at the same time: every term is renewed once and the invoice
 // numbers have no gaps.
 func TestTwoInstancesRenewOnce(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(day(1, 15))
 	dsn := sqldbtest.DSN(t)
 	var dbs []*sqldb.DB

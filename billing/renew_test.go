@@ -99,6 +99,7 @@ func (w *world) sub(id string) *kassa.Subscription {
 func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 10, 0, 0, 0, time.UTC) }
 
 func TestRenewals(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(1, 31))
 	sub := w.buy("ANALYTICS_PRO", 2, w.profile, false)
 
@@ -120,6 +121,7 @@ func TestRenewals(t *testing.T) {
 }
 
 func TestDunning(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(1, 31))
 	profile := w.profileWith("4242424242424242")
 	sub := w.buy("PROJECT_PLAN", 3, profile, false)
@@ -161,6 +163,7 @@ func TestDunning(t *testing.T) {
 }
 
 func TestPaidAfterAFailureIsActive(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(1, 31))
 	profile := w.profileWith("5555555555554444")
 	sub := w.buy("PROJECT_PLAN", 1, profile, false)
@@ -194,6 +197,7 @@ func TestPaidAfterAFailureIsActive(t *testing.T) {
 }
 
 func TestTrialsAndCancellationsEnd(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(1, 5))
 	noCard := w.profileWith("")
 	converts := w.buy("DIAGRAM_STUDIO", 5, w.profile, true)

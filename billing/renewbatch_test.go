@@ -22,6 +22,7 @@ import (
 // cards in dunning, a cancellation at term end, a trial converting, a
 // second term renewed, and no number skipped.
 func TestRenewTogetherAsOneAtATime(t *testing.T) {
+	t.Parallel()
 	until := day(3, 12) // two renewals of the monthly terms; the declined retried and suspended
 	var got [2][]string
 	for i, together := range []bool{false, true} {
@@ -135,6 +136,7 @@ func (g *losing) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Payme
 // next run charges the rest, the lost one again with the same key (so once),
 // and every term ends renewed once with gapless numbers.
 func TestRenewTogetherLosesNoCharge(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(1, 10))
 	var subs []string
 	for i := range 5 { // a minute apart: they fall due in this order

@@ -10,6 +10,7 @@ import (
 // something else committed, as a request racing another would: the
 // database refuses each in its own statement and nothing changes.
 func TestStaleChangesAreRefused(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, day(3, 1))
 	sub := w.buy("ANALYTICS_PRO", 10, w.profile, false)
 

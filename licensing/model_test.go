@@ -30,6 +30,7 @@ type model struct {
 // checks after every step that the database agrees with the model and that
 // assigned ≤ quantity.
 func TestStateMachine(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	db := sqldbtest.MustOpenDB(t, clock)
 	gw := simulator.New(clock)

@@ -21,6 +21,7 @@ import (
 // through two database handles, as two kassa processes on one database
 // would: exactly 3 win, every round.
 func TestTwoInstancesNeverOverAssign(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	dsn := sqldbtest.DSN(t)
 	var dbs []*sqldb.DB

@@ -41,6 +41,7 @@ func verify(t *testing.T, db *sqldb.DB) (int, []kassa.AuditBreak) {
 }
 
 func TestAuditChainVerifies(t *testing.T) {
+	t.Parallel()
 	db, _, ctx := auditWorld(t)
 	events, breaks := verify(t, db)
 	if events != 6 || len(breaks) != 0 {
@@ -69,6 +70,7 @@ func TestAuditChainVerifies(t *testing.T) {
 }
 
 func TestAuditTamperingIsFound(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, sql string
 		want      string
@@ -103,6 +105,7 @@ func TestAuditTamperingIsFound(t *testing.T) {
 // A tenant's events are numbered and linked in commit order however many
 // changes commit at once, and a change that rolls back leaves none.
 func TestAuditUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	db, _, ctx := auditWorld(t)
 	products, err := db.FindProducts(ctx)
 	if err != nil {
@@ -154,6 +157,7 @@ func TestAuditUnderConcurrency(t *testing.T) {
 }
 
 func TestAuditFilters(t *testing.T) {
+	t.Parallel()
 	db, _, ctx := auditWorld(t)
 	admin := kassa.ActorFromContext(ctx).User
 	count := func(f kassa.AuditFilter) int {

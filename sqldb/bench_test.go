@@ -17,6 +17,7 @@ import (
 // statistics, with which SQLite would prepare statements again on every
 // change of their parameters.
 func TestSettle(t *testing.T) {
+	t.Parallel()
 	clock := kassa.NewTestClock(testNow)
 	db, dsn := sqldbtest.MustOpen(t, clock)
 	mustTenant(t, db, "Settle", "Sara Sättare")

@@ -20,6 +20,7 @@ import (
 // — leave nothing behind, and the others all commit, their audit events
 // in one unbroken chain.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	ctx := t.Context()
 	ten := &kassa.Tenant{Name: "Grupp AB", Country: "SE", Currency: "SEK", Locale: "sv"}
@@ -115,6 +116,7 @@ func TestGroupCommit(t *testing.T) {
 // runs neither interrupts the write nor the others of its group; a write
 // after Close is refused, not lost.
 func TestGroupCommitOutlivesItsCaller(t *testing.T) {
+	t.Parallel()
 	db, dsn := sqldbtest.MustOpen(t, kassa.NewTestClock(testNow))
 	ten := &kassa.Tenant{Name: "Borta AB", Country: "SE", Currency: "SEK", Locale: "sv"}
 	if err := db.CreateTenant(t.Context(), ten); err != nil {
@@ -155,6 +157,7 @@ func TestGroupCommitOutlivesItsCaller(t *testing.T) {
 // TestSQLiteSettings checks the settings durability and group commit's
 // speed rest on, as SQLite reports them on the connection it writes on.
 func TestSQLiteSettings(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	if db.Dialect() != sqldb.SQLite {
 		t.Skip("SQLite only")

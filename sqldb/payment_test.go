@@ -14,6 +14,7 @@ var testAddress = kassa.Address{Line1: "Storgatan 1", City: "Stockholm", PostalC
 // TestDeleteRacesReplace deletes cards while other requests make profiles
 // pay with them: whatever wins, no profile may point at a deleted card.
 func TestDeleteRacesReplace(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	ctx, _ := mustTenant(t, db, "Nordvik", "Erik Johansson")
 	p := &kassa.BillingProfile{Name: "P", Email: "p@x.example", Address: testAddress, Currency: "SEK", CustomerRef: "c"}
@@ -61,6 +62,7 @@ func TestDeleteRacesReplace(t *testing.T) {
 }
 
 func TestOneCardPaysForOneProfile(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	ctx, _ := mustTenant(t, db, "Nordvik", "Erik Johansson")
 	m := &kassa.PaymentMethod{GatewayRef: "r", Brand: kassa.Visa, Last4: "4242", ExpMonth: 1, ExpYear: 2030, Name: "E", Address: testAddress}

@@ -19,6 +19,7 @@ import (
 // each must still get its own row, with its own tenant's condition — a user
 // of the other tenant is NotFound.
 func TestReadsTogether(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	var names []string
 	for i := range 20 {
@@ -75,6 +76,7 @@ func TestReadsTogether(t *testing.T) {
 // trip. In a pipeline the database skips what follows a failure; each read
 // must still end as it would alone: its row, its own error, or no row.
 func TestReadTogetherFailure(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	vals, errs := db.ReadTogether(t.Context(), []string{
 		`SELECT CAST($1 AS BIGINT)`,

@@ -15,6 +15,7 @@ import (
 // the admin and each member; what the list leaves out — another member's
 // purchase, a pending one, another tenant's — is NotFound.
 func TestFindSubscriptionByIDAsTheList(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	nordvik, users := mustTenant(t, db, "Nordvik", "Astrid Lund", "Erik Andersson", "Eva Berg")
 	harbor, mikes := mustTenant(t, db, "Harbor", "Mike Chen")

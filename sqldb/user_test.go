@@ -56,6 +56,7 @@ func names(users []*kassa.User) []string {
 }
 
 func TestFindUsers(t *testing.T) {
+	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	ctx, _ := mustTenant(t, db, "Nordvik", "Astrid Lund", "Erik Andersson", "Erika Berg",
 		"Åsa Öberg", "Anna-Karin Ek", "Olle Ericsson")

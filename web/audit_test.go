@@ -32,6 +32,7 @@ func (r response) olderLink() string {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))

@@ -76,6 +76,7 @@ func buy(t *testing.T, s *site, who http.Header, path string, form url.Values) s
 }
 
 func TestBuy(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	bp := profileID(t, s, erik)

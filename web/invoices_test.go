@@ -12,6 +12,7 @@ import (
 )
 
 func TestYourProducts(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	analytics := erikBuys(t, s, erik)
@@ -59,6 +60,7 @@ func TestYourProducts(t *testing.T) {
 }
 
 func TestInvoices(t *testing.T) {
+	t.Parallel()
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := kassa.NewTestClock(now.AddDate(0, -5, 0))
 	s := newSiteAt(t, clock)

@@ -68,6 +68,7 @@ func users(ps ...person) url.Values {
 }
 
 func TestAssignAndUnassign(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	anna, annika := userNamed(t, s, erik, "anna lindberg"), userNamed(t, s, erik, "annika")

@@ -7,6 +7,7 @@ import (
 )
 
 func TestFormatMoney(t *testing.T) {
+	t.Parallel()
 	fs := newMoneyFormatters()
 	for _, tc := range []struct {
 		lang string

@@ -10,6 +10,7 @@ import (
 )
 
 func TestPages(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
@@ -80,6 +81,7 @@ func cookieValue(h http.Header) string {
 }
 
 func TestLanguageSwitch(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	t.Run("RemembersChoiceAndGoesBack", func(t *testing.T) {
 		r := s.do("POST", "/language", url.Values{"lang": {"sv"}, "next": {"/login?next=%2Fhelp"}}, nil)
@@ -113,6 +115,7 @@ func TestLanguageSwitch(t *testing.T) {
 }
 
 func TestInternalErrorPage(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	session := withCookies(s.signIn("erik@nordvik.example"))
 	session.Set("Accept-Language", "sv")

@@ -63,6 +63,7 @@ func (r response) wantFieldError(t *testing.T, id, text string) {
 }
 
 func TestPaymentMethods(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	year := time.Now().Year()
@@ -250,6 +251,7 @@ func TestPaymentMethods(t *testing.T) {
 }
 
 func TestPaymentDetailsOfOthers(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	mike := withCookies(s.signIn("mike@harbor.example"))

@@ -30,6 +30,7 @@ func policyForm(t *testing.T, r response) (selects map[string]string, form url.V
 }
 
 func TestPurchasePolicy(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
 	erik := withCookies(s.signIn("erik@nordvik.example"))

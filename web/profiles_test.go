@@ -24,6 +24,7 @@ func profileForm(edits ...func(url.Values)) url.Values {
 }
 
 func TestBillingProfiles(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	year := time.Now().Year()
@@ -154,6 +155,7 @@ func TestBillingProfiles(t *testing.T) {
 }
 
 func TestCreateBillingProfile(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	mike := withCookies(s.signIn("mike@harbor.example"))
 	s.get(bpPath, mike).wantBody(t, "You have no billing profiles yet.")

@@ -16,6 +16,7 @@ import (
 // details are their owner's, a self-service subscription is read-only for
 // admins. A route missing from the table fails the test.
 func TestPageRoleMatrix(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))

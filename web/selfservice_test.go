@@ -56,6 +56,7 @@ func nordvikPurchases(t *testing.T, s *site, erik http.Header) (analytics, plan,
 }
 
 func TestSelfServicePurchases(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
@@ -189,6 +190,7 @@ func TestSelfServicePurchases(t *testing.T) {
 }
 
 func TestSelfServicePaging(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
 	token := apiLogin(t, s, "erik@nordvik.example")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSignInPage(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	sv := []string{`<html lang="sv">`, "<title>Logga in", "<h1>Logga in</h1>", ">E-postadress</label>", ">Lösenord</label>"}
 	en := []string{`<html lang="en">`, "<title>Sign in", "<h1>Sign in</h1>", ">Email address</label>", ">Password</label>"}
@@ -53,6 +54,7 @@ func TestSignInPage(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 
 	t.Run("WrongPasswordShownBesideFieldKeepsEmail", func(t *testing.T) {
@@ -164,6 +166,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSignOut(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	c := s.signIn("erik@nordvik.example")
 	s.get("/billing/products", withCookies(c)).wantStatus(t, http.StatusOK)
@@ -184,6 +187,7 @@ func TestSignOut(t *testing.T) {
 }
 
 func TestNotSignedIn(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	t.Run("PagesRedirectToLogin", func(t *testing.T) {
 		for path, want := range map[string]string{
@@ -228,6 +232,7 @@ func TestNotSignedIn(t *testing.T) {
 }
 
 func TestCrossOriginPostRefused(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	session := s.signIn("erik@nordvik.example")
 	crossSite := withCookies(session)

@@ -61,6 +61,7 @@ func erikBuys(t *testing.T, s *site, erik http.Header) string {
 }
 
 func TestLicenses(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	// Each subtest buys a subscription of its own: 5 licenses of Analytics
@@ -198,6 +199,7 @@ func TestLicenses(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	start := time.Now().UTC().Truncate(time.Second)
 	clock := kassa.NewTestClock(start)
 	s := newSiteAt(t, clock)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTakeOver(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	erik := withCookies(s.signIn("erik@nordvik.example"))
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
