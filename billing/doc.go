@@ -38,7 +38,11 @@
 // which kassa serve runs at start and every 30 s on what has been pending
 // for longer than a minute, charges them again with the same key, which finds the first
 // charge rather than making a second. The buyer's Idempotency-Key makes a
-// retry return the first purchase instead of buying again.
+// retry return the first purchase instead of buying again. The balance a
+// purchase (or more licenses) is priced with is taken in the transaction
+// that records it, only while it still holds that much; when another change
+// used it meanwhile (sqldb.ErrBalanceChanged), the purchase is priced again
+// with the balance now, before anything is charged.
 //
 // # Quantity changes
 //

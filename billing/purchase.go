@@ -3,10 +3,10 @@ package billing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -175,16 +175,13 @@ func (s *Service) newPurchase(ctx context.Context, a *kassa.Actor, r PurchaseReq
 }
 
 // lineDescription names what an invoice line is for, in the invoice's
-// language.
+// language: "Analytics Pro (monthly)".
 func lineDescription(product string, term kassa.Term, lang string) string {
-	terms := map[string]map[kassa.Term]string{
-		"en": {kassa.Monthly: "monthly", kassa.Annual: "annual"},
-		"sv": {kassa.Monthly: "månadsvis", kassa.Annual: "årsvis"},
+	w := locale.In(lang)
+	if term == kassa.Annual {
+		return w.T("invoice.line.annual", "Product", product)
 	}
-	if terms[lang] == nil {
-		lang = "en"
-	}
-	return fmt.Sprintf("%s (%s)", product, terms[lang][term])
+	return w.T("invoice.line.monthly", "Product", product)
 }
 
 // Reconcile finishes purchases and immediate cancellations left pending

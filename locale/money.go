@@ -112,6 +112,20 @@ func decimal(amount int64, digits int) string {
 	return sign + s[:len(s)-digits] + "." + s[len(s)-digits:]
 }
 
+// FormatMinute renders the minute of t, in UTC, for a person reading lang:
+// sv "2026-11-23 14:05", de "23.11.2026, 14:05", en "Nov 23, 2026, 2:05 PM".
+// Languages kassa does not speak get English.
+func FormatMinute(t time.Time, lang string) string {
+	t = t.UTC()
+	switch lang {
+	case Swedish:
+		return t.Format("2006-01-02 15:04")
+	case German:
+		return t.Format("02.01.2006, 15:04")
+	}
+	return t.Format("Jan 2, 2006, 3:04 PM")
+}
+
 // FormatCount writes a count of things for a person reading lang, grouping
 // its digits as the language does: en "1,234", sv "1 234" (a non-breaking
 // space, as FormatMoney groups), de "1.234".

@@ -129,3 +129,31 @@ func TestDecimal(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatMinute(t *testing.T) {
+	at := time.Date(2026, 11, 23, 14, 5, 0, 0, time.UTC)
+	for _, tc := range []struct{ lang, want string }{
+		{"en", "Nov 23, 2026, 2:05 PM"},
+		{"sv", "2026-11-23 14:05"},
+		{"de", "23.11.2026, 14:05"},
+		{"fr", "Nov 23, 2026, 2:05 PM"},
+	} {
+		if got := FormatMinute(at, tc.lang); got != tc.want {
+			t.Errorf("FormatMinute(%v, %q) = %q, want %q", at, tc.lang, got, tc.want)
+		}
+	}
+}
+
+func TestFormatCount(t *testing.T) {
+	for _, tc := range []struct {
+		n          int
+		lang, want string
+	}{
+		{1234567, "en", "1,234,567"}, {1234567, "sv", "1\u00a0234\u00a0567"}, {1234567, "de", "1.234.567"},
+		{999, "de", "999"}, {-1234, "en", "-1,234"}, {0, "sv", "0"},
+	} {
+		if got := FormatCount(tc.n, tc.lang); got != tc.want {
+			t.Errorf("FormatCount(%d, %q) = %q, want %q", tc.n, tc.lang, got, tc.want)
+		}
+	}
+}

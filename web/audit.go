@@ -221,12 +221,5 @@ func indentJSON(b json.RawMessage) string {
 }
 
 // formatTime writes the minute of t, in UTC as the log keeps time, for a
-// person reading l's language: sv "2026-11-23 14:05", en "Nov 23, 2026,
-// 2:05 PM".
-func formatTime(l *Layout, t time.Time) string {
-	t = t.UTC()
-	if l.Lang == locale.Swedish {
-		return t.Format("2006-01-02 15:04")
-	}
-	return t.Format("Jan 2, 2006, 3:04 PM")
-}
+// person reading l's language (locale.FormatMinute).
+func formatTime(l *Layout, t time.Time) string { return locale.FormatMinute(t, l.Lang) }

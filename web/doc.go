@@ -1,9 +1,11 @@
 // Package web serves kassa's pages: server-rendered HTML in the shape of the
-// Microsoft 365 admin center's billing pages, in English and Swedish.
+// Microsoft 365 admin center's billing pages, in every language kassa speaks.
 //
 // Every page has one typed page struct and one template under templates/;
-// the struct embeds Layout, whose T method translates from the catalogs in
-// i18n/ (go-i18n JSON, the same keys in each language). A page answers in
+// the struct embeds Layout, whose T method translates from kassa's one
+// catalog (package locale). What the domain refuses arrives as a
+// kassa.Error with a key, and for a refused batch each user and why, so a
+// page says it in its language without deciding it again. A page answers in
 // the language remembered in the "lang" cookie, else the browser's
 // Accept-Language, else the tenant's locale.
 //
