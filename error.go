@@ -37,6 +37,20 @@ type Error struct {
 	Message string
 	Field   string
 	Refused []Refused
+	// Problems are the faults of a batch refused whole (a catalog file, a
+	// CSV import): each one's place and what is wrong there.
+	Problems []Problem
+}
+
+// Problem is one fault of a batch: where it is (a line and column of a
+// file, the item such as a product's SKU, the field) and what is wrong,
+// as the catalog's message Key filled in with Args.
+type Problem struct {
+	Line, Column int // 0 when the batch is no file
+	Item         string
+	Field        string
+	Key          string
+	Args         []any
 }
 
 // Error returns the message, or the key with its arguments: what a log
@@ -51,6 +65,9 @@ func (e *Error) Error() string {
 	}
 	for _, r := range e.Refused {
 		s += fmt.Sprintf(" %s:%s", r.UserID, r.Reason)
+	}
+	for _, p := range e.Problems {
+		s += fmt.Sprintf("; %d:%d %s %s %s", p.Line, p.Column, p.Item, p.Field, p.Key)
 	}
 	return s
 }

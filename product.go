@@ -1,5 +1,7 @@
 package kassa
 
+import "time"
+
 // Term is how long one billing period of a subscription lasts.
 type Term string
 
@@ -27,16 +29,20 @@ func (p PurchasePolicy) Valid() bool {
 	return p == PolicyEnabled || p == PolicyTrialsOnly || p == PolicyDisabled
 }
 
-// Text is a string in each language kassa speaks.
+// Text is a string in each language kassa speaks; English is always there.
 type Text struct {
 	En string
 	Sv string
+	De string
 }
 
 // In returns the text in lang, falling back to English.
 func (t Text) In(lang string) string {
-	if lang == "sv" && t.Sv != "" {
+	switch {
+	case lang == "sv" && t.Sv != "":
 		return t.Sv
+	case lang == "de" && t.De != "":
+		return t.De
 	}
 	return t.En
 }
@@ -44,12 +50,21 @@ func (t Text) In(lang string) string {
 // Product is an entry of the catalog. The catalog belongs to the service and
 // is shared by its tenants; what a tenant may buy of it is its PurchasePolicy.
 type Product struct {
-	ID          string
+	ID string
+	// SKUID is a stable GUID for the product, as Microsoft's skuId (SPEC
+	// §7, §9): made when the product is added unless the catalog gives one.
+	SKUID       string
 	SKU         string
 	Name        Text
 	Description Text
 	TrialDays   int // 0: no free trial
-	Prices      []Price
+	// TrialMaxLicenses bounds a free trial's licenses.
+	TrialMaxLicenses int
+	// Retired products cannot be bought; what was bought of them runs on
+	// and renews.
+	Retired   bool
+	Prices    []Price
+	CreatedAt time.Time
 	// Policy is the purchase policy of the asking actor's tenant.
 	Policy PurchasePolicy
 }
@@ -71,5 +86,6 @@ func (p *Product) PriceFor(term Term, currency string) (Price, bool) {
 	return Price{}, false
 }
 
-// TrialLicenseLimit is the most licenses a free trial may have (SPEC §2).
+// TrialLicenseLimit is the most licenses a free trial may have unless the
+// catalog says otherwise (SPEC §2).
 const TrialLicenseLimit = 25

@@ -13,9 +13,12 @@ type productJSON struct {
 	SKU            string               `json:"sku"`
 	Name           string               `json:"name"`
 	Description    string               `json:"description"`
+	SKUID          string               `json:"sku_id"`
 	TrialDays      int                  `json:"trial_days"`
+	TrialMax       int                  `json:"trial_max_licenses,omitempty"`
 	Prices         []priceJSON          `json:"prices"`
 	PurchasePolicy kassa.PurchasePolicy `json:"purchase_policy"`
+	Retired        bool                 `json:"retired"`
 }
 
 type priceJSON struct {
@@ -27,7 +30,10 @@ type priceJSON struct {
 func newProductJSON(p *kassa.Product, lang string) productJSON {
 	j := productJSON{
 		ID: p.ID, SKU: p.SKU, Name: p.Name.In(lang), Description: p.Description.In(lang),
-		TrialDays: p.TrialDays, PurchasePolicy: p.Policy, Prices: []priceJSON{},
+		SKUID: p.SKUID, TrialDays: p.TrialDays, PurchasePolicy: p.Policy, Prices: []priceJSON{}, Retired: p.Retired,
+	}
+	if p.TrialDays > 0 {
+		j.TrialMax = p.TrialMaxLicenses
 	}
 	for _, pr := range p.Prices {
 		j.Prices = append(j.Prices, priceJSON(pr))

@@ -83,6 +83,11 @@ func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind stri
 	}
 
 	creds, err := a.db.FindCredentials(ctx, email)
+	if err == nil && creds.PasswordHash == "" {
+		// Invited, no password set yet: nothing can match, and it takes
+		// as long as a wrong password.
+		err = kassa.E(kassa.NotFound, "error.user.not_found", "User", email)
+	}
 	if kassa.ErrorCode(err) == kassa.NotFound {
 		_, _ = VerifyPassword(a.dummyHash, password)
 		return "", nil, a.fail(ctx, keys, now)
@@ -102,16 +107,21 @@ func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind stri
 	if err := a.db.ClearLoginFailures(ctx, keys[0]); err != nil {
 		return "", nil, err
 	}
+	return a.startSession(ctx, creds.User, creds.Tenant, kind)
+}
 
+// startSession makes a session of the kind for the user and returns its
+// token and the signed-in actor.
+func (a *Auth) startSession(ctx context.Context, u *kassa.User, t *kassa.Tenant, kind string) (string, *kassa.Actor, error) {
+	now := a.clock.Now()
 	token, hash := newToken()
-	t := timeouts[kind]
 	if err := a.db.CreateSession(ctx, &sqldb.Session{
-		TokenHash: hash, UserID: creds.User.ID, Kind: kind,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(t.lifetime),
+		TokenHash: hash, UserID: u.ID, Kind: kind,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(timeouts[kind].lifetime),
 	}); err != nil {
 		return "", nil, err
 	}
-	return token, &kassa.Actor{User: creds.User, Tenant: creds.Tenant}, nil
+	return token, &kassa.Actor{User: u, Tenant: t}, nil
 }
 
 func (a *Auth) checkThrottle(ctx context.Context, keys []string, now time.Time) error {

@@ -80,3 +80,16 @@ func (c *sessionCache) forget(hash string, now time.Time) {
 	c.entries[hash] = cachedSession{ended: true, until: now.Add(c.ttl)}
 	c.mu.Unlock()
 }
+
+// forgetUser forgets every session of the user this process remembers: its
+// sessions ended (a password set, the user disabled), and other processes
+// find out within their cache's ttl.
+func (c *sessionCache) forgetUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.entries {
+		if !e.ended && e.session.UserID == userID {
+			delete(c.entries, h)
+		}
+	}
+}

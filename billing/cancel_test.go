@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -291,5 +292,54 @@ func TestChargeHoldsCancellation(t *testing.T) {
 	}
 	if sub, err := w.s.Cancel(w.ctx, w.sub.ID, "unused", "lost"); err != nil || sub.Status != kassa.StatusCanceled {
 		t.Fatalf("cancel after the charge failed: %v, %v; want canceled", sub, err)
+	}
+}
+
+// TestCancelWaitsForATrialsFirstPayment: a trial whose first paid term's
+// charge went through unheard (a lost answer) cannot be cancelled until the
+// billing clock has recorded it; then it is an active subscription that can.
+// Before, the cancellation ended the trial and left the charge's invoice
+// open: money taken for an invoice never paid.
+func TestCancelWaitsForATrialsFirstPayment(t *testing.T) {
+	t.Parallel()
+	clock := kassa.NewTestClock(day(3, 1))
+	db := sqldbtest.MustOpenDB(t, clock)
+	gw := &unreachable{Gateway: simulator.New(clock)}
+	if _, err := demo.Load(t.Context(), db, gw); err != nil {
+		t.Fatal(err)
+	}
+	s := billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx := erikContext(t, db)
+	products, _ := db.FindProducts(ctx)
+	profiles, _ := db.FindBillingProfiles(ctx)
+	var analytics string
+	for _, p := range products {
+		if p.SKU == "ANALYTICS_PRO" {
+			analytics = p.ID
+		}
+	}
+	trial, _, err := s.Purchase(ctx, billing.PurchaseRequest{ProductID: analytics, Term: kassa.Monthly, Quantity: 2,
+		BillingProfileID: profiles[0].ID, Trial: true}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := trial.ExpiresAt
+	gw.down.Store(true) // the first payment goes through; its answer is lost
+	if _, err := s.RunDue(ctx, end, clock.Set); err == nil {
+		t.Fatal("the billing run heard of a charge whose answer was lost")
+	}
+	gw.down.Store(false)
+	if _, err := s.Cancel(ctx, trial.ID, "unused", ""); !errors.Is(err, sqldb.ErrRenewing) {
+		t.Fatalf("cancel while the first payment is unheard: %v, want ErrRenewing", err)
+	}
+	if _, err := s.RunDue(ctx, end, clock.Set); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := db.FindSubscriptionByID(ctx, trial.ID)
+	if err != nil || sub.Status != kassa.StatusActive || gw.charges.Load() != 2 {
+		t.Fatalf("after the next run: %v %+v, %d charges (the same one, asked twice)", err, sub, gw.charges.Load())
+	}
+	if sub, err = s.Cancel(ctx, trial.ID, "unused", ""); err != nil || sub.Status != kassa.StatusCanceled {
+		t.Fatalf("cancel in the first week of the paid term: %v %+v", err, sub)
 	}
 }

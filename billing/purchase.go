@@ -117,14 +117,16 @@ func (s *Service) newPurchase(ctx context.Context, a *kassa.Actor, r PurchaseReq
 	}
 	name := product.Name.In(a.Tenant.Locale)
 	switch {
+	case product.Retired:
+		return nil, nil, nil, kassa.E(kassa.Forbidden, "error.purchase.retired", "Product", name)
 	case product.Policy == kassa.PolicyDisabled:
 		return nil, nil, nil, kassa.E(kassa.Forbidden, "error.purchase.disabled", "Product", name)
 	case product.Policy == kassa.PolicyTrialsOnly && !r.Trial:
 		return nil, nil, nil, kassa.E(kassa.Forbidden, "error.purchase.trials_only", "Product", name)
 	case r.Trial && product.TrialDays == 0:
 		return nil, nil, nil, kassa.InvalidE("trial", "error.purchase.no_trial", "Product", name)
-	case r.Trial && r.Quantity > kassa.TrialLicenseLimit:
-		return nil, nil, nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", kassa.TrialLicenseLimit)
+	case r.Trial && r.Quantity > product.TrialMaxLicenses:
+		return nil, nil, nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", product.TrialMaxLicenses)
 	}
 	price, ok := product.PriceFor(r.Term, a.Tenant.Currency)
 	if !ok && r.Term == kassa.Monthly {

@@ -43,8 +43,12 @@ func (s *Service) quantityChange(ctx context.Context, a *kassa.Actor, sub *kassa
 	switch sub.Status {
 	case kassa.StatusActive:
 	case kassa.StatusTrialing:
-		if quantity > kassa.TrialLicenseLimit {
-			return nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", kassa.TrialLicenseLimit)
+		product, err := s.db.FindProductByID(ctx, sub.ProductID)
+		if err != nil {
+			return nil, err
+		}
+		if quantity > product.TrialMaxLicenses {
+			return nil, kassa.InvalidE("quantity", "error.quantity.trial_max", "Max", product.TrialMaxLicenses)
 		}
 	default:
 		return nil, kassa.E(kassa.Conflict, "error.quantity.status", "Status", sub.Status)

@@ -158,13 +158,19 @@ func renewalInvoice(d *sqldb.Due) (*kassa.Invoice, time.Time, error) {
 		anchor = sub.ExpiresAt
 	}
 	end := kassa.NextTermEnd(anchor, sub.ExpiresAt, sub.Term)
+	// The next term costs what the catalog asks now: a price change
+	// applies to terms that start after it.
+	unit := d.NextUnitPrice
+	if unit.Currency == "" {
+		unit = sub.UnitPrice
+	}
 	line := kassa.InvoiceLine{
 		Description: lineDescription(sub.ProductName.In(d.TenantLocale), sub.Term, d.TenantLocale),
-		Quantity:    sub.Quantity, UnitPrice: sub.UnitPrice, PeriodStart: sub.ExpiresAt, PeriodEnd: end,
-		Amount: kassa.Money{Amount: sub.UnitPrice.Amount * int64(sub.Quantity), Currency: sub.UnitPrice.Currency},
+		Quantity:    sub.Quantity, UnitPrice: unit, PeriodStart: sub.ExpiresAt, PeriodEnd: end,
+		Amount: kassa.Money{Amount: unit.Amount * int64(sub.Quantity), Currency: unit.Currency},
 	}
 	inv := &kassa.Invoice{Language: d.TenantLocale, PeriodStart: sub.ExpiresAt, PeriodEnd: end, Lines: []kassa.InvoiceLine{line}}
-	if err := inv.Sum(sub.UnitPrice.Currency, kassa.VATRate(d.TenantCountry)); err != nil {
+	if err := inv.Sum(unit.Currency, kassa.VATRate(d.TenantCountry)); err != nil {
 		return nil, anchor, err
 	}
 	return inv, anchor, nil

@@ -63,84 +63,19 @@ func tenants() []demoTenant {
 
 	return []demoTenant{
 		{
-			tenant: &kassa.Tenant{Name: "Nordvik AB", Country: "SE", Currency: "SEK", Locale: "sv"},
-			users:  nordvik,
+			tenant: &kassa.Tenant{Name: "Nordvik AB", Country: "SE", Currency: "SEK", Locale: "sv",
+				VATID: "SE556677889901", SupportEmail: "it@nordvik.example", Domains: []string{"nordvik.example"},
+				Address: kassa.Address{Line1: "Storgatan 12", City: "Stockholm", PostalCode: "111 22", Country: "SE"}},
+			users: nordvik,
 			policies: map[string]kassa.PurchasePolicy{
 				"DIAGRAM_STUDIO": kassa.PolicyTrialsOnly,
 				"MAIL_ARCHIVE":   kassa.PolicyDisabled,
 			},
 		},
 		{
-			tenant: &kassa.Tenant{Name: "Harbor Labs Inc.", Country: "US", Currency: "USD", Locale: "en"},
-			users:  harbor,
-		},
-	}
-}
-
-// prices returns monthly and annual prices in SEK, USD and EUR from monthly
-// amounts in minor units; a year costs ten months.
-func prices(sek, usd, eur int64) []kassa.Price {
-	var ps []kassa.Price
-	for _, p := range []struct {
-		cur string
-		amt int64
-	}{{"SEK", sek}, {"USD", usd}, {"EUR", eur}} {
-		ps = append(ps,
-			kassa.Price{Term: kassa.Monthly, Currency: p.cur, UnitAmount: p.amt},
-			kassa.Price{Term: kassa.Annual, Currency: p.cur, UnitAmount: p.amt * 10})
-	}
-	return ps
-}
-
-func catalog() []*kassa.Product {
-	return []*kassa.Product{
-		{
-			SKU:  "ANALYTICS_PRO",
-			Name: kassa.Text{En: "Analytics Pro", Sv: "Analytics Pro"},
-			Description: kassa.Text{
-				En: "Dashboards, scheduled reports and data connectors for your team.",
-				Sv: "Instrumentpaneler, schemalagda rapporter och datakopplingar för ditt team.",
-			},
-			TrialDays: 30,
-			Prices:    prices(23900, 2200, 2100),
-		},
-		{
-			SKU:  "PROJECT_PLAN",
-			Name: kassa.Text{En: "Project Plan", Sv: "Projektplanering"},
-			Description: kassa.Text{
-				En: "Plans, timelines and shared task boards.",
-				Sv: "Planer, tidslinjer och delade uppgiftstavlor.",
-			},
-			TrialDays: 30,
-			Prices:    prices(11900, 1100, 1050),
-		},
-		{
-			SKU:  "DIAGRAM_STUDIO",
-			Name: kassa.Text{En: "Diagram Studio", Sv: "Diagramstudio"},
-			Description: kassa.Text{
-				En: "Flowcharts, floor plans and network diagrams, drawn together.",
-				Sv: "Flödesscheman, planritningar och nätverksdiagram som ni ritar tillsammans.",
-			},
-			TrialDays: 30,
-			Prices:    prices(17900, 1650, 1550),
-		},
-		{
-			SKU:  "MAIL_ARCHIVE",
-			Name: kassa.Text{En: "Secure Mail Archive", Sv: "Säkert e-postarkiv"},
-			Description: kassa.Text{
-				En: "Tamper-proof archiving and search of every email.",
-				Sv: "Manipuleringssäker arkivering och sökning av all e-post.",
-			},
-			Prices: prices(5900, 550, 520),
-		},
-		{
-			SKU:  "MEETING_ROOMS",
-			Name: kassa.Text{En: "Meeting Rooms", Sv: "Mötesrum"},
-			Description: kassa.Text{
-				En: "Video meeting rooms with recording and live captions.",
-				Sv: "Videomötesrum med inspelning och direkttextning.",
-			},
-			Prices: prices(29900, 2750, 2600),
+			tenant: &kassa.Tenant{Name: "Harbor Labs Inc.", Country: "US", Currency: "USD", Locale: "en",
+				Domains: []string{"harbor.example"}},
+			users: harbor,
 		},
 	}
 }

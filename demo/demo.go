@@ -4,11 +4,14 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	_ "embed" // the catalog file
 	"fmt"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/catalog"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -58,12 +61,24 @@ func Load(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) (bool, error) {
 	return true, nil
 }
 
+// catalogFile is the demo's catalog, applied as an operator applies theirs.
+//
+//go:embed catalog.yaml
+var catalogFile []byte
+
+// Catalog returns the demo's catalog as its file says.
+func Catalog() ([]*kassa.Product, error) { return catalog.Parse(bytes.NewReader(catalogFile)) }
+
+// load loads the demo through the doors an operator and admins use: the
+// catalog file through ApplyCatalog, the tenants through CreateTenant, the
+// people through CreateUser, the policies as an admin sets them.
 func load(ctx context.Context, db *sqldb.DB, hash string, pay *payment) error {
-	products := catalog()
-	for _, p := range products {
-		if err := db.CreateProduct(ctx, p); err != nil {
-			return err
-		}
+	products, err := Catalog()
+	if err != nil {
+		return err
+	}
+	if _, err := db.ApplyCatalog(ctx, products, false); err != nil {
+		return err
 	}
 	for _, t := range tenants() {
 		if err := db.CreateTenant(ctx, t.tenant); err != nil {

@@ -133,6 +133,36 @@ func (w Words) Refusal(r kassa.Refused) string {
 	return w.T(RefusalKey(r.Reason), "Name", name)
 }
 
+// Problem returns one fault of a refused batch in words, with where it is:
+// "line 12, column 9: ANALYTICS_PRO prices.monthly.SEK: A price is …".
+func (w Words) Problem(p kassa.Problem) string {
+	message := w.T(p.Key, p.Args...)
+	switch {
+	case p.Line > 0 && p.Column > 0 && p.Item == "" && p.Field == "":
+		return w.T("problem.position", "Line", p.Line, "Column", p.Column, "Message", message)
+	case p.Line > 0 && p.Column > 0:
+		return w.T("problem.at", "Line", p.Line, "Column", p.Column, "Item", p.Item, "Field", p.Field, "Message", message)
+	case p.Line > 0:
+		return w.T("problem.line", "Line", p.Line, "Field", p.Field, "Message", message)
+	case p.Item != "" || p.Field != "":
+		return w.T("problem.item", "Item", p.Item, "Field", p.Field, "Message", message)
+	}
+	return message
+}
+
+// Problems returns each fault of err, a refused batch, in words.
+func (w Words) Problems(err error) []string {
+	e, ok := errors.AsType[*kassa.Error](err)
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		out[i] = w.Problem(p)
+	}
+	return out
+}
+
 // msg marks a literal as a catalog key where Go code, not a T call, names
 // the message, so that TestCatalog finds every key in use.
 func msg(id string) string { return id }

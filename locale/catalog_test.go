@@ -172,9 +172,11 @@ func callsT(n parse.Node) bool {
 }
 
 // keyFuncs are the calls that take a catalog key, and which of their
-// arguments it is: msg("key") and T("key", …) in any package, and the
-// domain's errors kassa.E(code, "key", …) and kassa.InvalidE(field, "key", …).
-var keyFuncs = map[string]int{"msg": 0, "T": 0, "E": 1, "InvalidE": 1}
+// arguments it is: msg("key") and T("key", …) in any package, the domain's
+// errors kassa.E(code, "key", …) and kassa.InvalidE(field, "key", …), and
+// the catalog file checker's fault(path, sku, field, "key", …). A field
+// named Key in a composite literal (kassa.Error, kassa.Problem) names one too.
+var keyFuncs = map[string]int{"msg": 0, "T": 0, "E": 1, "InvalidE": 1, "fault": 3}
 
 // goKeys finds the literal keys kassa's Go code names (test files aside),
 // in every package of the module.
@@ -202,6 +204,15 @@ func goKeys(t *testing.T, found func(key, where string)) {
 			t.Fatal(err)
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			if kv, ok := n.(*ast.KeyValueExpr); ok {
+				if id, ok := kv.Key.(*ast.Ident); ok && id.Name == "Key" {
+					if lit, ok := kv.Value.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						key, _ := strconv.Unquote(lit.Value)
+						found(key, fset.Position(lit.Pos()).String())
+					}
+				}
+				return true
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
 				return true

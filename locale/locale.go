@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"golang.org/x/text/language"
+
+	"github.com/kassa-billing/kassa"
 )
 
 // The languages kassa speaks, as BCP 47 tags.
@@ -17,9 +19,10 @@ const (
 	German  = "de"
 )
 
-// Supported lists the languages kassa speaks, English first (the fallback).
-// Adding one is a file of messages/ and a line here.
-var Supported = []string{English, Swedish, German}
+// Supported lists the languages kassa speaks, English first (the fallback):
+// the domain's kassa.Languages. Adding one is a file of messages/, a tag
+// there and one here.
+var Supported = kassa.Languages
 
 var matcher = language.NewMatcher([]language.Tag{language.English, language.Swedish, language.German})
 

@@ -136,7 +136,7 @@ func findPolicies(ctx context.Context, q querier, tenantID string) (*kassa.Polic
 		return nil, fmt.Errorf("find default policy: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `
-		SELECT p.id, p.sku, p.name_en, p.name_sv, COALESCE(pp.policy, $2)
+		SELECT p.id, p.sku, p.name_en, p.name_sv, p.name_de, COALESCE(pp.policy, $2)
 		FROM products p
 		LEFT JOIN purchase_policies pp ON pp.tenant_id = $1 AND pp.product_id = p.id
 		ORDER BY p.created_at, p.sku`, tenantID, set.Default)
@@ -146,7 +146,7 @@ func findPolicies(ctx context.Context, q querier, tenantID string) (*kassa.Polic
 	defer rows.Close()
 	for rows.Next() {
 		var p kassa.ProductPolicy
-		if err := rows.Scan(&p.ProductID, &p.SKU, &p.Name.En, &p.Name.Sv, &p.Policy); err != nil {
+		if err := rows.Scan(&p.ProductID, &p.SKU, &p.Name.En, &p.Name.Sv, &p.Name.De, &p.Policy); err != nil {
 			return nil, fmt.Errorf("find policies: %w", err)
 		}
 		set.Products = append(set.Products, p)

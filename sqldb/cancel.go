@@ -25,12 +25,16 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
 				cancel_at_term_end = FALSE, cancel_reason = $3, cancel_feedback = $4, period_end = $5, updated_at = $5
 			WHERE id = $1 AND tenant_id = $2 AND `+liveStatus+` AND NOT cancelling
-				AND `+managedBy(6),
+				AND `+managedBy(6)+` AND NOT `+renewalUnderWay,
 			sub.ID, a.Tenant.ID, sub.CancelReason, sub.CancelFeedback, tx.now, a.User.ID, a.User.IsAdmin())
 		if err != nil {
 			return fmt.Errorf("cancel %s: %w", sub.ID, err)
 		}
-		if err := tx.mustChange(ctx, res, a, sub.ID, kassa.E(kassa.Conflict, "error.cancel.ended")); err != nil {
+		otherwise := error(kassa.E(kassa.Conflict, "error.cancel.ended"))
+		if n, err := res.RowsAffected(); err == nil && n == 0 && tx.renewing(ctx, sub.ID) {
+			otherwise = ErrRenewing
+		}
+		if err := tx.mustChange(ctx, res, a, sub.ID, otherwise); err != nil {
 			return err
 		}
 		if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
@@ -52,6 +56,27 @@ func (db *DB) CancelNow(ctx context.Context, sub *kassa.Subscription, note *kass
 		return tx.audit(ctx, a.Tenant.ID, "subscription.canceled", "subscription", sub.ID,
 			map[string]any{"status": sub.Status, "expires_at": sub.ExpiresAt}, after)
 	})
+}
+
+// renewalUnderWay is the condition, on a subscription, that the invoice of
+// its next term (a renewal, or a trial's first paid term) is open: its
+// charge may be under way, or may have gone through unheard (a lost answer,
+// a crash), to be recorded by the billing clock's next run. Ending the
+// subscription then would leave money taken for an invoice never paid.
+const renewalUnderWay = `EXISTS (SELECT 1 FROM invoices i
+	WHERE i.subscription_id = subscriptions.id AND i.kind = 'renewal' AND i.status = 'open')`
+
+// ErrRenewing refuses to end a subscription whose next term's invoice is
+// open (renewalUnderWay): once the billing clock has settled it, the
+// subscription can be cancelled as its new term allows.
+var ErrRenewing = kassa.E(kassa.Conflict, "error.cancel.renewing")
+
+// renewing reports whether the subscription's next term is being invoiced.
+func (tx *Tx) renewing(ctx context.Context, subID string) bool {
+	var open bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM invoices
+		WHERE subscription_id = $1 AND kind = 'renewal' AND status = 'open')`, subID).Scan(&open)
+	return err == nil && open
 }
 
 // cancelNote issues the credit note of an immediate cancellation and

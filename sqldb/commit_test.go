@@ -86,8 +86,8 @@ func TestGroupCommit(t *testing.T) {
 		_, ferr := db.FindCredentials(ctx, fmt.Sprintf("u%02d@grupp.example", i))
 		switch {
 		case i == 20:
-			if kassa.ErrorCode(err) != kassa.Invalid {
-				t.Errorf("write %d with a taken email: %v, want invalid", i, err)
+			if kassa.ErrorCode(err) != kassa.Conflict {
+				t.Errorf("write %d with a taken email: %v, want conflict", i, err)
 			}
 		case i%2 == 1:
 			if !errors.Is(err, errPlanned) || kassa.ErrorCode(ferr) != kassa.NotFound {

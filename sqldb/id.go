@@ -3,6 +3,7 @@ package sqldb
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/hex"
 	"strings"
 )
 
@@ -15,6 +16,18 @@ func newID(prefix string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return prefix + "_" + idEncoding.EncodeToString(b[:])
+}
+
+// newGUID returns a random GUID (a version 4 UUID) in its usual form,
+// "6a1f0c52-8d3e-4b7a-9f21-0c4d5e6f7a8b": what other systems expect of a
+// directory's or a SKU's id (Entra, Microsoft Graph).
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])  // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // validID reports whether s could be an id with the prefix: a cheap check

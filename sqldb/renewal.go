@@ -28,6 +28,10 @@ type Due struct {
 	TenantLocale   string
 	CustomerRef    string
 	CardRef        string // "" when the billing profile has no card
+	// NextUnitPrice is what a license costs in the term that follows: the
+	// catalog's price now (a price change applies to terms that start
+	// after it), or the subscription's own when the catalog has none.
+	NextUnitPrice kassa.Money
 }
 
 // dueGap is the least time between a piece of billing work and any piece it
@@ -58,10 +62,11 @@ func (db *DB) DueWork(ctx context.Context, until time.Time, limit int) ([]*Due, 
 	for _, q := range queries {
 		rows, err := db.reader(ctx).QueryContext(ctx, `
 			SELECT `+subscriptionColumns+`, `+q.at+`, s.failed_attempts, t.country, t.locale, b.customer_ref,
-				COALESCE(m.gateway_ref, '')`+subscriptionFrom+`
+				COALESCE(m.gateway_ref, ''), COALESCE(pr.unit_amount, s.unit_amount)`+subscriptionFrom+`
 			JOIN tenants t ON t.id = s.tenant_id
 			JOIN billing_profiles b ON b.id = s.billing_profile_id
 			LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+			LEFT JOIN prices pr ON pr.product_id = s.product_id AND pr.term = s.term AND pr.currency = s.currency
 			WHERE `+q.cond+` ORDER BY `+q.at+`, s.id LIMIT $2`, q.arg, limit)
 		if err != nil {
 			return nil, fmt.Errorf("find due %s: %w", q.kind, err)
@@ -69,12 +74,13 @@ func (db *DB) DueWork(ctx context.Context, until time.Time, limit int) ([]*Due, 
 		for rows.Next() {
 			d := &Due{Kind: q.kind}
 			d.Subscription, err = scanSubscription(rows, &d.At, &d.FailedAttempts, &d.TenantCountry, &d.TenantLocale,
-				&d.CustomerRef, &d.CardRef)
+				&d.CustomerRef, &d.CardRef, &d.NextUnitPrice.Amount)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("find due %s: %w", q.kind, err)
 			}
 			d.At = d.At.UTC()
+			d.NextUnitPrice.Currency = d.Subscription.UnitPrice.Currency
 			if q.kind == DueExpiry {
 				d.At = d.At.Add(kassa.SuspendedLife)
 			}
@@ -284,7 +290,11 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 			}
 			rows, err := tx.QueryContext(ctx, `
 				UPDATE subscriptions SET status = 'active', anchor_at = $2, period_start = $1, period_end = $3,
-					failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $4
+					failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $4,
+					-- the term's price, which licenses added within it cost too
+					unit_amount = COALESCE((SELECT l.unit_amount FROM invoices i
+						JOIN invoice_lines l ON l.invoice_id = i.id AND l.position = 0
+						WHERE i.subscription_id = subscriptions.id AND i.kind = 'renewal' AND i.period_start = $1), unit_amount)
 				WHERE id IN (`+marks(5, len(group))+`) AND period_end = $1
 				RETURNING id`, args...)
 			if err != nil {

@@ -17,7 +17,7 @@ const (
 	subscriptionRowColumns = `s.id, s.tenant_id, s.product_id, s.purchaser_id, s.billing_profile_id, s.channel,
 	s.status, s.term, s.quantity, s.assigned, s.unit_amount, s.currency, s.anchor_at, s.period_start,
 	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.cancelling, s.created_at`
-	subscriptionColumns = subscriptionRowColumns + `, p.name_en, p.name_sv, u.name, u.email`
+	subscriptionColumns = subscriptionRowColumns + `, p.name_en, p.name_sv, p.name_de, u.name, u.email`
 )
 
 const subscriptionFrom = ` FROM subscriptions s
@@ -28,7 +28,7 @@ const subscriptionFrom = ` FROM subscriptions s
 // more.
 func scanSubscription(r row, more ...any) (*kassa.Subscription, error) {
 	s := &kassa.Subscription{}
-	return s, scanSubscriptionRow(r, s, append([]any{&s.ProductName.En, &s.ProductName.Sv, &s.PurchaserName,
+	return s, scanSubscriptionRow(r, s, append([]any{&s.ProductName.En, &s.ProductName.Sv, &s.ProductName.De, &s.PurchaserName,
 		&s.PurchaserEmail}, more...)...)
 }
 

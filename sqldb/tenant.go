@@ -9,26 +9,57 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-// CreateTenant stores a new tenant and sets its ID and CreatedAt. Tenants are
-// made by the operator (the demo loader, later an operator CLI), not through
-// the API, so it takes no actor.
+// CreateTenant validates and stores a new tenant with its domains and sets
+// its ID, DirectoryID and CreatedAt. Tenants are made by the operator (kassa
+// tenant create, the demo), not through the API, so it takes no actor.
+// Errors: Invalid naming the field, Conflict when a domain is another
+// tenant's.
 func (db *DB) CreateTenant(ctx context.Context, t *kassa.Tenant) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	if t.DefaultPolicy == "" {
 		t.DefaultPolicy = kassa.PolicyEnabled
 	}
 	return db.write(ctx, func(tx *Tx) error {
-		t.ID, t.CreatedAt = newID("ten"), tx.now
+		t.ID, t.DirectoryID, t.CreatedAt = newID("ten"), newGUID(), tx.now
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO tenants (id, name, country, currency, locale, default_policy, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			t.ID, t.Name, t.Country, t.Currency, t.Locale, t.DefaultPolicy, t.CreatedAt)
+			INSERT INTO tenants (id, name, country, currency, locale, default_policy, created_at, directory_id,
+				vat_id, address_line1, address_line2, address_city, address_postal_code, address_country, support_email)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			t.ID, t.Name, t.Country, t.Currency, t.Locale, t.DefaultPolicy, t.CreatedAt, t.DirectoryID,
+			t.VATID, t.Address.Line1, t.Address.Line2, t.Address.City, t.Address.PostalCode, t.Address.Country, t.SupportEmail)
 		if err != nil {
 			return fmt.Errorf("insert tenant %s: %w", t.Name, err)
 		}
-		return tx.audit(ctx, t.ID, "tenant.created", "tenant", t.ID, nil, map[string]any{
-			"name": t.Name, "country": t.Country, "currency": t.Currency, "locale": t.Locale, "default_policy": t.DefaultPolicy,
-		})
+		if err := tx.addDomains(ctx, t.ID, t.Domains); err != nil {
+			return err
+		}
+		return tx.audit(ctx, t.ID, "tenant.created", "tenant", t.ID, nil, tenantFields(t))
 	})
+}
+
+// tenantFields are what the audit log keeps of a tenant.
+func tenantFields(t *kassa.Tenant) map[string]any {
+	return map[string]any{
+		"name": t.Name, "country": t.Country, "currency": t.Currency, "locale": t.Locale,
+		"default_policy": t.DefaultPolicy, "directory_id": t.DirectoryID, "vat_id": t.VATID,
+		"address": t.Address, "support_email": t.SupportEmail, "domains": t.Domains,
+	}
+}
+
+// addDomains gives the tenant the domains; Conflict naming a domain that is
+// another tenant's.
+func (tx *Tx) addDomains(ctx context.Context, tenantID string, domains []string) error {
+	for _, d := range domains {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenant_domains (domain, tenant_id) VALUES ($1, $2)`, d, tenantID)
+		if isUnique(err) {
+			return &kassa.Error{Code: kassa.Conflict, Field: "domains", Key: "error.tenant.domain_taken", Args: []any{"Domain", d}}
+		} else if err != nil {
+			return fmt.Errorf("add domain %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // CountTenants returns how many tenants there are; zero means a new database.
@@ -40,19 +71,102 @@ func (db *DB) CountTenants(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// TenantSummary is a tenant as the operator's list shows it.
+type TenantSummary struct {
+	kassa.Tenant
+	Users, Admins int // active ones
+}
+
+// FindTenants returns every tenant, oldest first, with how many active
+// users and admins each has: the operator's list (kassa tenant list).
+func (db *DB) FindTenants(ctx context.Context) ([]*TenantSummary, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT `+tenantColumns+`,
+			(SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active'),
+			(SELECT COUNT(*) FROM users u WHERE u.tenant_id = t.id AND u.status = 'active' AND u.role = 'admin')
+		FROM tenants t ORDER BY t.created_at, t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("find tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []*TenantSummary
+	for rows.Next() {
+		s := &TenantSummary{}
+		if err := scanTenant(rows, &s.Tenant, &s.Users, &s.Admins); err != nil {
+			return nil, fmt.Errorf("find tenants: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find tenants: %w", err)
+	}
+	for _, s := range out {
+		if s.Domains, err = findDomains(ctx, db.reader(ctx), s.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+const tenantColumns = `t.id, t.name, t.country, t.currency, t.locale, t.default_policy, t.created_at, t.directory_id,
+	t.vat_id, t.address_line1, t.address_line2, t.address_city, t.address_postal_code, t.address_country, t.support_email`
+
+func scanTenant(r row, t *kassa.Tenant, more ...any) error {
+	err := r.Scan(append([]any{&t.ID, &t.Name, &t.Country, &t.Currency, &t.Locale, &t.DefaultPolicy, &t.CreatedAt,
+		&t.DirectoryID, &t.VATID, &t.Address.Line1, &t.Address.Line2, &t.Address.City, &t.Address.PostalCode,
+		&t.Address.Country, &t.SupportEmail}, more...)...)
+	t.CreatedAt = t.CreatedAt.UTC()
+	return err
+}
+
+func findDomains(ctx context.Context, q querier, tenantID string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT domain FROM tenant_domains WHERE tenant_id = $1 ORDER BY domain`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("find domains: %w", err)
+	}
+	defer rows.Close()
+	domains := []string{}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("find domains: %w", err)
+		}
+		domains = append(domains, d)
+	}
+	return domains, rows.Err()
+}
+
 func findTenant(ctx context.Context, q querier, id string) (*kassa.Tenant, error) {
 	t := &kassa.Tenant{}
-	err := q.QueryRowContext(ctx, `
-		SELECT id, name, country, currency, locale, default_policy, created_at
-		FROM tenants WHERE id = $1`, id).
-		Scan(&t.ID, &t.Name, &t.Country, &t.Currency, &t.Locale, &t.DefaultPolicy, &t.CreatedAt)
+	err := scanTenant(q.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants t WHERE t.id = $1`, id), t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.tenant.not_found")
 	} else if err != nil {
 		return nil, fmt.Errorf("find tenant %s: %w", id, err)
 	}
-	t.CreatedAt = t.CreatedAt.UTC()
+	if t.Domains, err = findDomains(ctx, q, id); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// FindTenantOf returns the tenant of a user: for the one who just proved
+// who they are (a one-time link), before there is an actor.
+func (db *DB) FindTenantOf(ctx context.Context, u *kassa.User) (*kassa.Tenant, error) {
+	return findTenant(ctx, db.reader(ctx), u.TenantID)
+}
+
+// FindTenantByDomain returns the tenant that owns an email domain;
+// NotFound when none does.
+func (db *DB) FindTenantByDomain(ctx context.Context, domain string) (*kassa.Tenant, error) {
+	var id string
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT tenant_id FROM tenant_domains WHERE domain = $1`, domain).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.E(kassa.NotFound, "error.tenant.not_found")
+	} else if err != nil {
+		return nil, fmt.Errorf("find tenant of %s: %w", domain, err)
+	}
+	return findTenant(ctx, db.reader(ctx), id)
 }
 
 // querier is what *sql.DB, *sql.Tx and *Tx have in common.

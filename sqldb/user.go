@@ -35,7 +35,7 @@ func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, pa
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt)
 	if isUnique(err) {
-		return kassa.InvalidE("email", "error.user.email_taken", "Email", u.Email)
+		return &kassa.Error{Code: kassa.Conflict, Field: "email", Key: "error.user.email_taken", Args: []any{"Email", u.Email}}
 	} else if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Email, err)
 	}

@@ -66,7 +66,7 @@ func (s *server) buyPage(r *http.Request) (*BuyPage, *buyContext, error) {
 		c.cards[m.ID] = m
 	}
 	switch {
-	case prod.Policy == kassa.PolicyDisabled, prod.Policy == kassa.PolicyTrialsOnly && prod.TrialDays == 0:
+	case prod.Retired, prod.Policy == kassa.PolicyDisabled, prod.Policy == kassa.PolicyTrialsOnly && prod.TrialDays == 0:
 		p.Blocked = p.T("buy.blocked", "Product", p.Product)
 	case len(profiles) == 0:
 		p.NoProfiles = true

@@ -87,7 +87,7 @@ func newBuyForm(l *Layout, c *buyContext, money *amounts, in buyInput) *BuyForm 
 		opts = append(opts, Option{Value: bp.ID, Label: label, Selected: bp.ID == in.profileID})
 	}
 	f.Profile = Field{ID: "buy-profile", Name: "billing_profile_id", Label: l.T("buy.profile"), Options: opts, Required: true}
-	f.TrialLabel = l.T("buy.trial", "Count", c.product.TrialDays, "Max", kassa.TrialLicenseLimit)
+	f.TrialLabel = l.T("buy.trial", "Count", c.product.TrialDays, "Max", c.product.TrialMaxLicenses)
 	return f
 }
 
@@ -106,8 +106,8 @@ func (f *BuyForm) check(l *Layout, c *buyContext, in buyInput) (kassa.Term, int,
 		f.Quantity.Error = l.T("form.error.required", "Field", f.Quantity.Label)
 	case err != nil || n < 1 || n > kassa.MaxQuantity:
 		f.Quantity.Error = l.T("buy.error.quantity")
-	case trial && n > kassa.TrialLicenseLimit:
-		f.Quantity.Error = l.T("buy.error.trial_quantity", "Max", kassa.TrialLicenseLimit)
+	case trial && n > c.product.TrialMaxLicenses:
+		f.Quantity.Error = l.T("buy.error.trial_quantity", "Max", c.product.TrialMaxLicenses)
 	}
 	bp := c.profile(in.profileID)
 	switch {

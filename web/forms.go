@@ -218,6 +218,7 @@ func addressLines(l *Layout, a kassa.Address) []string {
 // notices are the messages shown after a change, named by the done
 // parameter of the page the change leads to.
 var notices = map[string]string{
+	"password_set":    msg("notice.password_set"),
 	"card_added":      msg("notice.card_added"),
 	"card_saved":      msg("notice.card_saved"),
 	"card_deleted":    msg("notice.card_deleted"),

@@ -166,6 +166,9 @@ func (s *server) products(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, prod := range products {
+		if prod.Retired {
+			continue // it can't be bought; what was bought of it is listed above
+		}
 		row := ProductRow{
 			Name: prod.Name.In(p.Lang), Description: prod.Description.In(p.Lang), SKU: prod.SKU,
 			Policy: prod.Policy, PolicyKey: policyKeys[prod.Policy], TrialDays: prod.TrialDays,

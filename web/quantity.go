@@ -120,11 +120,11 @@ func (s *server) setLicenses(w http.ResponseWriter, r *http.Request) error {
 			}
 			return seeOther(w, r, p.Sub.Href+"?done="+done)
 		}
-		return s.licensesFailed(w, p, sub, n, err)
+		return s.licensesFailed(w, r, p, sub, n, err)
 	}
 	change, err := s.billing.PreviewQuantity(r.Context(), sub.ID, n)
 	if err != nil {
-		return s.licensesFailed(w, p, sub, n, err)
+		return s.licensesFailed(w, r, p, sub, n, err)
 	}
 	if f.Preview, err = s.preview(&p.Layout, sub, n, change); err != nil {
 		return err
@@ -136,15 +136,19 @@ func (s *server) setLicenses(w http.ResponseWriter, r *http.Request) error {
 }
 
 // licensesFailed shows beside the box why the service refused the total n.
-func (s *server) licensesFailed(w http.ResponseWriter, p *SubscriptionPage, sub *kassa.Subscription, n int, err error) error {
+func (s *server) licensesFailed(w http.ResponseWriter, r *http.Request, p *SubscriptionPage, sub *kassa.Subscription, n int, err error) error {
 	f := p.Licenses
 	f.Total.Autofocus = true
 	status := http.StatusUnprocessableEntity
 	switch kassa.ErrorCode(err) {
 	case kassa.Invalid:
 		f.Total.Error = p.T("buy.error.quantity")
-		if sub.Status == kassa.StatusTrialing && n > kassa.TrialLicenseLimit {
-			f.Total.Error = p.T("buy.error.trial_quantity", "Max", kassa.TrialLicenseLimit)
+		if sub.Status == kassa.StatusTrialing && n >= 1 && n <= kassa.MaxQuantity {
+			prod, err := s.db.FindProductByID(r.Context(), sub.ProductID)
+			if err != nil {
+				return err
+			}
+			f.Total.Error = p.T("buy.error.trial_quantity", "Max", prod.TrialMaxLicenses)
 		}
 	case kassa.Conflict:
 		status = http.StatusConflict

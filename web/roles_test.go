@@ -49,6 +49,11 @@ func TestPageRoleMatrix(t *testing.T) {
 		"POST /logout":   {"/logout", url.Values{}, seeOther, seeOther, seeOther},
 		"POST /language": {"/language", url.Values{"lang": {"sv"}, "back": {"/help"}}, seeOther, seeOther, seeOther},
 		"GET /{$}":       {"/", nil, login, seeOther, seeOther},
+		// A link nobody was given: the page says it cannot be used, to anyone.
+		"GET /invitation/{token}":      {"/invitation/nothing", nil, notFound, notFound, notFound},
+		"POST /invitation/{token}":     {"/invitation/nothing", url.Values{"password": {"long enough now"}}, notFound, notFound, notFound},
+		"GET /reset-password/{token}":  {"/reset-password/nothing", nil, notFound, notFound, notFound},
+		"POST /reset-password/{token}": {"/reset-password/nothing", url.Values{"password": {"long enough now"}}, notFound, notFound, notFound},
 
 		"GET /billing/licenses":                      {"/billing/licenses", nil, login, ok, ok},
 		"GET /billing/licenses/{id}":                 {lic, nil, login, ok, ok},

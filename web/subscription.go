@@ -1,11 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // SubscriptionPage is a subscription's page: its details, the changes the
@@ -218,6 +220,10 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.render(w, http.StatusUnprocessableEntity, p)
 	case kassa.Conflict:
+		if errors.Is(err, sqldb.ErrRenewing) {
+			f.FormError = p.tr.Error(err)
+			return s.render(w, http.StatusConflict, p)
+		}
 		if cancelable(sub) && !sub.Cancelling {
 			// Refused while a payment for more licenses is under way.
 			f.FormError = p.T("cancel.error.busy")

@@ -77,6 +77,10 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST /login", s.public(s.login))
 	handle("POST /logout", s.public(s.logout))
 	handle("POST /language", s.public(s.setLanguage))
+	for kind := range purposes {
+		handle("GET /"+kind+"/{token}", s.public(s.setPasswordForm))
+		handle("POST /"+kind+"/{token}", s.public(s.setPassword))
+	}
 
 	handle("GET /{$}", s.signedIn(s.home))
 

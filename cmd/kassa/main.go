@@ -33,7 +33,10 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kassa:", inEnglish(err))
-		os.Exit(1)
+		for _, p := range locale.In(locale.English).Problems(err) {
+			fmt.Fprintln(os.Stderr, "  "+p)
+		}
+		os.Exit(exitCode(err))
 	}
 }
 

@@ -38,7 +38,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	root.SetArgs(args)
-	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.demoCommand(), m.billCommand(), m.auditCommand(), m.benchCommand(), m.versionCommand())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.demoCommand(), m.tenantCommand(), m.catalogCommand(),
+		m.billCommand(), m.auditCommand(), m.benchCommand(), m.versionCommand())
 	return root.ExecuteContext(ctx)
 }
 

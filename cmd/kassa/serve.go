@@ -34,6 +34,7 @@ func (m *Main) serveCommand() *cobra.Command {
 	gateway := m.gatewayFlag(cmd)
 	support := f.String("support-email", m.env("KASSA_SUPPORT_EMAIL", "support@kassa.example"),
 		"support address shown on the Need help? page (env KASSA_SUPPORT_EMAIL)")
+	base := m.baseURLFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		var clock kassa.Clock = kassa.SystemClock{}
 		if *testClock {
@@ -43,12 +44,17 @@ func (m *Main) serveCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, gw, *support)
+		if *base != "" {
+			if _, err := m.baseURL(*base, ""); err != nil {
+				return err
+			}
+		}
+		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, gw, *support, *base)
 	}
 	return cmd
 }
 
-func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, gw kassa.Gateway, support string) error {
+func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, gw kassa.Gateway, support, baseURL string) error {
 	log := m.logger()
 	db, err := openDB(ctx, dsn, clock)
 	if err != nil {
@@ -87,7 +93,10 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	base := "http://" + ln.Addr().String()
+	base, err := m.baseURL(baseURL, ln.Addr().String())
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(m.Stdout, "kassa is serving at %s (database: %s)\n", base, db.Dialect())
 	if withDemo {
 		m.printAccounts(base)

@@ -1,0 +1,83 @@
+package auth
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// How long a one-time link to set a password lasts: an invitation three
+// days, as Microsoft's and GitHub's do; a reset an hour.
+var linkLifetime = map[string]time.Duration{
+	sqldb.TokenInvitation: 72 * time.Hour,
+	sqldb.TokenReset:      time.Hour,
+}
+
+// Password rules (NIST SP 800-63B): long enough, not too long to hash, and
+// any characters; no rules of composition.
+const (
+	MinPassword = 10
+	MaxPassword = 256
+)
+
+// NewLink makes a one-time link token of the purpose (sqldb.TokenInvitation
+// or sqldb.TokenReset) for the user: random, stored as its SHA-256 only,
+// valid for linkLifetime. The token goes in the link and nowhere else.
+func (a *Auth) NewLink(ctx context.Context, userID, purpose string) (string, error) {
+	token, hash := newToken()
+	if err := a.db.CreateUserToken(ctx, userID, purpose, hash, a.clock.Now().Add(linkLifetime[purpose])); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// LinkUser returns whose a usable link token is; NotFound
+// (error.token.unusable) for an unknown, used, expired or altered one.
+func (a *Auth) LinkUser(ctx context.Context, token, purpose string) (*kassa.User, *kassa.Tenant, error) {
+	if token == "" || len(token) > 100 {
+		return nil, nil, kassa.E(kassa.NotFound, "error.token.unusable")
+	}
+	return a.db.FindUserByToken(ctx, hashToken(token), purpose)
+}
+
+// CheckPassword checks a new password against the rules; field names it in
+// the error.
+func CheckPassword(field, password string) error {
+	switch n := utf8.RuneCountInString(password); {
+	case n < MinPassword:
+		return kassa.InvalidE(field, "error.password.short", "Field", field, "Min", MinPassword)
+	case n > MaxPassword:
+		return kassa.InvalidE(field, "error.password.long", "Field", field, "Max", MaxPassword)
+	}
+	return nil
+}
+
+// UseLink sets the password of the link's user and spends the link (and
+// any other link of theirs); the user's sessions end. It returns a new
+// session of the kind for them, signed in, and who they are. Errors:
+// Invalid (the password), NotFound (error.token.unusable).
+func (a *Auth) UseLink(ctx context.Context, token, purpose, password, kind string) (string, *kassa.Actor, error) {
+	if err := CheckPassword("password", password); err != nil {
+		return "", nil, err
+	}
+	if token == "" || len(token) > 100 {
+		return "", nil, kassa.E(kassa.NotFound, "error.token.unusable")
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return "", nil, err
+	}
+	u, err := a.db.UseUserToken(ctx, hashToken(token), purpose, hash)
+	if err != nil {
+		return "", nil, err
+	}
+	a.sessions.forgetUser(u.ID)
+	t, err := a.db.FindTenantOf(ctx, u)
+	if err != nil {
+		return "", nil, err
+	}
+	return a.startSession(ctx, u, t, kind)
+}
