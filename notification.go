@@ -11,6 +11,9 @@ const (
 	NotifyPurchase     NotificationKind = "purchase"     // a self-service purchase
 	NotifyTakeOver     NotificationKind = "take_over"    // an admin took a subscription over
 	NotifyCancellation NotificationKind = "cancellation" // a subscription was cancelled
+	// NotifyLicenseReleased tells a purchaser that a license of theirs came
+	// free: its holder was disabled, or became a guest.
+	NotifyLicenseReleased NotificationKind = "license_released"
 )
 
 // Notification is one message to one person, kept in the outbox until it is
@@ -43,6 +46,7 @@ type NotificationData struct {
 	CancelReason   CancelReason `json:"cancel_reason,omitempty"`
 	EndsAt         time.Time    `json:"ends_at"` // when access ends (cancellation) or the term ends
 	ForPurchaser   bool         `json:"for_purchaser"`
+	HolderName     string       `json:"holder_name,omitempty"` // whose license came free`
 }
 
 // NotifyBackoff returns how long to wait before delivery attempt n+1 after

@@ -88,4 +88,57 @@ type UserFilter struct {
 	// After continues a listing after the user with this cursor.
 	After string
 	Limit int
+	// Everyone lists disabled users too (Admin › People); else only active
+	// ones are. Status, Type and Role, when set, keep those that have it.
+	Everyone bool
+	Status   *UserStatus
+	Type     *UserType
+	Role     *Role
+}
+
+// UserUpdate holds the changes an admin makes to a user of their tenant;
+// nil fields stay as they are.
+type UserUpdate struct {
+	Name   *string
+	Type   *UserType
+	Role   *Role
+	Status *UserStatus
+}
+
+// Valid reports whether t is a known user type.
+func (t UserType) Valid() bool { return t == Member || t == Guest }
+
+// Valid reports whether s is a known user status.
+func (s UserStatus) Valid() bool { return s == Active || s == Disabled }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// Apply returns u changed as up says, checked: Invalid naming the field.
+func (u User) Apply(up UserUpdate) (*User, error) {
+	if up.Name != nil {
+		if err := ValidateName("name", *up.Name); err != nil {
+			return nil, err
+		}
+		u.Name = strings.TrimSpace(*up.Name)
+	}
+	if up.Type != nil {
+		if !up.Type.Valid() {
+			return nil, InvalidE("type", "error.user.type")
+		}
+		u.Type = *up.Type
+	}
+	if up.Role != nil {
+		if !up.Role.Valid() {
+			return nil, InvalidE("role", "error.user.role")
+		}
+		u.Role = *up.Role
+	}
+	if up.Status != nil {
+		if !up.Status.Valid() {
+			return nil, InvalidE("status", "error.user.status")
+		}
+		u.Status = *up.Status
+	}
+	return &u, nil
 }

@@ -49,7 +49,7 @@ func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject stri
 	}
 	// Every message names the same facts; each names the ones it needs.
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
-		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason}
+		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -90,6 +90,8 @@ func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject stri
 		return T("mail.admin.took_over.subject"), []string{sentences(
 			T("mail.admin.took_over.text"), T("mail.admin.took_over.billing"),
 		), footer}
+	case kind == kassa.NotifyLicenseReleased:
+		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:
 		text := T("mail.canceled.text")
 		if f.trial {
@@ -124,6 +126,7 @@ type facts struct {
 	price        string // "SEK 239.00 per license per month"
 	date         string // EndsAt: when the term or access ends
 	reason       string // why the purchaser canceled, in words
+	holder       string // whose license came free
 }
 
 func factsOf(d kassa.NotificationData, w locale.Words) facts {
@@ -136,6 +139,7 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 		actor:        oneLine(d.ActorName),
 		licenses:     w.T("mail.licenses", "Count", d.Quantity, "Number", locale.FormatCount(d.Quantity, lang)),
 		reason:       reason(d.CancelReason, w),
+		holder:       cmp.Or(oneLine(d.HolderName), capital(w.T("mail.someone"))),
 	}
 	email := oneLine(d.PurchaserEmail)
 	if f.purchaser == "" {

@@ -99,8 +99,23 @@ func (db *DB) FindUsers(ctx context.Context, f kassa.UserFilter) ([]*kassa.User,
 	var q strings.Builder
 	args := []any{a.Tenant.ID, afterName, afterID}
 	q.WriteString(`SELECT ` + userColumns + ` FROM users u
-		WHERE u.tenant_id = $1 AND u.status = 'active'
-		AND (u.name > $2 OR (u.name = $2 AND u.id > $3))`)
+		WHERE u.tenant_id = $1 AND (u.name > $2 OR (u.name = $2 AND u.id > $3))`)
+	if !f.Everyone {
+		q.WriteString(` AND u.status = 'active'`)
+	}
+	where := func(column, value string) {
+		args = append(args, value)
+		fmt.Fprintf(&q, ` AND %s = $%d`, column, len(args))
+	}
+	if f.Status != nil {
+		where("u.status", string(*f.Status))
+	}
+	if f.Type != nil {
+		where("u.type", string(*f.Type))
+	}
+	if f.Role != nil {
+		where("u.role", string(*f.Role))
+	}
 	terms := kassa.SearchTerms(f.Search)
 	if len(terms) > maxSearchTerms {
 		// Dropping words would find more than was asked for.

@@ -1,0 +1,189 @@
+package sqldb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// AddPerson adds a user to the admin's tenant, without a password: they set
+// one through an invitation link. An email in use, in any tenant, is a
+// Conflict (sign-in is by email alone). Errors: Forbidden for anyone but an
+// admin, Invalid naming the field, Conflict.
+func (db *DB) AddPerson(ctx context.Context, u *kassa.User) error {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.users"))
+	if err != nil {
+		return err
+	}
+	if err := kassa.ValidateName("name", u.Name); err != nil {
+		return err
+	}
+	email, err := kassa.NormalizeEmail("email", u.Email)
+	if err != nil {
+		return err
+	}
+	if !u.Type.Valid() {
+		return kassa.InvalidE("type", "error.user.type")
+	}
+	if !u.Role.Valid() {
+		return kassa.InvalidE("role", "error.user.role")
+	}
+	u.Email, u.Status = email, kassa.Active
+	return db.CreateUser(ctx, a.Tenant.ID, u, "")
+}
+
+// UpdateUser changes a user of the admin's tenant, in one transaction, and
+// returns them as they are now. The tenant's last active admin cannot be
+// demoted or disabled (Conflict): the tenant's row is locked first, so two
+// admins demoting each other at once cannot both succeed. A user who may
+// no longer hold a license (disabled, or a guest now) loses every license
+// they hold, each purchaser told; one disabled loses their sessions and
+// unused one-time links too (the caller forgets the sessions it remembers).
+// Errors: Forbidden, NotFound, Invalid, Conflict.
+func (db *DB) UpdateUser(ctx context.Context, id string, up kassa.UserUpdate) (*kassa.User, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.users"))
+	if err != nil {
+		return nil, err
+	}
+	var out *kassa.User
+	err = db.write(ctx, func(tx *Tx) error {
+		// The tenant's row orders changes of its admins (a row lock on
+		// PostgreSQL; SQLite has one writer).
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = default_policy WHERE id = $1`,
+			a.Tenant.ID); err != nil {
+			return fmt.Errorf("lock tenant: %w", err)
+		}
+		// The actor is checked again here: one demoted a moment ago (whose
+		// session this process still trusts) is an admin no more.
+		var still bool
+		if err := tx.QueryRowContext(ctx, `SELECT role = 'admin' AND status = 'active' FROM users WHERE id = $1`,
+			a.User.ID).Scan(&still); err != nil || !still {
+			return kassa.E(kassa.Forbidden, "error.admin.users")
+		}
+		old := &kassa.User{}
+		if err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
+			a.Tenant.ID, id), old); err != nil {
+			return kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
+		}
+		u, err := old.Apply(up)
+		if err != nil {
+			return err
+		}
+		if isActiveAdmin(old) && !isActiveAdmin(u) {
+			var others int
+			if err := tx.QueryRowContext(ctx, `
+				SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = 'admin' AND status = 'active'`,
+				a.Tenant.ID, id).Scan(&others); err != nil {
+				return fmt.Errorf("count admins: %w", err)
+			}
+			if others == 0 {
+				return &kassa.Error{Code: kassa.Conflict, Field: "role", Key: "error.user.last_admin", Args: []any{"Name", old.Name}}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, type = $3, role = $4, status = $5 WHERE id = $1`,
+			id, u.Name, u.Type, u.Role, u.Status); err != nil {
+			return fmt.Errorf("update user %s: %w", id, err)
+		}
+		if u.Name != old.Name {
+			if err := tx.indexUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		if old.CanHoldLicense() && !u.CanHoldLicense() {
+			if err := tx.releaseHolder(ctx, a, u); err != nil {
+				return err
+			}
+		}
+		if u.Status == kassa.Disabled && old.Status != kassa.Disabled {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+				return fmt.Errorf("end sessions: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`,
+				id, tx.now); err != nil {
+				return fmt.Errorf("spend links: %w", err)
+			}
+		}
+		out = u
+		return tx.audit(ctx, a.Tenant.ID, "user.updated", "user", id,
+			map[string]any{"name": old.Name, "type": old.Type, "role": old.Role, "status": old.Status},
+			map[string]any{"name": u.Name, "type": u.Type, "role": u.Role, "status": u.Status})
+	})
+	return out, err
+}
+
+func isActiveAdmin(u *kassa.User) bool { return u.IsAdmin() && u.Status == kassa.Active }
+
+// indexUser writes the search words of u again.
+func (tx *Tx) indexUser(ctx context.Context, u *kassa.User) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_words WHERE user_id = $1`, u.ID); err != nil {
+		return fmt.Errorf("index user %s: %w", u.Email, err)
+	}
+	for _, w := range kassa.SearchWords(u.Name, u.Email) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_words (tenant_id, word, user_id) VALUES ($1, $2, $3)`,
+			u.TenantID, w, u.ID); err != nil {
+			return fmt.Errorf("index user %s: %w", u.Email, err)
+		}
+	}
+	return nil
+}
+
+// releaseHolder takes every license u holds back, lowers each
+// subscription's count, and tells each purchaser (but u) which license came
+// free and why.
+func (tx *Tx) releaseHolder(ctx context.Context, a *kassa.Actor, u *kassa.User) error {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM licenses WHERE user_id = $1 RETURNING subscription_id`, u.ID)
+	if err != nil {
+		return fmt.Errorf("release licenses of %s: %w", u.ID, err)
+	}
+	var subs []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("release licenses of %s: %w", u.ID, err)
+		}
+		subs = append(subs, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, subID := range subs {
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET assigned = assigned - 1, updated_at = $2 WHERE id = $1`,
+			subID, tx.now); err != nil {
+			return fmt.Errorf("count licenses of %s: %w", subID, err)
+		}
+		sub, err := findSubscriptionTx(ctx, tx, subID)
+		if err != nil {
+			return err
+		}
+		if err := tx.audit(ctx, a.Tenant.ID, "license.released", "subscription", subID,
+			map[string]any{"user_ids": []string{u.ID}}, nil); err != nil {
+			return err
+		}
+		if sub.PurchaserID == u.ID {
+			continue
+		}
+		data := notificationData(sub, a.User.Name)
+		data.HolderName, data.ForPurchaser = u.Name, true
+		if err := tx.notifyPurchaser(ctx, kassa.NotifyLicenseReleased, sub, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notifyPurchaser tells the purchaser of sub alone, while they are active.
+func (tx *Tx) notifyPurchaser(ctx context.Context, kind kassa.NotificationKind, sub *kassa.Subscription, data kassa.NotificationData) error {
+	var email, lang string
+	err := tx.QueryRowContext(ctx, `
+		SELECT u.email, t.locale FROM users u JOIN tenants t ON t.id = u.tenant_id
+		WHERE u.id = $1 AND u.status = 'active'`, sub.PurchaserID).Scan(&email, &lang)
+	if err != nil {
+		return nil // a disabled purchaser reads no mail
+	}
+	data.SubscriptionID = sub.ID
+	return tx.enqueue(ctx, &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: sub.PurchaserID,
+		To: email, Locale: lang, Data: data})
+}
