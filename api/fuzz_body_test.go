@@ -331,3 +331,26 @@ func FuzzTestClockBody(f *testing.F) {
 		`{"now":"2026-11-22T09:00:00Z"}`, `{"now":"9999-12-31T23:59:59-23:59"}`, `{"now":"2026-11-24"}`, `{"now":"tomorrow"}`, `{"now":""}`, `{"now":1}`,
 		`{"now":"2026-11-24T09:00:00Z","run":true}`, `{}`)
 }
+
+func FuzzAddPersonBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	fz.fuzzBody(f, &bodyTarget{method: "POST", path: "/api/v1/admin/users", token: fz.admin,
+		view: "/api/v1/admin/users?limit=200", fields: []string{"name", "email", "type", "role"}},
+		`{"name":"Nora Nyberg","email":"nora@nordvik.example"}`,
+		`{"name":"Gäst Två","email":"gast2@partner.example","type":"guest"}`,
+		`{"name":"Ada Admin","email":"ada@nordvik.example","type":"member","role":"admin"}`,
+		`{"name":"","email":"x@nordvik.example"}`, `{"name":"X","email":"erik@nordvik.example"}`,
+		`{"name":"X","email":"not an email"}`, `{"name":"X","email":"x@nordvik.example","type":"owner"}`,
+		`{"name":"X","email":"x@nordvik.example","role":"root"}`, `{"name":"X","emial":"x@nordvik.example"}`,
+		`{"name":1,"email":"x@nordvik.example"}`, `{}`)
+}
+
+func FuzzUpdatePersonBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	path := fz.ids.Replace("/api/v1/admin/users/$member")
+	fz.fuzzBody(f, &bodyTarget{method: "PATCH", path: path, token: fz.admin,
+		view: "/api/v1/admin/users?limit=200", fields: []string{"name", "type", "role", "status"}},
+		`{"name":"Anna Lind"}`, `{"type":"guest"}`, `{"type":"member"}`, `{"role":"admin"}`, `{"role":"user"}`,
+		`{"status":"disabled"}`, `{"status":"active"}`, `{"name":""}`, `{"type":"owner"}`, `{"status":"gone"}`,
+		`{"role":"root"}`, `{"nmae":"X"}`, `{"name":null}`, `{}`)
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,6 +40,7 @@ func TestRoleMatrix(t *testing.T) {
 		anonymous, user, admin int
 	}
 	fixed := func(path string, body any) func() call { return func() call { return call{path, body} } }
+	added := 0 // people added, each with an email of their own
 	sub := func(suffix string, body any, make func() string) func() call {
 		return func() call { return call{"/api/v1/subscriptions/" + make() + suffix, body} }
 	}
@@ -89,6 +91,13 @@ func TestRoleMatrix(t *testing.T) {
 			return call{"/api/v1/admin/subscriptions/" + subscription() + "/take-over", nil}
 		}, 401, 403, 200},
 		"GET /api/v1/admin/audit-log": {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
+		"GET /api/v1/admin/users":     {fixed("/api/v1/admin/users", nil), 401, 403, 200},
+		"POST /api/v1/admin/users": {func() call {
+			added++
+			return call{"/api/v1/admin/users", map[string]any{"name": "New Person", "email": fmt.Sprintf("new%d@nordvik.example", added)}}
+		}, 401, 403, 201},
+		"PATCH /api/v1/admin/users/{id}": {fixed("/api/v1/admin/users/"+people[0], map[string]any{"name": "Renamed Person"}),
+			401, 403, 200},
 		"POST /api/v1/test-clock": {func() call {
 			return call{"/api/v1/test-clock", map[string]string{"now": ts.clock.Now().Format(time.RFC3339)}}
 		}, 401, 403, 200},

@@ -48,6 +48,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodPut, path: "/api/v1/admin/purchase-policies", handler: s.setPurchasePolicies, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/take-over", handler: s.takeOver, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/audit-log", handler: s.auditLog, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/users", handler: s.adminUsers, admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/users", handler: s.addUser, admin: true},
+		{method: http.MethodPatch, path: "/api/v1/admin/users/{id}", handler: s.updateUser, admin: true},
 
 		{method: http.MethodPost, path: "/api/v1/test-clock", handler: s.testClock},
 	}

@@ -25,6 +25,7 @@ type Server struct {
 	clock     *kassa.TestClock // nil unless kassa serves with --test-clock
 	issuer    invoicepdf.Issuer
 	log       *slog.Logger
+	baseURL   string
 	mux       *http.ServeMux
 }
 
@@ -37,12 +38,15 @@ type Config struct {
 	TestClock *kassa.TestClock // when set, POST /api/v1/test-clock moves it
 	Issuer    invoicepdf.Issuer
 	Log       *slog.Logger
+	// BaseURL is where people reach kassa: links kassa makes (an
+	// invitation's) start with it. "" makes them from the request's host.
+	BaseURL string
 }
 
 // New returns the API.
 func New(cfg Config) *Server {
 	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, clock: cfg.TestClock, issuer: cfg.Issuer,
-		log: cfg.Log, mux: http.NewServeMux()}
+		log: cfg.Log, baseURL: cfg.BaseURL, mux: http.NewServeMux()}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler

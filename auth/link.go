@@ -43,6 +43,11 @@ func (a *Auth) LinkUser(ctx context.Context, token, purpose string) (*kassa.User
 	return a.db.FindUserByToken(ctx, hashToken(token), purpose)
 }
 
+// ForgetUser ends what this process remembers of the user's sessions: the
+// database no longer has them (a user disabled), and other processes forget
+// theirs within the cache's second.
+func (a *Auth) ForgetUser(userID string) { a.sessions.forgetUser(userID) }
+
 // CheckPassword checks a new password against the rules; field names it in
 // the error.
 func CheckPassword(field, password string) error {

@@ -31,6 +31,9 @@ type Config struct {
 	Log          *slog.Logger
 	SupportEmail string            // shown on the Need help? page
 	Issuer       invoicepdf.Issuer // the seller named on invoices
+	// BaseURL is where people reach kassa (--base-url): links kassa makes
+	// start with it. "" makes them from the request's own host.
+	BaseURL string
 }
 
 // New returns the handler of every route.
@@ -49,7 +52,7 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
-		Issuer: cfg.Issuer, Log: cfg.Log}))
+		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 		Issuer: cfg.Issuer, Licensing: cfg.Licensing,

@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -29,7 +30,7 @@ func (db *DB) AddPerson(ctx context.Context, u *kassa.User) error {
 	if !u.Role.Valid() {
 		return kassa.InvalidE("role", "error.user.role")
 	}
-	u.Email, u.Status = email, kassa.Active
+	u.Name, u.Email, u.Status = strings.TrimSpace(u.Name), email, kassa.Active
 	return db.CreateUser(ctx, a.Tenant.ID, u, "")
 }
 
@@ -78,7 +79,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, up kassa.UserUpdate) (*
 				return fmt.Errorf("count admins: %w", err)
 			}
 			if others == 0 {
-				return &kassa.Error{Code: kassa.Conflict, Field: "role", Key: "error.user.last_admin", Args: []any{"Name", old.Name}}
+				field := "role"
+				if u.Status != kassa.Active {
+					field = "status"
+				}
+				return &kassa.Error{Code: kassa.Conflict, Field: field, Key: "error.user.last_admin", Args: []any{"Name", old.Name}}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, type = $3, role = $4, status = $5 WHERE id = $1`,

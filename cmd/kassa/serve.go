@@ -83,19 +83,24 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	base, err := m.baseURL(baseURL, ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	given := "" // without --base-url, links follow the host each request came to
+	if baseURL != "" {
+		given = base
+	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: testClockOf(clock), Log: log, SupportEmail: support,
-			Issuer: invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
+			Issuer:  invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
+			BaseURL: given,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-	}
-	base, err := m.baseURL(baseURL, ln.Addr().String())
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(m.Stdout, "kassa is serving at %s (database: %s)\n", base, db.Dialect())
 	if withDemo {

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kassa-billing/kassa"
+)
+
+func TestPeople(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	astrid := ts.login("astrid@nordvik.example")
+	add := func(body map[string]any) response {
+		return ts.do("POST", "/api/v1/admin/users", astrid, body)
+	}
+
+	res := add(map[string]any{"name": " Nora Nyberg ", "email": "Nora.Nyberg@nordvik.example"})
+	var added struct {
+		ID, Name, Email, Type, Status, Role string
+		InvitationURL                       string `json:"invitation_url"`
+	}
+	mustUnmarshal(t, res.body, &added)
+	if res.status != 201 || added.Name != "Nora Nyberg" || added.Email != "nora.nyberg@nordvik.example" ||
+		added.Type != "member" || added.Role != "user" || added.Status != "active" ||
+		!strings.HasPrefix(added.InvitationURL, ts.url+"/invitation/") {
+		t.Fatalf("add = %d %s", res.status, res.body)
+	}
+	t.Run("BadInputNamesTheField", func(t *testing.T) {
+		wantError(t, add(map[string]any{"name": "X", "email": "nora.nyberg@nordvik.example"}), 409, kassa.Conflict, "email")
+		wantError(t, add(map[string]any{"name": "X", "email": "mike@harbor.example"}), 409, kassa.Conflict, "email")
+		wantError(t, add(map[string]any{"name": "", "email": "x@nordvik.example"}), 422, kassa.Invalid, "name")
+		wantError(t, add(map[string]any{"name": "X", "email": "not an email"}), 422, kassa.Invalid, "email")
+		wantError(t, add(map[string]any{"name": "X", "email": "x@nordvik.example", "type": "owner"}), 422, kassa.Invalid, "type")
+		wantError(t, add(map[string]any{"name": "X", "email": "x@nordvik.example", "role": "root"}), 422, kassa.Invalid, "role")
+	})
+	t.Run("DisablingEndsTheSessionAtOnce", func(t *testing.T) {
+		erik := ts.login("erik@nordvik.example")
+		if res := ts.do("GET", "/api/v1/me", erik, nil); res.status != 200 {
+			t.Fatalf("erik before: %d", res.status)
+		}
+		me := ts.me(erik)
+		res := ts.do("PATCH", "/api/v1/admin/users/"+me.ID, astrid, map[string]any{"status": "disabled"})
+		if res.status != 200 || !strings.Contains(string(res.body), `"status":"disabled"`) {
+			t.Fatalf("disable = %d %s", res.status, res.body)
+		}
+		wantError(t, ts.do("GET", "/api/v1/me", erik, nil), 401, kassa.Unauthorized, "")
+		var l struct{ Data []struct{ Email string } }
+		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/users?status=disabled&limit=200", astrid, nil).body, &l)
+		found := false
+		for _, u := range l.Data {
+			found = found || u.Email == "erik@nordvik.example"
+		}
+		if !found {
+			t.Errorf("status=disabled does not list erik: %+v", l.Data)
+		}
+		wantError(t, ts.do("GET", "/api/v1/admin/users?status=gone", astrid, nil), 422, kassa.Invalid, "status")
+	})
+	t.Run("LastAdminStays", func(t *testing.T) {
+		me := ts.me(astrid)
+		res := ts.do("PATCH", "/api/v1/admin/users/"+me.ID, astrid, map[string]any{"role": "user"})
+		wantError(t, res, 409, kassa.Conflict, "role")
+	})
+	t.Run("OthersGet404", func(t *testing.T) {
+		hannah := ts.login("hannah@harbor.example")
+		wantError(t, ts.do("PATCH", "/api/v1/admin/users/"+added.ID, hannah, map[string]any{"name": "X"}), 404, kassa.NotFound, "")
+	})
+}
+
+type meOut struct{ ID, Email string }
+
+func (ts *testServer) me(token string) meOut {
+	ts.t.Helper()
+	var m meOut
+	mustUnmarshal(ts.t, ts.do("GET", "/api/v1/me", token, nil).body, &m)
+	return m
+}
