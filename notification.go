@@ -14,6 +14,11 @@ const (
 	// NotifyLicenseReleased tells a purchaser that a license of theirs came
 	// free: its holder was disabled, or became a guest.
 	NotifyLicenseReleased NotificationKind = "license_released"
+	// NotifyInvitation invites a person an admin added to choose a password;
+	// NotifyPasswordReset sends a link to choose a new one. The worker makes
+	// the one-time link as it sends: no usable link is ever stored.
+	NotifyInvitation    NotificationKind = "invitation"
+	NotifyPasswordReset NotificationKind = "password_reset"
 )
 
 // Notification is one message to one person, kept in the outbox until it is
@@ -46,7 +51,11 @@ type NotificationData struct {
 	CancelReason   CancelReason `json:"cancel_reason,omitempty"`
 	EndsAt         time.Time    `json:"ends_at"` // when access ends (cancellation) or the term ends
 	ForPurchaser   bool         `json:"for_purchaser"`
-	HolderName     string       `json:"holder_name,omitempty"` // whose license came free`
+	HolderName     string       `json:"holder_name,omitempty"`  // whose license came free
+	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
+	// Link is the one-time link of an invitation or a reset, made as the
+	// message is sent and never stored.
+	Link string `json:"-"`
 }
 
 // NotifyBackoff returns how long to wait before delivery attempt n+1 after

@@ -354,3 +354,10 @@ func FuzzUpdatePersonBody(f *testing.F) {
 		`{"status":"disabled"}`, `{"status":"active"}`, `{"name":""}`, `{"type":"owner"}`, `{"status":"gone"}`,
 		`{"role":"root"}`, `{"nmae":"X"}`, `{"name":null}`, `{}`)
 }
+
+func FuzzPasswordResetBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	fz.fuzzBody(f, &bodyTarget{method: "POST", path: "/api/v1/password-reset", fields: []string{"email"}},
+		`{"email":"erik@nordvik.example"}`, `{"email":"nobody@nordvik.example"}`, `{"email":"not an email"}`,
+		`{"email":""}`, `{"email":1}`, `{"mail":"erik@nordvik.example"}`, `{}`)
+}

@@ -125,3 +125,21 @@ func (s *Server) base(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
+
+type resetRequest struct {
+	Email string `json:"email"`
+}
+
+// passwordReset mails a link to choose a new password when the address is
+// an active user's, and answers 202 either way.
+func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) error {
+	var req resetRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.auth.RequestReset(r.Context(), req.Email, clientAddr(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}

@@ -75,3 +75,42 @@ func (ts *testServer) me(token string) meOut {
 	mustUnmarshal(ts.t, ts.do("GET", "/api/v1/me", token, nil).body, &m)
 	return m
 }
+
+// TestPasswordReset: the answer is 202 whether or not the address has an
+// account; only a known, active one gets a mail in the outbox; and asking
+// is throttled as sign-in is.
+func TestPasswordReset(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	creds, err := ts.db.FindCredentials(t.Context(), "erik@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		out, err := ts.db.FindOutbox(t.Context(), creds.Tenant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range out {
+			if e.Kind == kassa.NotifyPasswordReset {
+				n++
+			}
+		}
+		return n
+	}
+	for _, email := range []string{"nobody@nordvik.example", "former@nordvik.example", "Erik@Nordvik.example"} {
+		if res := ts.do("POST", "/api/v1/password-reset", "", map[string]string{"email": email}); res.status != 202 {
+			t.Fatalf("reset %s = %d %s", email, res.status, res.body)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d reset mails, want erik's alone", n)
+	}
+	wantError(t, ts.do("POST", "/api/v1/password-reset", "", map[string]string{"email": "nope"}), 422, kassa.Invalid, "email")
+	for range 4 { // five asks for one address in the window are all it gets
+		ts.do("POST", "/api/v1/password-reset", "", map[string]string{"email": "erik@nordvik.example"})
+	}
+	wantError(t, ts.do("POST", "/api/v1/password-reset", "", map[string]string{"email": "erik@nordvik.example"}),
+		429, kassa.RateLimited, "")
+}

@@ -139,13 +139,21 @@ func (a *Auth) checkThrottle(ctx context.Context, keys []string, now time.Time) 
 }
 
 func (a *Auth) fail(ctx context.Context, keys []string, now time.Time) error {
+	if err := a.count(ctx, keys, now); err != nil {
+		return err
+	}
+	a.log.Info("sign-in failed", "account", keys[0], "address", keys[1])
+	return kassa.E(kassa.Unauthorized, "error.login.wrong")
+}
+
+// count counts an attempt against each throttle key.
+func (a *Auth) count(ctx context.Context, keys []string, now time.Time) error {
 	for _, key := range keys {
 		if _, err := a.db.RecordLoginFailure(ctx, key, now, now.Add(-Window)); err != nil {
 			return err
 		}
 	}
-	a.log.Info("sign-in failed", "account", keys[0], "address", keys[1])
-	return kassa.E(kassa.Unauthorized, "error.login.wrong")
+	return nil
 }
 
 // Authenticate returns who the token of a session of the kind signs in.

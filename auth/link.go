@@ -86,3 +86,24 @@ func (a *Auth) UseLink(ctx context.Context, token, purpose, password, kind strin
 	}
 	return a.startSession(ctx, u, t, kind)
 }
+
+// RequestReset mails the person with the email a link to choose a new
+// password, when there is such an active person; it says nothing of
+// whether there is. It is throttled as sign-in is: within Window an address
+// may ask AccountLimit times and a client AddressLimit times, then
+// RateLimited until the window ends. Errors: Invalid (the email), RateLimited.
+func (a *Auth) RequestReset(ctx context.Context, email, clientAddr string) error {
+	email, err := kassa.NormalizeEmail("email", email)
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	keys := []string{"reset-account:" + email, "reset-address:" + clientAddr}
+	if err := a.checkThrottle(ctx, keys, now); err != nil {
+		return err
+	}
+	if err := a.count(ctx, keys, now); err != nil { // every request counts
+		return err
+	}
+	return a.db.RequestPasswordReset(ctx, email)
+}

@@ -29,7 +29,7 @@ const maxSubject = 200
 // one line first, so the subject never holds a line break.
 func Render(n *kassa.Notification) Message {
 	w := locale.In(n.Locale)
-	subject, paragraphs := compose(n.Kind, factsOf(n.Data, w), w)
+	subject, paragraphs := compose(n.Kind, n.Data, factsOf(n.Data, w), w)
 	return Message{
 		ID:      n.ID,
 		To:      n.To,
@@ -39,7 +39,7 @@ func Render(n *kassa.Notification) Message {
 }
 
 // compose words a notification of kind: its subject and its paragraphs.
-func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject string, body []string) {
+func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w locale.Words) (subject string, body []string) {
 	footer := w.T("mail.footer.admin")
 	switch {
 	case f.forPurchaser && f.trial:
@@ -49,7 +49,8 @@ func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject stri
 	}
 	// Every message names the same facts; each names the ones it needs.
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
-		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder}
+		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
+		"Organization", f.organization}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -90,6 +91,11 @@ func compose(kind kassa.NotificationKind, f facts, w locale.Words) (subject stri
 		return T("mail.admin.took_over.subject"), []string{sentences(
 			T("mail.admin.took_over.text"), T("mail.admin.took_over.billing"),
 		), footer}
+	case kind == kassa.NotifyInvitation:
+		return T("mail.invitation.subject"), []string{T("mail.invitation.text"), d.Link, T("mail.invitation.expires"),
+			T("mail.footer.invited")}
+	case kind == kassa.NotifyPasswordReset:
+		return T("mail.reset.subject"), []string{T("mail.reset.text"), d.Link, T("mail.reset.expires"), T("mail.footer.reset")}
 	case kind == kassa.NotifyLicenseReleased:
 		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:
@@ -127,6 +133,7 @@ type facts struct {
 	date         string // EndsAt: when the term or access ends
 	reason       string // why the purchaser canceled, in words
 	holder       string // whose license came free
+	organization string // the tenant, for an invitation
 }
 
 func factsOf(d kassa.NotificationData, w locale.Words) facts {
@@ -140,6 +147,7 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 		licenses:     w.T("mail.licenses", "Count", d.Quantity, "Number", locale.FormatCount(d.Quantity, lang)),
 		reason:       reason(d.CancelReason, w),
 		holder:       cmp.Or(oneLine(d.HolderName), capital(w.T("mail.someone"))),
+		organization: oneLine(d.Organization),
 	}
 	email := oneLine(d.PurchaserEmail)
 	if f.purchaser == "" {

@@ -45,6 +45,22 @@ type Worker struct {
 	// Batch is the most notifications one RunOnce claims. Zero is
 	// DefaultBatch.
 	Batch int
+	// Links makes the one-time links of invitations and resets as they are
+	// sent, starting with BaseURL; without Links such messages fail (and
+	// are retried).
+	Links   Links
+	BaseURL string
+}
+
+// Links makes one-time links; *auth.Auth does.
+type Links interface {
+	NewLink(ctx context.Context, userID, purpose string) (string, error)
+}
+
+// linkPaths are where each kind's link leads, and the purpose of its token.
+var linkPaths = map[kassa.NotificationKind]struct{ path, purpose string }{
+	kassa.NotifyInvitation:    {"/invitation/", "invitation"},
+	kassa.NotifyPasswordReset: {"/reset-password/", "reset"},
 }
 
 // RunOnce claims the due notifications, up to a batch, and delivers each:
@@ -88,7 +104,10 @@ func (w *Worker) RunOnce(ctx context.Context) (sent, failed int, err error) {
 // outcome. ok reports whether it was delivered; err whether recording failed.
 func (w *Worker) deliver(ctx context.Context, n *kassa.Notification, left time.Duration) (ok bool, err error) {
 	sendCtx, cancel := context.WithTimeout(ctx, left)
-	sendErr := w.Sender.Send(sendCtx, Render(n))
+	sendErr := w.link(sendCtx, n)
+	if sendErr == nil {
+		sendErr = w.Sender.Send(sendCtx, Render(n))
+	}
 	cancel()
 	mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
@@ -113,6 +132,25 @@ func (w *Worker) deliver(ctx context.Context, n *kassa.Notification, left time.D
 		return false, fmt.Errorf("notification %s: %w", n.ID, err)
 	}
 	return false, nil
+}
+
+// link gives an invitation or a reset its one-time link, made now: a
+// message sent twice (a retry) carries two links, either of which works
+// until one is used.
+func (w *Worker) link(ctx context.Context, n *kassa.Notification) error {
+	lp, ok := linkPaths[n.Kind]
+	if !ok {
+		return nil
+	}
+	if w.Links == nil {
+		return errors.New("no way to make links: the worker has no Links")
+	}
+	token, err := w.Links.NewLink(ctx, n.RecipientID, lp.purpose)
+	if err != nil {
+		return fmt.Errorf("make the link: %w", err)
+	}
+	n.Data.Link = w.BaseURL + lp.path + token
+	return nil
 }
 
 // inEnglish returns err's text for the operator who reads the outbox: the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/notify"
 	"github.com/kassa-billing/kassa/notify/smtptest"
 	"github.com/kassa-billing/kassa/sqldb"
@@ -383,4 +385,53 @@ type startedSender struct {
 func (s *startedSender) Send(ctx context.Context, m notify.Message) error {
 	s.once.Do(func() { close(s.started) })
 	return s.Sender.Send(ctx, m)
+}
+
+// TestInvitationCarriesALinkMadeAsItIsSent: an invitation's outbox entry
+// holds no link; the worker makes one as it sends, from its base URL, and
+// that link works (once) for the person invited.
+func TestInvitationCarriesALinkMadeAsItIsSent(t *testing.T) {
+	clock := kassa.NewTestClock(t0)
+	db := sqldbtest.MustOpenDB(t, clock)
+	tenantID, adminID := nordvik(t, db)
+	admin, err := db.FindCredentials(t.Context(), "asa@nordvik.example")
+	if err != nil || admin.User.ID != adminID {
+		t.Fatal(err)
+	}
+	ctx := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: admin.User, Tenant: admin.Tenant})
+	nora := &kassa.User{Name: "Nora Nyberg", Email: "nora@nordvik.example", Type: kassa.Member, Role: kassa.RoleUser}
+	if err := db.AddPerson(ctx, nora); err != nil {
+		t.Fatal(err)
+	}
+	var invitation sqldb.OutboxEntry
+	entries, _ := db.FindOutbox(t.Context(), tenantID)
+	for _, e := range entries {
+		if e.Kind == kassa.NotifyInvitation {
+			invitation = e
+		}
+	}
+	if invitation.To != "nora@nordvik.example" || invitation.Data.Link != "" {
+		t.Fatalf("the invitation in the outbox: %+v", invitation)
+	}
+	links, err := auth.New(db, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := smtptest.Start(t)
+	w := &notify.Worker{Store: db, Sender: newSender(t, srv, "smtp", clock), Links: links,
+		BaseURL: "https://kassa.nordvik.example"}
+	runOnce(t, w, 1, 0)
+	msgs := srv.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages sent", len(msgs))
+	}
+	m := read(t, msgs[0])
+	token := regexp.MustCompile(`https://kassa\.nordvik\.example/invitation/([A-Za-z0-9_-]{43})`).FindStringSubmatch(m.body)
+	if token == nil || !strings.Contains(m.header.Get("Subject"), "Nordvik") || !strings.Contains(m.body, "Åsa Öberg") {
+		t.Fatalf("the invitation says:\n%s\n%s", m.header.Get("Subject"), m.body)
+	}
+	u, _, err := links.LinkUser(t.Context(), token[1], sqldb.TokenInvitation)
+	if err != nil || u.ID != nora.ID {
+		t.Errorf("the mailed link is for %v (%v), want Nora", u, err)
+	}
 }

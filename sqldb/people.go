@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,7 +33,34 @@ func (db *DB) AddPerson(ctx context.Context, u *kassa.User) error {
 		return kassa.InvalidE("role", "error.user.role")
 	}
 	u.Name, u.Email, u.Status = strings.TrimSpace(u.Name), email, kassa.Active
-	return db.CreateUser(ctx, a.Tenant.ID, u, "")
+	return db.write(ctx, func(tx *Tx) error {
+		if err := tx.createUser(ctx, a.Tenant.ID, u, ""); err != nil {
+			return err
+		}
+		// The invitation goes out with the user, its link made as it is sent.
+		return tx.enqueue(ctx, &kassa.Notification{TenantID: a.Tenant.ID, Kind: kassa.NotifyInvitation,
+			RecipientID: u.ID, To: u.Email, Locale: a.Tenant.Locale,
+			Data: kassa.NotificationData{ActorName: a.User.Name, Organization: a.Tenant.Name}})
+	})
+}
+
+// RequestPasswordReset mails the active user with the email a link to
+// choose a new password (made as the mail is sent); for an email nobody
+// has, or a disabled user, it does nothing, and says nothing different.
+func (db *DB) RequestPasswordReset(ctx context.Context, email string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var n kassa.Notification
+		err := tx.QueryRowContext(ctx, `
+			SELECT u.id, u.tenant_id, u.email, t.locale FROM users u JOIN tenants t ON t.id = u.tenant_id
+			WHERE u.email = $1 AND u.status = 'active'`, email).Scan(&n.RecipientID, &n.TenantID, &n.To, &n.Locale)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("find %s: %w", email, err)
+		}
+		n.Kind = kassa.NotifyPasswordReset
+		return tx.enqueue(ctx, &n)
+	})
 }
 
 // UpdateUser changes a user of the admin's tenant, in one transaction, and

@@ -41,7 +41,7 @@ func (s *server) setPasswordPage(r *http.Request) (*SetPasswordPage, string, str
 	}
 	p := &SetPasswordPage{Layout: s.layout(r, title), Action: "/" + kind + "/" + r.PathValue("token")}
 	p.Heading, p.Intro = p.Title, p.T(intro)
-	p.Path = "/login" // the language switch must not carry the token along
+	p.Path = r.URL.Path // the language switch comes back to the link, on this site alone
 	u, t, err := s.auth.LinkUser(r.Context(), r.PathValue("token"), purpose)
 	if err != nil {
 		p.Unusable = true
@@ -104,4 +104,43 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+// ForgotPasswordPage asks for the address of an account whose password is
+// forgotten, and once sent says that a link is on its way if the address
+// has an account: it never tells whether it has.
+type ForgotPasswordPage struct {
+	Layout
+	Email      string
+	EmailError string
+	FormError  string
+	Sent       bool
+}
+
+func (*ForgotPasswordPage) template() string { return "forgot_password.html" }
+
+func (s *server) forgotPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	p := &ForgotPasswordPage{Layout: s.layout(r, msg("password.forgot.title"))}
+	return s.render(w, http.StatusOK, p)
+}
+
+func (s *server) forgotPassword(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	p := &ForgotPasswordPage{Layout: s.layout(r, msg("password.forgot.title"))}
+	p.Email = strings.TrimSpace(r.PostForm.Get("email"))
+	err := s.auth.RequestReset(r.Context(), p.Email, clientAddr(r))
+	switch kassa.ErrorCode(err) {
+	case "":
+		p.Sent = true
+		return s.render(w, http.StatusOK, p)
+	case kassa.Invalid:
+		p.EmailError = p.T("login.error.email_invalid")
+		return s.render(w, http.StatusUnprocessableEntity, p)
+	case kassa.RateLimited:
+		p.FormError = p.T("login.error.rate_limited", "Minutes", int(auth.Window.Minutes()))
+		return s.render(w, http.StatusTooManyRequests, p)
+	}
+	return err
 }

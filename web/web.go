@@ -77,6 +77,8 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST /login", s.public(s.login))
 	handle("POST /logout", s.public(s.logout))
 	handle("POST /language", s.public(s.setLanguage))
+	handle("GET /forgot-password", s.public(s.forgotPasswordForm))
+	handle("POST /forgot-password", s.public(s.forgotPassword))
 	for kind := range purposes {
 		handle("GET /"+kind+"/{token}", s.public(s.setPasswordForm))
 		handle("POST /"+kind+"/{token}", s.public(s.setPassword))

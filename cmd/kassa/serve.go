@@ -131,7 +131,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	if err != nil {
 		return err
 	}
-	outbox := &notify.Worker{Store: db, Sender: sender, Log: log}
+	outbox := &notify.Worker{Store: db, Sender: sender, Log: log, Links: a, BaseURL: base}
 	go outbox.Run(ctx, notify.DefaultInterval)
 
 	errc := make(chan error, 1)
