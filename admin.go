@@ -18,6 +18,9 @@ type Person struct {
 type SelfServicePurchase struct {
 	*Subscription
 	AssignedUsers []Person
+	// PurchaserDisabled marks a subscription whose purchaser was disabled:
+	// nobody manages it until an admin takes it over (it renews meanwhile).
+	PurchaserDisabled bool
 }
 
 // PurchasePrice is what the purchase costs per term before VAT: the unit
@@ -47,6 +50,9 @@ type PurchaseFilter struct {
 	Sort   string // one of PurchaseSorts; "" is newest first
 	Desc   bool
 	Lang   string // the language product names are sorted in
+	// PurchaserDisabled, when set, keeps the rows whose purchaser is (or
+	// is not) disabled.
+	PurchaserDisabled *bool
 }
 
 // Apply returns the rows of all that f selects, in its order.
@@ -54,7 +60,10 @@ func (f PurchaseFilter) Apply(all []*SelfServicePurchase) []*SelfServicePurchase
 	terms := SearchTerms(FoldAccents(f.Search))
 	var out []*SelfServicePurchase
 	for _, p := range all {
-		hay := FoldAccents(strings.Join([]string{p.ProductName.En, p.ProductName.Sv, p.PurchaserName, p.PurchaserEmail}, " "))
+		if f.PurchaserDisabled != nil && p.PurchaserDisabled != *f.PurchaserDisabled {
+			continue
+		}
+		hay := FoldAccents(strings.Join([]string{p.ProductName.En, p.ProductName.Sv, p.ProductName.De, p.PurchaserName, p.PurchaserEmail}, " "))
 		if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(hay, t) }) {
 			out = append(out, p)
 		}

@@ -24,6 +24,9 @@ type purchaseJSON struct {
 	ExpiresAt      time.Time      `json:"expires_at"`
 	PurchasePrice  kassa.Money    `json:"purchase_price"`
 	AssignedUsers  []kassa.Person `json:"assigned_users"`
+	// PurchaserDisabled: the purchaser was disabled, and the subscription
+	// waits for an admin to take it over.
+	PurchaserDisabled bool `json:"purchaser_disabled"`
 }
 
 const (
@@ -73,6 +76,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 			SubscriptionID: p.ID, Product: productRefJSON{ID: p.ProductID, Name: p.ProductName.In(f.Lang)},
 			Purchaser: userRefJSON{ID: p.PurchaserID, Name: p.PurchaserName, Email: p.PurchaserEmail},
 			Quantity:  p.Quantity, ExpiresAt: p.ExpiresAt, PurchasePrice: p.PurchasePrice(), AssignedUsers: p.AssignedUsers,
+			PurchaserDisabled: p.PurchaserDisabled,
 		})
 	}
 	writeJSON(w, http.StatusOK, newList(data, next))
@@ -90,6 +94,15 @@ func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 		f.Desc = true
 	default:
 		return f, kassa.InvalidE("order", "error.query.order")
+	}
+	switch q.Get("purchaser_disabled") {
+	case "":
+	case "true":
+		f.PurchaserDisabled = ptrTo(true)
+	case "false":
+		f.PurchaserDisabled = ptrTo(false)
+	default:
+		return f, kassa.InvalidE("purchaser_disabled", "error.query.purchaser_disabled")
 	}
 	return f, nil
 }
@@ -285,3 +298,5 @@ func queryTime(s, field string) (time.Time, error) {
 	}
 	return time.Time{}, kassa.InvalidE(field, "error.query.time", "Field", field)
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -35,7 +35,9 @@ func TestPeople(t *testing.T) {
 		wantError(t, add(map[string]any{"name": "X", "email": "x@nordvik.example", "role": "root"}), 422, kassa.Invalid, "role")
 	})
 	t.Run("DisablingEndsTheSessionAtOnce", func(t *testing.T) {
-		erik := ts.login("erik@nordvik.example")
+		buyer := newBuyer(ts, "erik@nordvik.example")
+		bought := ts.buy(buyer, "ANALYTICS_PRO", 2)
+		erik := buyer.token
 		if res := ts.do("GET", "/api/v1/me", erik, nil); res.status != 200 {
 			t.Fatalf("erik before: %d", res.status)
 		}
@@ -55,6 +57,23 @@ func TestPeople(t *testing.T) {
 			t.Errorf("status=disabled does not list erik: %+v", l.Data)
 		}
 		wantError(t, ts.do("GET", "/api/v1/admin/users?status=gone", astrid, nil), 422, kassa.Invalid, "status")
+		// What erik bought waits, marked, for an admin to take it over.
+		var view struct {
+			Data []struct {
+				SubscriptionID    string `json:"subscription_id"`
+				PurchaserDisabled bool   `json:"purchaser_disabled"`
+			}
+		}
+		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/self-service-subscriptions?purchaser_disabled=true", astrid, nil).body, &view)
+		if len(view.Data) != 1 || view.Data[0].SubscriptionID != bought.ID || !view.Data[0].PurchaserDisabled {
+			t.Errorf("purchaser_disabled=true lists %+v, want erik's purchase", view.Data)
+		}
+		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/self-service-subscriptions?purchaser_disabled=false", astrid, nil).body, &view)
+		if len(view.Data) != 0 {
+			t.Errorf("purchaser_disabled=false lists %+v", view.Data)
+		}
+		wantError(t, ts.do("GET", "/api/v1/admin/self-service-subscriptions?purchaser_disabled=maybe", astrid, nil),
+			422, kassa.Invalid, "purchaser_disabled")
 	})
 	t.Run("LastAdminStays", func(t *testing.T) {
 		me := ts.me(astrid)

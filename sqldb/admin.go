@@ -51,6 +51,23 @@ func (db *DB) FindSelfServicePurchases(ctx context.Context) ([]*kassa.SelfServic
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find self-service purchases: %w", err)
 	}
+	disabled := map[string]bool{}
+	rows, err = q.QueryContext(ctx, `SELECT id FROM users WHERE tenant_id = $1 AND status = 'disabled'`, a.Tenant.ID)
+	if err != nil {
+		return nil, fmt.Errorf("find disabled purchasers: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find disabled purchasers: %w", err)
+		}
+		disabled[id] = true
+	}
+	rows.Close()
+	for _, p := range out {
+		p.PurchaserDisabled = disabled[p.PurchaserID]
+	}
 	rows, err = q.QueryContext(ctx, `
 		SELECT l.subscription_id, u.id, u.name FROM licenses l
 		JOIN subscriptions s ON s.id = l.subscription_id

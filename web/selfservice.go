@@ -64,11 +64,14 @@ type PurchaseRow struct {
 	Status     kassa.SubscriptionStatus
 	StatusText string
 	Purchaser  string
-	Quantity   int
-	Expires    string
-	Price      string // per term, before VAT: "1 195,00 kr/mån"
-	Assigned   []string
-	TakeOver   string // the take-over confirmation; "" when it has ended
+	// PurchaserDisabled says, in words, that the purchaser was disabled:
+	// the subscription waits for an admin to take it over.
+	PurchaserDisabled string
+	Quantity          int
+	Expires           string
+	Price             string // per term, before VAT: "1 195,00 kr/mån"
+	Assigned          []string
+	TakeOver          string // the take-over confirmation; "" when it has ended
 }
 
 // purchaseColumns are the sortable columns, in kassa.PurchaseSorts' order.
@@ -213,6 +216,9 @@ func purchaseRow(l *Layout, money *amounts, p *kassa.SelfServicePurchase) Purcha
 	}
 	if p.Status != kassa.StatusActive {
 		row.StatusText = statusText(l, p.Status)
+	}
+	if p.PurchaserDisabled {
+		row.PurchaserDisabled = l.T("self_service.purchaser_disabled")
 	}
 	for _, u := range p.AssignedUsers {
 		row.Assigned = append(row.Assigned, u.Name)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kassa-billing/kassa"
 	"html"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassa-billing/kassa/demo"
 )
@@ -251,4 +253,27 @@ func apiBuy(t *testing.T, s *site, token, product, profile string, n int) {
 // productIDFromBuyPath is the product's id in its buy page's path.
 func productIDFromBuyPath(path string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(path, "/billing/products/"), "/buy")
+}
+
+func TestSelfServiceMarksDisabledPurchasers(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	erik := withCookies(s.signIn("erik@nordvik.example"))
+	astrid := withCookies(s.signIn("astrid@nordvik.example"))
+	sub := erikBuys(t, s, erik)
+	status := kassa.Disabled
+	if _, err := s.db.UpdateUser(s.actorOf(t, astrid), s.userIDByEmail(t, "erik@nordvik.example"),
+		kassa.UserUpdate{Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	r := s.get(selfServicePath, astrid)
+	r.wantStatus(t, http.StatusOK)
+	r.wantBody(t, `<a href="`+sub+`">Analytics Pro</a>`, `<span class="state state-suspended">Köparen är inaktiverad: ta över den</span>`)
+	// Disabled behind this process's back, erik is signed out within the
+	// second it trusts a session it has read (a minute is the hang ceiling).
+	for deadline := time.Now().Add(time.Minute); s.get(productsPath, erik).StatusCode == http.StatusOK; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a disabled user still sees pages after a minute")
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -193,5 +194,38 @@ func TestCatalogApplyAndExport(t *testing.T) {
 	}
 	if after, _ := run(t, t.Context(), "catalog", "export", "--db", dsn); after != exported {
 		t.Errorf("a refused file changed the catalog:\n%s", after)
+	}
+}
+
+// TestDisabledInOneProcessRefusedByAnother: two kassa serve on one database;
+// an admin disables erik through the first, and the second, which has just
+// trusted erik's session, refuses it within the second it trusts a session
+// it has read (a minute is only the ceiling for a hang).
+func TestDisabledInOneProcessRefusedByAnother(t *testing.T) {
+	t.Parallel()
+	dsn := sqldbtest.DSN(t)
+	first := startServe(t, dsn, "")
+	defer first.stop()
+	second := startServe(t, dsn, "")
+	defer second.stop()
+	erik := apiLogin(t, second.url, "erik@nordvik.example")
+	var me struct{ ID string }
+	apiCall(t, second.url, "GET", "/api/v1/me", erik, nil, &me)
+	astrid := apiLogin(t, first.url, "astrid@nordvik.example")
+	apiCall(t, first.url, "PATCH", "/api/v1/admin/users/"+me.ID, astrid, map[string]string{"status": "disabled"}, nil)
+	status := func() int {
+		req, _ := http.NewRequest("GET", second.url+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+erik)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for deadline := time.Now().Add(time.Minute); status() != http.StatusUnauthorized; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the other process still lets the disabled user in after a minute")
+		}
 	}
 }
