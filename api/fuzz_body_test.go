@@ -361,3 +361,15 @@ func FuzzPasswordResetBody(f *testing.F) {
 		`{"email":"erik@nordvik.example"}`, `{"email":"nobody@nordvik.example"}`, `{"email":"not an email"}`,
 		`{"email":""}`, `{"email":1}`, `{"mail":"erik@nordvik.example"}`, `{}`)
 }
+
+func FuzzUpdateOrganizationBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	path := "/api/v1/admin/organization"
+	fz.fuzzBody(f, &bodyTarget{method: "PATCH", path: path, token: fz.admin, view: path,
+		fields: []string{"name", "country", "currency", "vat_id", "address", "locale", "support_email", "domains"}},
+		`{"name":"Nordvik Group AB"}`, `{"support_email":"it@nordvik.example"}`, `{"domains":["nordvik.example","nordvik.se"]}`,
+		`{"vat_id":"SE 5566 7788 9901"}`, `{"locale":"de"}`, `{"currency":"EUR"}`, `{"country":"NO"}`,
+		`{"address":{"line1":"Storgatan 1","city":"Stockholm","postal_code":"111 22","country":"SE"}}`,
+		`{"domains":["harbor.example"]}`, `{"domains":["not a domain"]}`, `{"name":""}`, `{"locale":"fr"}`,
+		`{"currency":"kr"}`, `{"support_email":"nope"}`, `{"adress":{}}`, `{"domains":"nordvik.se"}`, `{}`)
+}

@@ -143,3 +143,61 @@ func (s *Server) passwordReset(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusAccepted)
 	return nil
 }
+
+// organizationJSON is the tenant as its admins read and change it.
+type organizationJSON struct {
+	ID           string        `json:"id"`
+	DirectoryID  string        `json:"directory_id"`
+	Name         string        `json:"name"`
+	Country      string        `json:"country"`
+	Currency     string        `json:"currency"`
+	VATID        string        `json:"vat_id"`
+	Address      kassa.Address `json:"address"`
+	Locale       string        `json:"locale"`
+	SupportEmail string        `json:"support_email"`
+	Domains      []string      `json:"domains"`
+}
+
+func newOrganizationJSON(t *kassa.Tenant) organizationJSON {
+	j := organizationJSON{ID: t.ID, DirectoryID: t.DirectoryID, Name: t.Name, Country: t.Country, Currency: t.Currency,
+		VATID: t.VATID, Address: t.Address, Locale: t.Locale, SupportEmail: t.SupportEmail, Domains: t.Domains}
+	if j.Domains == nil {
+		j.Domains = []string{}
+	}
+	return j
+}
+
+type organizationRequest struct {
+	Name         *string        `json:"name"`
+	Country      *string        `json:"country"`
+	Currency     *string        `json:"currency"`
+	VATID        *string        `json:"vat_id"`
+	Address      *kassa.Address `json:"address"`
+	Locale       *string        `json:"locale"`
+	SupportEmail *string        `json:"support_email"`
+	Domains      *[]string      `json:"domains"`
+}
+
+func (s *Server) organization(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.db.FindOrganization(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newOrganizationJSON(t))
+	return nil
+}
+
+func (s *Server) updateOrganization(w http.ResponseWriter, r *http.Request) error {
+	var req organizationRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	t, err := s.db.UpdateOrganization(r.Context(), kassa.TenantUpdate{Name: req.Name, Country: req.Country,
+		Currency: req.Currency, VATID: req.VATID, Address: req.Address, Locale: req.Locale,
+		SupportEmail: req.SupportEmail, Domains: req.Domains})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newOrganizationJSON(t))
+	return nil
+}

@@ -133,3 +133,47 @@ func TestPasswordReset(t *testing.T) {
 	wantError(t, ts.do("POST", "/api/v1/password-reset", "", map[string]string{"email": "erik@nordvik.example"}),
 		429, kassa.RateLimited, "")
 }
+
+func TestOrganization(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	astrid := ts.login("astrid@nordvik.example")
+	var org struct {
+		DirectoryID  string `json:"directory_id"`
+		Name         string
+		Currency     string
+		SupportEmail string `json:"support_email"`
+		Domains      []string
+	}
+	mustUnmarshal(t, ts.do("GET", "/api/v1/admin/organization", astrid, nil).body, &org)
+	if org.Name != "Nordvik AB" || len(org.DirectoryID) != 36 || len(org.Domains) != 1 || org.Domains[0] != "nordvik.example" {
+		t.Fatalf("organization = %+v", org)
+	}
+	res := ts.do("PATCH", "/api/v1/admin/organization", astrid, map[string]any{
+		"support_email": "IT@Nordvik.example", "domains": []string{"nordvik.example", "Nordvik.SE"}})
+	mustUnmarshal(t, res.body, &org)
+	if res.status != 200 || org.SupportEmail != "it@nordvik.example" || len(org.Domains) != 2 || org.Domains[1] != "nordvik.se" {
+		t.Fatalf("patch = %d %s", res.status, res.body)
+	}
+	t.Run("RefusalsChangeNothing", func(t *testing.T) {
+		wantError(t, ts.do("PATCH", "/api/v1/admin/organization", astrid, map[string]any{"domains": []string{"harbor.example"}}),
+			409, kassa.Conflict, "domains")
+		wantError(t, ts.do("PATCH", "/api/v1/admin/organization", astrid, map[string]any{"name": "  "}), 422, kassa.Invalid, "name")
+		wantError(t, ts.do("PATCH", "/api/v1/admin/organization", astrid, map[string]any{"locale": "fr"}), 422, kassa.Invalid, "locale")
+		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/organization", astrid, nil).body, &org)
+		if len(org.Domains) != 2 || org.Name != "Nordvik AB" {
+			t.Errorf("after refusals: %+v", org)
+		}
+	})
+	t.Run("CurrencyStaysOnceBought", func(t *testing.T) {
+		// Harbor has bought nothing: its currency may change.
+		hannah := ts.login("hannah@harbor.example")
+		if res := ts.do("PATCH", "/api/v1/admin/organization", hannah, map[string]any{"currency": "EUR"}); res.status != 200 {
+			t.Errorf("harbor to EUR: %d %s", res.status, res.body)
+		}
+		erik := newBuyer(ts, "erik@nordvik.example")
+		ts.buy(erik, "ANALYTICS_PRO", 1)
+		wantError(t, ts.do("PATCH", "/api/v1/admin/organization", astrid, map[string]any{"currency": "EUR"}),
+			409, kassa.Conflict, "currency")
+	})
+}

@@ -52,6 +52,8 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/admin/users", handler: s.adminUsers, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/users", handler: s.addUser, admin: true},
 		{method: http.MethodPatch, path: "/api/v1/admin/users/{id}", handler: s.updateUser, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/organization", handler: s.organization, admin: true},
+		{method: http.MethodPatch, path: "/api/v1/admin/organization", handler: s.updateOrganization, admin: true},
 
 		{method: http.MethodPost, path: "/api/v1/test-clock", handler: s.testClock},
 	}

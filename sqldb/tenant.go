@@ -175,3 +175,68 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
+
+// FindOrganization returns the admin's tenant, its details and domains.
+// Errors: Forbidden for anyone but an admin.
+func (db *DB) FindOrganization(ctx context.Context) (*kassa.Tenant, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.organization"))
+	if err != nil {
+		return nil, err
+	}
+	return findTenant(ctx, db.reader(ctx), a.Tenant.ID)
+}
+
+// UpdateOrganization changes the admin's tenant, all or nothing, and
+// returns it as it is now. Its currency cannot change once anything was
+// bought (Conflict): what was bought is priced in it. Its domains are
+// replaced by the given ones, each another tenant's never (Conflict).
+// Errors: Forbidden, Invalid naming the field, Conflict.
+func (db *DB) UpdateOrganization(ctx context.Context, up kassa.TenantUpdate) (*kassa.Tenant, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.organization"))
+	if err != nil {
+		return nil, err
+	}
+	var out *kassa.Tenant
+	err = db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = default_policy WHERE id = $1`,
+			a.Tenant.ID); err != nil {
+			return fmt.Errorf("lock tenant: %w", err)
+		}
+		old, err := findTenant(ctx, tx, a.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		t := *old
+		t.Apply(up)
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		if t.Currency != old.Currency {
+			var bought bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE tenant_id = $1)`,
+				a.Tenant.ID).Scan(&bought); err != nil {
+				return fmt.Errorf("find purchases: %w", err)
+			}
+			if bought {
+				return &kassa.Error{Code: kassa.Conflict, Field: "currency", Key: "error.tenant.currency_locked",
+					Args: []any{"Currency", old.Currency}}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE tenants SET name = $2, country = $3, currency = $4, locale = $5, vat_id = $6, address_line1 = $7,
+				address_line2 = $8, address_city = $9, address_postal_code = $10, address_country = $11, support_email = $12
+			WHERE id = $1`, t.ID, t.Name, t.Country, t.Currency, t.Locale, t.VATID, t.Address.Line1, t.Address.Line2,
+			t.Address.City, t.Address.PostalCode, t.Address.Country, t.SupportEmail); err != nil {
+			return fmt.Errorf("update tenant: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tenant_domains WHERE tenant_id = $1`, t.ID); err != nil {
+			return fmt.Errorf("update domains: %w", err)
+		}
+		if err := tx.addDomains(ctx, t.ID, t.Domains); err != nil {
+			return err
+		}
+		out = &t
+		return tx.audit(ctx, t.ID, "tenant.updated", "tenant", t.ID, tenantFields(old), tenantFields(&t))
+	})
+	return out, err
+}
