@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/catalog"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -41,17 +40,14 @@ func (m *Main) catalogApplyCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		changes, err := db.ApplyCatalog(cmd.Context(), products, *dryRun)
-		if err != nil {
-			return err
-		}
-		writeChanges(m.Stdout, changes, *dryRun)
-		return nil
+		return withDB(cmd.Context(), *dsn, func(db *sqldb.DB) error {
+			changes, err := db.ApplyCatalog(cmd.Context(), products, *dryRun)
+			if err != nil {
+				return err
+			}
+			writeChanges(m.Stdout, changes, *dryRun)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -85,16 +81,13 @@ func (m *Main) catalogExportCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "export", Short: "Print the catalog as a file that apply accepts unchanged", Args: cobra.NoArgs}
 	dsn := m.dbFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		products, err := db.FindCatalog(cmd.Context())
-		if err != nil {
-			return err
-		}
-		return catalog.Write(m.Stdout, products)
+		return withDB(cmd.Context(), *dsn, func(db *sqldb.DB) error {
+			products, err := db.FindCatalog(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return catalog.Write(m.Stdout, products)
+		})
 	}
 	return cmd
 }

@@ -81,17 +81,25 @@ func openDB(ctx context.Context, dsn string, clock kassa.Clock) (*sqldb.DB, erro
 	return db, nil
 }
 
+// withDB opens and migrates the database at dsn on the system clock, runs
+// fn on it, and closes it: what an operator's command does.
+func withDB(ctx context.Context, dsn string, fn func(*sqldb.DB) error) error {
+	db, err := openDB(ctx, dsn, kassa.SystemClock{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
 func (m *Main) migrateCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "migrate", Short: "Bring the database schema up to date", Args: cobra.NoArgs}
 	dsn := m.dbFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		fmt.Fprintln(m.Stdout, "The database is up to date.")
-		return nil
+		return withDB(cmd.Context(), *dsn, func(*sqldb.DB) error {
+			fmt.Fprintln(m.Stdout, "The database is up to date.")
+			return nil
+		})
 	}
 	return cmd
 }

@@ -90,13 +90,11 @@ func (m *Main) tenantCreateCommand() *cobra.Command {
 		admin := &kassa.User{Name: strings.TrimSpace(*adminName), Email: email, Type: kassa.Member,
 			Status: kassa.Active, Role: kassa.RoleAdmin}
 
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
-		if err != nil {
+		var token string
+		if err := withDB(cmd.Context(), *dsn, func(db *sqldb.DB) error {
+			token, err = createTenant(cmd.Context(), db, t, admin)
 			return err
-		}
-		defer db.Close()
-		token, err := createTenant(cmd.Context(), db, t, admin)
-		if err != nil {
+		}); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "Created %s: tenant %s, directory id %s.\n", t.Name, t.ID, t.DirectoryID)
@@ -147,16 +145,13 @@ func (m *Main) tenantListCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "list", Short: "List the organizations", Args: cobra.NoArgs}
 	dsn := m.dbFlag(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		db, err := openDB(cmd.Context(), *dsn, kassa.SystemClock{})
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		tenants, err := db.FindTenants(cmd.Context())
-		if err != nil {
-			return err
-		}
-		return writeTenants(m.Stdout, tenants)
+		return withDB(cmd.Context(), *dsn, func(db *sqldb.DB) error {
+			tenants, err := db.FindTenants(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return writeTenants(m.Stdout, tenants)
+		})
 	}
 	return cmd
 }

@@ -119,23 +119,22 @@ func TestTenantCreate(t *testing.T) {
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Accept-Language", "en")
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
+	return do(t, c, req)
 }
 
 func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept-Language", "en")
 	base, _ := url.Parse(u)
 	req.Header.Set("Origin", base.Scheme+"://"+base.Host)
+	return do(t, c, req)
+}
+
+// do sends req in English and returns the answer with its body read.
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	req.Header.Set("Accept-Language", "en")
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
