@@ -201,3 +201,23 @@ func (s *Server) updateOrganization(w http.ResponseWriter, r *http.Request) erro
 	writeJSON(w, http.StatusOK, newOrganizationJSON(t))
 	return nil
 }
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword changes the caller's own password; their other sessions
+// end, the one that asked goes on.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req passwordRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	token, _ := credentials(r)
+	if err := s.auth.ChangePassword(r.Context(), token, req.CurrentPassword, req.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -177,3 +177,26 @@ func TestOrganization(t *testing.T) {
 			409, kassa.Conflict, "currency")
 	})
 }
+
+func TestChangePassword(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	erik, other := ts.login("erik@nordvik.example"), ts.login("erik@nordvik.example")
+	change := func(current, next string) response {
+		return ts.do("POST", "/api/v1/password", erik, map[string]string{"current_password": current, "new_password": next})
+	}
+	wantError(t, change("wrong", "long enough now"), 422, kassa.Invalid, "current_password")
+	wantError(t, change("kassa-demo", "short"), 422, kassa.Invalid, "new_password")
+	if res := change("kassa-demo", "fjord and fjell"); res.status != 204 {
+		t.Fatalf("change = %d %s", res.status, res.body)
+	}
+	if res := ts.do("GET", "/api/v1/me", erik, nil); res.status != 200 {
+		t.Errorf("the session that asked: %d", res.status)
+	}
+	wantError(t, ts.do("GET", "/api/v1/me", other, nil), 401, kassa.Unauthorized, "")
+	if res := ts.do("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": "fjord and fjell"}); res.status != 200 {
+		t.Errorf("sign in with the new password: %d", res.status)
+	}
+	wantError(t, ts.do("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": "kassa-demo"}),
+		401, kassa.Unauthorized, "")
+}

@@ -49,6 +49,9 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/v1/login":          {fixed("/api/v1/login", map[string]string{"email": "nobody@nordvik.example", "password": "x"}), 401, 401, 401},
 		"POST /api/v1/logout":         {fixed("/api/v1/logout", nil), 401, 204, 204},
 		"POST /api/v1/password-reset": {fixed("/api/v1/password-reset", map[string]string{"email": "nobody@nordvik.example"}), 202, 202, 202},
+		// A wrong current password: nobody's password changes under the matrix.
+		"POST /api/v1/password": {fixed("/api/v1/password", map[string]string{"current_password": "wrong", "new_password": "long enough now"}),
+			401, 422, 422},
 		"GET /api/v1/me":              {fixed("/api/v1/me", nil), 401, 200, 200},
 		"GET /api/v1/users":           {fixed("/api/v1/users", nil), 401, 200, 200},
 		"GET /api/v1/products":        {fixed("/api/v1/products", nil), 401, 200, 200},

@@ -15,6 +15,7 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/openapi.json", handler: s.openAPI, public: true},
 		{method: http.MethodPost, path: "/api/v1/login", handler: s.login, public: true},
 		{method: http.MethodPost, path: "/api/v1/password-reset", handler: s.passwordReset, public: true},
+		{method: http.MethodPost, path: "/api/v1/password", handler: s.changePassword},
 		{method: http.MethodPost, path: "/api/v1/logout", handler: s.logout},
 		{method: http.MethodGet, path: "/api/v1/me", handler: s.me},
 		{method: http.MethodGet, path: "/api/v1/users", handler: s.users},

@@ -107,3 +107,42 @@ func (a *Auth) RequestReset(ctx context.Context, email, clientAddr string) error
 	}
 	return a.db.RequestPasswordReset(ctx, email)
 }
+
+// ChangePassword changes the signed-in user's password when current is
+// their password now, and ends every other session of theirs; the session
+// of token, which asked, goes on. Errors: Invalid (field current_password
+// when it is wrong, new_password when it breaks the rules), RateLimited
+// (wrong current passwords count as failed sign-ins).
+func (a *Auth) ChangePassword(ctx context.Context, token, current, next string) error {
+	actor := kassa.ActorFromContext(ctx)
+	if actor == nil || actor.User == nil {
+		return kassa.E(kassa.Unauthorized, "error.session.sign_in")
+	}
+	if err := CheckPassword("new_password", next); err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	keys := []string{"account:" + actor.User.Email, "address:password-change"}
+	if err := a.checkThrottle(ctx, keys, now); err != nil {
+		return err
+	}
+	creds, err := a.db.FindCredentials(ctx, actor.User.Email)
+	if err != nil {
+		return err
+	}
+	if ok, err := VerifyPassword(creds.PasswordHash, current); err != nil || !ok {
+		if err := a.count(ctx, keys, now); err != nil {
+			return err
+		}
+		return kassa.InvalidE("current_password", "error.password.current")
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	if err := a.db.ChangePassword(ctx, actor.User.ID, hash, hashToken(token)); err != nil {
+		return err
+	}
+	a.sessions.forgetUser(actor.User.ID)
+	return nil
+}

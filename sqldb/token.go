@@ -97,3 +97,27 @@ func (db *DB) UseUserToken(ctx context.Context, tokenHash, purpose, passwordHash
 	}
 	return u, nil
 }
+
+// ChangePassword sets the user's password hash, ends every session of
+// theirs but the one keep names (the one that asked), and spends their
+// unused links, in one transaction.
+func (db *DB) ChangePassword(ctx context.Context, userID, passwordHash, keep string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, passwordHash); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2`, userID, keep); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`,
+			userID, tx.now); err != nil {
+			return fmt.Errorf("spend links: %w", err)
+		}
+		a := kassa.ActorFromContext(ctx)
+		tenantID := ""
+		if a != nil && a.Tenant != nil {
+			tenantID = a.Tenant.ID
+		}
+		return tx.audit(ctx, tenantID, "user.password_changed", "user", userID, nil, nil)
+	})
+}
