@@ -305,21 +305,10 @@ func TestCancelWaitsForATrialsFirstPayment(t *testing.T) {
 	clock := kassa.NewTestClock(day(3, 1))
 	db := sqldbtest.MustOpenDB(t, clock)
 	gw := &unreachable{Gateway: simulator.New(clock)}
-	if _, err := demo.Load(t.Context(), db, gw); err != nil {
-		t.Fatal(err)
-	}
-	s := billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx := erikContext(t, db)
-	products, _ := db.FindProducts(ctx)
-	profiles, _ := db.FindBillingProfiles(ctx)
-	var analytics string
-	for _, p := range products {
-		if p.SKU == "ANALYTICS_PRO" {
-			analytics = p.ID
-		}
-	}
-	trial, _, err := s.Purchase(ctx, billing.PurchaseRequest{ProductID: analytics, Term: kassa.Monthly, Quantity: 2,
-		BillingProfileID: profiles[0].ID, Trial: true}, "")
+	w := newWorldWith(t, db, clock, gw)
+	s, ctx := w.s, w.ctx
+	trial, _, err := s.Purchase(ctx, billing.PurchaseRequest{ProductID: w.product["ANALYTICS_PRO"], Term: kassa.Monthly,
+		Quantity: 2, BillingProfileID: w.profile, Trial: true}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,11 @@ func newWorld(t *testing.T, start time.Time) *world {
 }
 
 func newWorldOn(t *testing.T, db *sqldb.DB, clock *kassa.TestClock) *world {
-	gw := simulator.New(clock)
+	return newWorldWith(t, db, clock, simulator.New(clock))
+}
+
+// newWorldWith is newWorldOn paying through gw.
+func newWorldWith(t *testing.T, db *sqldb.DB, clock *kassa.TestClock, gw kassa.Gateway) *world {
 	if _, err := demo.Load(t.Context(), db, gw); err != nil {
 		t.Fatal(err)
 	}

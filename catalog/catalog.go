@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -201,7 +202,7 @@ func (c *checker) text(at, sku, field string, in map[string]string, max int, req
 	if len(in) == 0 && !required {
 		return t
 	}
-	for _, lang := range slices.Sorted(mapKeys(in)) {
+	for _, lang := range slices.Sorted(maps.Keys(in)) {
 		v := strings.TrimSpace(in[lang])
 		f := field + "." + lang
 		switch {
@@ -236,7 +237,7 @@ func (c *checker) prices(at, sku string, in map[string]map[string]any) []kassa.P
 		c.fault(at, sku, "prices", "error.catalog.no_prices")
 		return nil
 	}
-	for _, term := range slices.Sorted(mapKeys(in)) {
+	for _, term := range slices.Sorted(maps.Keys(in)) {
 		if !kassa.Term(term).Valid() {
 			c.fault(at+"."+term, sku, "prices."+term, "error.catalog.term")
 			continue
@@ -244,7 +245,7 @@ func (c *checker) prices(at, sku string, in map[string]map[string]any) []kassa.P
 		if len(in[term]) == 0 {
 			c.fault(at+"."+term, sku, "prices."+term, "error.catalog.no_prices")
 		}
-		for _, cur := range slices.Sorted(mapKeys(in[term])) {
+		for _, cur := range slices.Sorted(maps.Keys(in[term])) {
 			amount, whole := wholeNumber(in[term][cur])
 			f := "prices." + term + "." + cur
 			switch {
@@ -258,16 +259,6 @@ func (c *checker) prices(at, sku string, in map[string]map[string]any) []kassa.P
 		}
 	}
 	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Write writes products as a catalog file that Parse reads back to the same

@@ -74,8 +74,7 @@ var ErrRenewing = kassa.E(kassa.Conflict, "error.cancel.renewing")
 // renewing reports whether the subscription's next term is being invoiced.
 func (tx *Tx) renewing(ctx context.Context, subID string) bool {
 	var open bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM invoices
-		WHERE subscription_id = $1 AND kind = 'renewal' AND status = 'open')`, subID).Scan(&open)
+	err := tx.QueryRowContext(ctx, `SELECT `+renewalUnderWay+` FROM subscriptions WHERE id = $1`, subID).Scan(&open)
 	return err == nil && open
 }
 

@@ -212,20 +212,8 @@ func catalogOf(ctx context.Context, q querier) (map[string]*kassa.Product, error
 		return nil, fmt.Errorf("read catalog: %w", err)
 	}
 	rows.Close()
-	prices, err := q.QueryContext(ctx, `SELECT product_id, term, currency, unit_amount FROM prices ORDER BY product_id, currency, term DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("read prices: %w", err)
+	if err := loadPrices(ctx, q, byID); err != nil {
+		return nil, err
 	}
-	defer prices.Close()
-	for prices.Next() {
-		var id string
-		var pr kassa.Price
-		if err := prices.Scan(&id, &pr.Term, &pr.Currency, &pr.UnitAmount); err != nil {
-			return nil, fmt.Errorf("read prices: %w", err)
-		}
-		if p := byID[id]; p != nil {
-			p.Prices = append(p.Prices, pr)
-		}
-	}
-	return bySKU, prices.Err()
+	return bySKU, nil
 }

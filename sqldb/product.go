@@ -81,14 +81,15 @@ func (db *DB) FindProducts(ctx context.Context) ([]*kassa.Product, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find products: %w", err)
 	}
-	if err := db.loadPrices(ctx, byID); err != nil {
+	if err := loadPrices(ctx, db.reader(ctx), byID); err != nil {
 		return nil, err
 	}
 	return products, nil
 }
 
-func (db *DB) loadPrices(ctx context.Context, byID map[string]*kassa.Product) error {
-	rows, err := db.reader(ctx).QueryContext(ctx, `
+// loadPrices adds every price to its product of byID.
+func loadPrices(ctx context.Context, q querier, byID map[string]*kassa.Product) error {
+	rows, err := q.QueryContext(ctx, `
 		SELECT product_id, term, currency, unit_amount FROM prices
 		ORDER BY product_id, currency, term DESC`)
 	if err != nil {
