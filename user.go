@@ -142,3 +142,73 @@ func (u User) Apply(up UserUpdate) (*User, error) {
 	}
 	return &u, nil
 }
+
+// NewPerson returns a new active user checked as an admin adds one: name
+// and email as given (trimmed, the email lowered), type member and role
+// user when left empty. Errors: Invalid naming the field.
+func NewPerson(name, email string, t UserType, r Role) (*User, error) {
+	if err := ValidateName("name", name); err != nil {
+		return nil, err
+	}
+	email, err := NormalizeEmail("email", email)
+	if err != nil {
+		return nil, err
+	}
+	if t == "" {
+		t = Member
+	}
+	if r == "" {
+		r = RoleUser
+	}
+	if !t.Valid() {
+		return nil, InvalidE("type", "error.user.type")
+	}
+	if !r.Valid() {
+		return nil, InvalidE("role", "error.user.role")
+	}
+	return &User{Name: strings.TrimSpace(name), Email: email, Type: t, Role: r, Status: Active}, nil
+}
+
+// ImportLine is one person of an import (a CSV line): as the file wrote
+// them, the user they make when the line is good, and what the import does
+// with them. An import is all or nothing: one line with Problems and no
+// line is written.
+type ImportLine struct {
+	Line                    int // in the file, the header being line 1
+	Name, Email, Type, Role string
+	User                    *User // nil when the line is at fault
+	Outcome                 ImportOutcome
+	Problems                []Problem
+}
+
+// ImportOutcome is what an import does with a line.
+type ImportOutcome string
+
+// The outcomes of a line. An import adds people; it changes no one already
+// in the tenant (their page, or the directory, does that), so importing a
+// file twice adds them once.
+const (
+	ImportAdd     ImportOutcome = "add"
+	ImportExists  ImportOutcome = "exists"
+	ImportRefused ImportOutcome = "refused"
+)
+
+// Refuse marks l at fault: its field is wrong as the catalog's key says.
+func (l *ImportLine) Refuse(field, key string, args ...any) {
+	l.Outcome, l.User = ImportRefused, nil
+	l.Problems = append(l.Problems, Problem{Line: l.Line, Field: field, Key: key, Args: args})
+}
+
+// ImportProblems returns the Invalid error of an import with lines at
+// fault, naming each line and field; nil when every line is good.
+func ImportProblems(lines []*ImportLine) error {
+	var problems []Problem
+	for _, l := range lines {
+		problems = append(problems, l.Problems...)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Error{Code: Invalid, Key: "error.import.refused", Args: []any{"Count", len(problems)},
+		Problems: problems}
+}

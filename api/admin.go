@@ -95,14 +95,12 @@ func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 	default:
 		return f, kassa.InvalidE("order", "error.query.order")
 	}
-	switch q.Get("purchaser_disabled") {
-	case "":
-	case "true":
-		f.PurchaserDisabled = ptrTo(true)
-	case "false":
-		f.PurchaserDisabled = ptrTo(false)
-	default:
-		return f, kassa.InvalidE("purchaser_disabled", "error.query.purchaser_disabled")
+	if q.Get("purchaser_disabled") != "" {
+		v, err := queryBool(q, "purchaser_disabled")
+		if err != nil {
+			return f, err
+		}
+		f.PurchaserDisabled = &v
 	}
 	return f, nil
 }
@@ -298,5 +296,3 @@ func queryTime(s, field string) (time.Time, error) {
 	}
 	return time.Time{}, kassa.InvalidE(field, "error.query.time", "Field", field)
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -105,6 +105,9 @@ func (ts *testServer) doRaw(method, path, token string, body any, header ...stri
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
+	case csvBody:
+		r = strings.NewReader(string(b))
+		header = append([]string{"Content-Type", "text/csv"}, header...)
 	case string:
 		r = strings.NewReader(b)
 	case []byte:
@@ -137,6 +140,9 @@ func (ts *testServer) doRaw(method, path, token string, body any, header ...stri
 	}
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
+
+// csvBody is a request body sent as text/csv.
+type csvBody string
 
 func (ts *testServer) login(email string) string {
 	ts.t.Helper()

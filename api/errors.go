@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/kassa-billing/kassa"
@@ -34,6 +35,30 @@ type errorDetail struct {
 	Code    kassa.Code `json:"code"`
 	Message string     `json:"message"`
 	Field   string     `json:"field,omitempty"`
+	// Problems are the faults of a batch refused whole (a CSV import),
+	// each where it is.
+	Problems []problemJSON `json:"problems,omitempty"`
+}
+
+type problemJSON struct {
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// problems are err's faults, in English.
+func problems(err error) []problemJSON {
+	e, ok := errors.AsType[*kassa.Error](err)
+	if !ok {
+		return nil
+	}
+	en := locale.In(locale.English)
+	var out []problemJSON
+	for _, p := range e.Problems {
+		out = append(out, problemJSON{Line: p.Line, Column: p.Column, Field: p.Field, Message: en.T(p.Key, p.Args...)})
+	}
+	return out
 }
 
 // writeError renders err in the API's error format, its message in English
@@ -52,6 +77,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{
 		Code: code, Message: locale.In(locale.English).Error(err), Field: kassa.ErrorField(err),
+		Problems: problems(err),
 	}})
 }
 

@@ -384,3 +384,45 @@ func FuzzChangePasswordBody(f *testing.F) {
 		`{"current_password":"wrong","new_password":"long enough now"}`, `{"current_password":"kassa-demo","new_password":"short"}`,
 		`{"current_password":"","new_password":""}`, `{"current":"kassa-demo"}`, `{"current_password":1}`, `{}`)
 }
+
+// FuzzImportBody: whatever CSV is imported, the answer is documented; a
+// refused file changes nothing; an accepted one lists each line, and each
+// person it names is a user of the tenant afterwards.
+func FuzzImportBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	for _, s := range []string{"email,name\nnora@nordvik.example,Nora\n", "Email;Name;Type\ngast@partner.example;Gäst;guest\n",
+		"email,name\nerik@nordvik.example,Erik\n", "email,name\nmike@harbor.example,Mike\n", "email,name\nbad,X\n",
+		"email,name,role\nada@nordvik.example,Ada,admin\nADA@nordvik.example,Ada,user\n", "email\n", "", "email,name\n\"x\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		ts := fz.on(t)
+		before := fz.state(ts, fz.admin, "/api/v1/admin/users?limit=200")
+		res := ts.do("POST", "/api/v1/admin/users/import", fz.admin, csvBody(in))
+		switch {
+		case res.status >= 400:
+			if after := fz.state(ts, fz.admin, "/api/v1/admin/users?limit=200"); after != before {
+				t.Fatalf("import answered %d %s, yet changed\n%v\nto\n%v", res.status, res.body, before, after)
+			}
+			if res.status != 422 && res.status != 400 {
+				t.Fatalf("import answered %d %s", res.status, res.body)
+			}
+		default:
+			var out importOut
+			mustUnmarshal(t, res.body, &out)
+			if len(out.Lines) == 0 || out.Added+out.Existing != len(out.Lines) {
+				t.Fatalf("import answered %s", res.body)
+			}
+			for _, l := range out.Lines {
+				var n int
+				if err := fz.raw.QueryRow(`SELECT COUNT(*) FROM users u JOIN users a ON a.tenant_id = u.tenant_id
+					WHERE u.email = $1 AND a.email = 'astrid@nordvik.example'`, l.Email).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 1 {
+					t.Fatalf("line %d: %s is no user after the import: %s", l.Line, l.Email, res.body)
+				}
+			}
+		}
+	})
+}

@@ -2,9 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/people"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -219,5 +223,70 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// MaxImportBytes bounds a CSV import's body: ten thousand lines of long
+// names and addresses fit.
+const MaxImportBytes = 8 << 20
+
+// importJSON is what an import did, or would do (dry_run): each line's
+// outcome, and how many were added and were there already.
+type importJSON struct {
+	DryRun   bool             `json:"dry_run"`
+	Added    int              `json:"added"`
+	Existing int              `json:"existing"`
+	Lines    []importLineJSON `json:"lines"`
+}
+
+type importLineJSON struct {
+	Line    int                 `json:"line"`
+	Email   string              `json:"email"`
+	Name    string              `json:"name"`
+	Type    kassa.UserType      `json:"type"`
+	Role    kassa.Role          `json:"role"`
+	Outcome kassa.ImportOutcome `json:"outcome"`
+	UserID  string              `json:"user_id,omitempty"`
+}
+
+// importUsers adds the people of a CSV body (package people reads it), all
+// or none; ?dry_run=true tells what it would do and writes nothing.
+func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
+	dryRun, err := queryBool(r.URL.Query(), "dry_run")
+	if err != nil {
+		return err
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "text/csv" {
+		return kassa.E(kassa.BadRequest, "error.import.content_type")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxImportBytes))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return kassa.E(kassa.BadRequest, "error.import.too_big", "Max", MaxImportBytes>>20)
+	} else if err != nil {
+		return kassa.E(kassa.BadRequest, "error.body.unreadable")
+	}
+	lines, err := people.Parse(body)
+	if err != nil {
+		return err
+	}
+	if err := s.db.ImportPeople(r.Context(), lines, dryRun); err != nil {
+		return err
+	}
+	out := importJSON{DryRun: dryRun, Lines: make([]importLineJSON, len(lines))}
+	for i, l := range lines {
+		u := l.User
+		out.Lines[i] = importLineJSON{Line: l.Line, Email: u.Email, Name: u.Name, Type: u.Type, Role: u.Role,
+			Outcome: l.Outcome, UserID: u.ID}
+		if l.Outcome == kassa.ImportAdd {
+			out.Added++
+		} else {
+			out.Existing++
+		}
+	}
+	status := http.StatusOK
+	if !dryRun && out.Added > 0 {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, out)
 	return nil
 }

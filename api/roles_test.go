@@ -100,6 +100,10 @@ func TestRoleMatrix(t *testing.T) {
 			added++
 			return call{"/api/v1/admin/users", map[string]any{"name": "New Person", "email": fmt.Sprintf("new%d@nordvik.example", added)}}
 		}, 401, 403, 201},
+		"POST /api/v1/admin/users/import": {func() call {
+			added++
+			return call{"/api/v1/admin/users/import", csvBody(fmt.Sprintf("email,name\nnew%d@nordvik.example,New Person\n", added))}
+		}, 401, 403, 201},
 		"PATCH /api/v1/admin/users/{id}": {fixed("/api/v1/admin/users/"+people[0], map[string]any{"name": "Renamed Person"}),
 			401, 403, 200},
 		"GET /api/v1/admin/organization":   {fixed("/api/v1/admin/organization", nil), 401, 403, 200},

@@ -59,18 +59,27 @@ func New(cfg Config) *Server {
 		s.mux.Handle(rt.method+" "+rt.path, s.handle(h))
 		byPath[rt.path] = append(byPath[rt.path], rt.method)
 	}
-	// Every path answers other methods in the API's own format.
+	// Every path answers other methods in the API's own format. The paths
+	// are a mux of their own, without methods, which finds the path of a
+	// request no route took: in the routes' mux a pattern without a
+	// method would conflict with a wildcard beside it (POST …/users/import
+	// and PATCH …/users/{id}).
+	paths := http.NewServeMux()
 	for path, methods := range byPath {
 		if slices.Contains(methods, http.MethodGet) {
 			methods = append(methods, http.MethodHead)
 		}
 		allow := strings.Join(methods, ", ")
-		s.mux.Handle(path, s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		paths.Handle(path, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Allow", allow)
 			return kassa.E(MethodNotAllowed, "error.api.method", "Path", path, "Method", r.Method, "Allow", allow)
 		}))
 	}
 	s.mux.Handle("/api/", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if h, pattern := paths.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
+			return nil
+		}
 		return kassa.E(kassa.NotFound, "error.api.no_path", "Path", r.URL.Path)
 	}))
 	return s

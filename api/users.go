@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/kassa-billing/kassa"
@@ -43,6 +44,17 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request) error {
 
 // queryLimit parses the limit query parameter: def when absent, else a whole
 // number from 1 to max.
+// queryBool reads the query parameter name: true, or false when absent.
+func queryBool(q url.Values, name string) (bool, error) {
+	switch q.Get(name) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, kassa.InvalidE(name, "error.query.bool", "Field", name)
+}
+
 func queryLimit(s string, def, max int) (int, error) {
 	if s == "" {
 		return def, nil

@@ -143,7 +143,7 @@ func (w Words) Problem(p kassa.Problem) string {
 	case p.Line > 0 && p.Column > 0:
 		return w.T("problem.at", "Line", p.Line, "Column", p.Column, "Item", p.Item, "Field", p.Field, "Message", message)
 	case p.Line > 0:
-		return w.T("problem.line", "Line", p.Line, "Field", p.Field, "Message", message)
+		return w.T("problem.line", "Line", p.Line, "Message", message) // the message names its field
 	case p.Item != "" || p.Field != "":
 		return w.T("problem.item", "Item", p.Item, "Field", p.Field, "Message", message)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -19,29 +18,25 @@ func (db *DB) AddPerson(ctx context.Context, u *kassa.User) error {
 	if err != nil {
 		return err
 	}
-	if err := kassa.ValidateName("name", u.Name); err != nil {
-		return err
-	}
-	email, err := kassa.NormalizeEmail("email", u.Email)
+	checked, err := kassa.NewPerson(u.Name, u.Email, u.Type, u.Role)
 	if err != nil {
 		return err
 	}
-	if !u.Type.Valid() {
-		return kassa.InvalidE("type", "error.user.type")
-	}
-	if !u.Role.Valid() {
-		return kassa.InvalidE("role", "error.user.role")
-	}
-	u.Name, u.Email, u.Status = strings.TrimSpace(u.Name), email, kassa.Active
+	*u = *checked
 	return db.write(ctx, func(tx *Tx) error {
-		if err := tx.createUser(ctx, a.Tenant.ID, u, ""); err != nil {
-			return err
-		}
-		// The invitation goes out with the user, its link made as it is sent.
-		return tx.enqueue(ctx, &kassa.Notification{TenantID: a.Tenant.ID, Kind: kassa.NotifyInvitation,
-			RecipientID: u.ID, To: u.Email, Locale: a.Tenant.Locale,
-			Data: kassa.NotificationData{ActorName: a.User.Name, Organization: a.Tenant.Name}})
+		return tx.invite(ctx, a, u)
 	})
+}
+
+// invite adds u to the admin's tenant and sends them their invitation, its
+// link made as it is sent.
+func (tx *Tx) invite(ctx context.Context, a *kassa.Actor, u *kassa.User) error {
+	if err := tx.createUser(ctx, a.Tenant.ID, u, ""); err != nil {
+		return err
+	}
+	return tx.enqueue(ctx, &kassa.Notification{TenantID: a.Tenant.ID, Kind: kassa.NotifyInvitation,
+		RecipientID: u.ID, To: u.Email, Locale: a.Tenant.Locale,
+		Data: kassa.NotificationData{ActorName: a.User.Name, Organization: a.Tenant.Name}})
 }
 
 // RequestPasswordReset mails the active user with the email a link to
