@@ -176,7 +176,7 @@ func callsT(n parse.Node) bool {
 // errors kassa.E(code, "key", …) and kassa.InvalidE(field, "key", …), and
 // the catalog file checker's fault(path, sku, field, "key", …). A field
 // named Key in a composite literal (kassa.Error, kassa.Problem) names one too.
-var keyFuncs = map[string]int{"msg": 0, "T": 0, "E": 1, "InvalidE": 1, "fault": 3}
+var keyFuncs = map[string]int{"msg": 0, "T": 0, "E": 1, "InvalidE": 1, "Refuse": 1, "fault": 3}
 
 // goKeys finds the literal keys kassa's Go code names (test files aside),
 // in every package of the module.
