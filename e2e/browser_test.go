@@ -20,13 +20,23 @@ import (
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/server"
+	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
 const chromium = "/usr/bin/chromium"
 
 // startSite serves kassa, as `kassa serve --demo` does, on 127.0.0.1.
-func startSite(t *testing.T) string {
+func startSite(t *testing.T) string { return serveDemo(t).url }
+
+// demoSite is kassa serving the demo, with what serves it.
+type demoSite struct {
+	url  string
+	db   *sqldb.DB
+	auth *auth.Auth
+}
+
+func serveDemo(t *testing.T) *demoSite {
 	t.Helper()
 	clock := kassa.SystemClock{}
 	db := sqldbtest.MustOpenDB(t, clock)
@@ -41,7 +51,7 @@ func startSite(t *testing.T) string {
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
 		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
 	t.Cleanup(ts.Close)
-	return ts.URL
+	return &demoSite{url: ts.URL, db: db, auth: a}
 }
 
 // startBrowser starts one headless Chromium for the test, with a profile of

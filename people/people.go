@@ -30,7 +30,7 @@ const MaxLines = 10000
 // Columns are the header's names, in the order Write writes them.
 var Columns = []string{"email", "name", "type", "role"}
 
-// Parse reads a file of people. A fault of the whole file (not UTF-8, not
+// Parse reads a file of people. A fault of the whole file (not UTF-8 text, not
 // CSV, a header without email or name, an unknown column, no people, too
 // many) is an Invalid *kassa.Error with its Problems; a line at fault is
 // returned with its Problems and Outcome kassa.ImportRefused, the others
@@ -38,7 +38,7 @@ var Columns = []string{"email", "name", "type", "role"}
 // written twice is refused on its later line.
 func Parse(data []byte) ([]*kassa.ImportLine, error) {
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
-	if !utf8.Valid(data) {
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 { // storage takes no U+0000
 		return nil, refused(kassa.Problem{Key: "error.import.encoding"})
 	}
 	r := csv.NewReader(bytes.NewReader(data))

@@ -68,6 +68,7 @@ func TestParseRefusesTheFile(t *testing.T) {
 		{"Empty", "", "holds nobody"},
 		{"HeaderOnly", "email,name\n", "holds nobody"},
 		{"NotUTF8", "email,name\nx@x.example,\xe5sa\n", "UTF-8"},
+		{"NUL", "email,name\nx@x.example,X\x00\n", "UTF-8"},
 		{"UnknownColumn", "email,name,phone\n", `line 1: unknown column "phone"`},
 		{"MissingColumn", "email,type\n", "line 1: the header has no column name"},
 		{"ColumnTwice", "email,name,Email\n", "line 1: the column email is in the header twice"},

@@ -238,6 +238,14 @@ var notices = map[string]string{
 
 	"taken_over":   msg("notice.taken_over"),
 	"policy_saved": msg("notice.policy_saved"),
+
+	"person_invited":     msg("notice.person_invited"),
+	"person_saved":       msg("notice.person_saved"),
+	"person_disabled":    msg("notice.person_disabled"),
+	"person_enabled":     msg("notice.person_enabled"),
+	"people_imported":    msg("notice.people_imported"),
+	"organization_saved": msg("notice.organization_saved"),
+	"password_changed":   msg("notice.password_changed"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

@@ -7,7 +7,10 @@ import (
 	"testing"
 )
 
-const policyPath = "/admin/purchase-policy"
+const (
+	policyPath = "/admin/purchase-policy"
+	peoplePath = "/admin/people"
+)
 
 // policyForm reads the purchase policy form: each product's select by SKU,
 // and what each select holds, as a form to post back.

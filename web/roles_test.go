@@ -29,6 +29,7 @@ func TestPageRoleMatrix(t *testing.T) {
 	invoice := regexp.MustCompile(`/billing/bills/invoices/(inv_[0-9a-z]+)\?`).FindStringSubmatch(s.get("/billing/bills", erik).body)[1]
 	buyPage := buyPath(t, s, erik, "Analytics Pro")
 	colleague := url.Values{"user": {s.userIDByEmail(t, "anna.lindberg@nordvik.example")}}
+	anna := peoplePath + "/" + s.userIDByEmail(t, "anna.lindberg@nordvik.example")
 	_, policies := policyForm(t, s.get(policyPath, astrid))
 	edited := cardForm()
 	edited.Del("number")
@@ -107,8 +108,26 @@ func TestPageRoleMatrix(t *testing.T) {
 		"GET /admin/purchase-policy":                          {policyPath, nil, login, notFound, ok},
 		"POST /admin/purchase-policy":                         {policyPath, policies, login, notFound, seeOther},
 		"GET /admin/audit-log":                                {auditPath, nil, login, notFound, ok},
-		"GET /help":                                           {"/help", nil, login, ok, ok},
-		"GET /":                                               {"/billing/nothing", nil, login, notFound, notFound},
+		"GET /admin/people":                                   {peoplePath, nil, login, notFound, ok},
+		"GET /admin/people/new":                               {peoplePath + "/new", nil, login, notFound, ok},
+		"POST /admin/people/new": {peoplePath + "/new", url.Values{"name": {"Nora Nyberg"}, "email": {"nora@nordvik.example"},
+			"type": {"member"}, "role": {"user"}}, login, notFound, seeOther},
+		"GET /admin/people/import": {peoplePath + "/import", nil, login, notFound, ok},
+		"POST /admin/people/import": {peoplePath + "/import", url.Values{"csv": {"email,name\nolle@nordvik.example,Olle\n"},
+			"action": {"preview"}}, login, notFound, ok},
+		"GET /admin/people/{id}": {anna, nil, login, notFound, ok},
+		"POST /admin/people/{id}": {anna, url.Values{"name": {"Anna Lindberg"}, "type": {"member"}, "role": {"user"}},
+			login, notFound, seeOther},
+		"POST /admin/people/{id}/status": {anna + "/status", url.Values{"status": {"active"}}, login, notFound, seeOther},
+		"GET /admin/organization":        {"/admin/organization", nil, login, notFound, ok},
+		"POST /admin/organization": {"/admin/organization", url.Values{"name": {"Nordvik AB"}, "country": {"SE"},
+			"currency": {"SEK"}, "locale": {"sv"}, "domains": {"nordvik.example"}}, login, notFound, seeOther},
+		// A wrong current password changes nothing.
+		"GET /account/password": {"/account/password", nil, login, ok, ok},
+		"POST /account/password": {"/account/password", url.Values{"current": {"not it at all"}, "password": {"a new long password"},
+			"confirm": {"a new long password"}}, login, invalid, invalid},
+		"GET /help": {"/help", nil, login, ok, ok},
+		"GET /":     {"/billing/nothing", nil, login, notFound, notFound},
 	}
 	for _, pattern := range web.RoutePatterns() {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -133,7 +152,7 @@ func TestPageRoleMatrix(t *testing.T) {
 			}
 			res := s.do(method, r.path, form, header)
 			if res.StatusCode != who.want {
-				t.Errorf("%s as %s: %d, want %d", pattern, who.name, res.StatusCode, who.want)
+				t.Errorf("%s as %s: %d, want %d %s", pattern, who.name, res.StatusCode, who.want, errorsOf(res.body))
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -174,4 +175,14 @@ func (r response) wantLocation(t *testing.T, want string) {
 	if got := r.Header.Get("Location"); got != want {
 		t.Errorf("%s %s: Location %q, want %q", r.Request.Method, r.Request.URL, got, want)
 	}
+}
+
+// errorsOf returns the errors a page shows (beside fields and above forms),
+// for a failure's message.
+func errorsOf(page string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`class="(?:field-error|alert)"[^>]*>([^<]*)<`).FindAllStringSubmatch(page, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }

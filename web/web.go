@@ -150,6 +150,24 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
 	handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
 	handle("GET "+auditPath, s.adminOnly(s.auditLog))
+
+	// Admin › People: the table, adding a person, importing many (a
+	// preview first), and each person's page with its status form;
+	// Admin › Organization.
+	handle("GET "+peoplePath, s.adminOnly(s.people))
+	handle("GET "+peoplePath+"/new", s.adminOnly(s.newPersonForm))
+	handle("POST "+peoplePath+"/new", s.adminOnly(s.addPerson))
+	handle("GET "+importPath, s.adminOnly(s.importForm))
+	handle("POST "+importPath, s.adminOnly(s.importPeople))
+	handle("GET "+peoplePath+"/{id}", s.adminOnly(s.person))
+	handle("POST "+peoplePath+"/{id}", s.adminOnly(s.updatePerson))
+	handle("POST "+peoplePath+"/{id}/status", s.adminOnly(s.setPersonStatus))
+	handle("GET "+organizationPath, s.adminOnly(s.organization))
+	handle("POST "+organizationPath, s.adminOnly(s.updateOrganization))
+
+	// Change password, for everyone signed in.
+	handle("GET "+passwordPath, s.signedIn(s.passwordForm))
+	handle("POST "+passwordPath, s.signedIn(s.changePassword))
 	handle("GET /help", s.signedIn(s.help))
 	handle("GET /", s.signedIn(s.notFound))
 	return mux
@@ -181,6 +199,8 @@ var navigation = []struct {
 		{Key: msg("nav.profiles"), Href: "/billing/profiles"},
 	}}},
 	{NavSection: NavSection{Key: msg("nav.admin"), Items: []NavItem{
+		{Key: msg("nav.people"), Href: "/admin/people"},
+		{Key: msg("nav.organization"), Href: "/admin/organization"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
