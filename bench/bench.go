@@ -26,6 +26,7 @@ import (
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/licensing"
+	"github.com/kassa-billing/kassa/people"
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -39,6 +40,7 @@ type Config struct {
 	DB       string
 	Duration time.Duration // the measuring, shared among the phases but the renewal run
 	Clients  int           // concurrent HTTP clients (the hot subscription always gets 64)
+	Import   int           // people the import phase adds in one CSV file (at most people.MaxLines)
 	Progress io.Writer     // told what is being measured; nil for nothing
 }
 
@@ -77,6 +79,8 @@ type Result struct {
 	ReadP99Ms         float64 `json:"read_p99_ms"`
 	Renewed           int64   `json:"renewed"`
 	RenewalSubsPerS   float64 `json:"renewal_subs_per_s"`
+	Imported          int64   `json:"imported"`
+	ImportPeoplePerS  float64 `json:"import_people_per_s"`   // one CSV file through the API, all in one transaction
 	PeakRSSMB         float64 `json:"peak_rss_mb"`           // of the whole run, loading the tenant included
 	MeasuringRSSMB    float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
 
@@ -85,6 +89,7 @@ type Result struct {
 	HotAssignToRawRatio        float64 `json:"hot_assign_to_raw_ratio"`
 	PurchaseToRawRatio         float64 `json:"purchase_to_raw_ratio"`
 	RenewalToRawRatio          float64 `json:"renewal_to_raw_ratio"`
+	ImportToRawRatio           float64 `json:"import_to_raw_ratio"`
 	ReadToTrivialRatio         float64 `json:"read_to_trivial_ratio"`
 	ListToTrivialRatio         float64 `json:"list_to_trivial_ratio"`
 
@@ -114,6 +119,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Clients < 1 || cfg.Clients > 1024 {
 		return nil, kassa.InvalidE("clients", "error.bench.clients")
+	}
+	if cfg.Import < 1 || cfg.Import > people.MaxLines {
+		return nil, kassa.InvalidE("import", "error.bench.import", "Max", people.MaxLines)
 	}
 	began := time.Now()
 	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_bench")
@@ -218,6 +226,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
 	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, 5*time.Minute) })
 	r.Renewed, r.RenewalSubsPerS = s.Done, s.perSecond()
+	s = phase("import", fmt.Sprintf("importing %d people from one CSV file", cfg.Import),
+		func() stats { return b.importPeople(ctx, cfg.Import) })
+	r.Imported, r.ImportPeoplePerS = s.Done, s.perSecond()
 
 	r.PeakRSSMB = max(setupPeak, peakRSSMB())
 	if resetPeakRSS {
@@ -234,6 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.HotAssignToRawRatio = ratio(r.HotAssignPerS, r.RawCommitsPerS)
 	r.PurchaseToRawRatio = ratio(r.PurchasePerS, r.RawCommitsPerS)
 	r.RenewalToRawRatio = ratio(r.RenewalSubsPerS, r.RawCommitsPerS)
+	r.ImportToRawRatio = ratio(r.ImportPeoplePerS, r.RawCommitsPerS)
 	r.ReadToTrivialRatio = ratio(r.ReadReqPerS, r.TrivialReqPerS)
 	r.ListToTrivialRatio = ratio(r.ListReqPerS, r.TrivialReqPerS)
 	if len(r.Failures) > 0 {

@@ -32,20 +32,28 @@ func newClient(base string, conns int) *client {
 // do sends a request with the bearer token (when set) and body as JSON
 // (when not nil), and returns the answer's status and body.
 func (c *client) do(ctx context.Context, method, path, token string, body any, header ...string) (int, []byte, error) {
+	if body == nil {
+		return c.doRaw(ctx, method, path, token, "", nil, header...)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	return c.doRaw(ctx, method, path, token, "application/json", b, header...)
+}
+
+// doRaw is do with a body of the content type as it is.
+func (c *client) doRaw(ctx context.Context, method, path, token, contentType string, body []byte, header ...string) (int, []byte, error) {
 	var r io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, nil, err
-		}
-		r = bytes.NewReader(b)
+		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
 	if err != nil {
 		return 0, nil, err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

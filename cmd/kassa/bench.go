@@ -21,7 +21,8 @@ func (m *Main) benchCommand() *cobra.Command {
 SQLite file next to it, or a new PostgreSQL schema), loads a tenant of 10 000
 users and 1 000 subscriptions, and measures over HTTP: license assignments
 across many subscriptions and on one hot subscription with 64 clients, a race
-for the last licenses, purchases, list and read requests, and a renewal run.
+for the last licenses, purchases, list and read requests, a renewal run, and
+an admin importing 10 000 new people from one CSV file.
 In the same run it measures the database's raw commit rate (single-row UPDATE
 transactions) and a trivial net/http JSON handler, and reports each figure
 beside them. It removes the scratch database when it is done.`,
@@ -31,6 +32,7 @@ beside them. It removes the scratch database when it is done.`,
 	dsn := f.String("db", m.Getenv("KASSA_DB"), "database to measure beside: sqlite:PATH or postgres://… (default: a temporary SQLite file)")
 	duration := f.Duration("duration", 10*time.Second, "time spent measuring, shared among the phases")
 	clients := f.Int("clients", 64, "concurrent HTTP clients")
+	imported := f.Int("import", bench.DefaultImport, "people the import phase adds from one CSV file")
 	asJSON := f.Bool("json", false, "print one JSON object with every figure")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -45,7 +47,8 @@ beside them. It removes the scratch database when it is done.`,
 			}
 			defer pprof.StopCPUProfile()
 		}
-		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Progress: m.Stderr})
+		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported,
+			Progress: m.Stderr})
 		if r != nil {
 			if *asJSON {
 				enc := json.NewEncoder(m.Stdout)
@@ -81,6 +84,8 @@ func printBench(m *Main, r *bench.Result) {
 	row("list subscriptions", r.ListReqPerS, r.ListP50Ms, r.ListP99Ms, fmt.Sprintf("%.2f × trivial", r.ListToTrivialRatio))
 	row("read a subscription", r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms, fmt.Sprintf("%.2f × trivial", r.ReadToTrivialRatio))
 	row("renewal run (subscriptions)", r.RenewalSubsPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.RenewalToRawRatio))
+	row(fmt.Sprintf("CSV import of %d people (people)", r.Imported), r.ImportPeoplePerS, 0, 0,
+		fmt.Sprintf("%.2f × raw", r.ImportToRawRatio))
 	w.Flush()
 	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
 		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)
