@@ -52,4 +52,24 @@ func TestHistory(t *testing.T) {
 			t.Errorf("invoice numbers out of order: %s then %s", invs[i-1].Number, invs[i].Number)
 		}
 	}
+	// Colleagues hold erik's licenses: the admins' view shows them.
+	astrid, err := db.FindCredentials(t.Context(), "astrid@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, err := db.FindSelfServicePurchases(kassa.NewContextWithActor(t.Context(),
+		&kassa.Actor{User: astrid.User, Tenant: astrid.Tenant}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holders := map[string]int{}
+	for _, p := range view {
+		holders[p.ProductName.En] = len(p.AssignedUsers)
+		if len(p.AssignedUsers) > p.Quantity {
+			t.Errorf("%s: %d holders of %d licenses", p.ProductName.En, len(p.AssignedUsers), p.Quantity)
+		}
+	}
+	if holders["Analytics Pro"] != 7 || holders["Project Plan"] != 3 || holders["Diagram Studio"] != 2 {
+		t.Errorf("holders in the admins' view: %v", holders)
+	}
 }

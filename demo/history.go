@@ -13,7 +13,7 @@ import (
 )
 
 // LoadHistory gives erik eight months of purchases, license changes, a
-// cancellation and a trial, made through billing itself on a clock that
+// cancellation and a trial, with colleagues holding the licenses, made through billing itself on a clock that
 // walks from eight months ago to now, renewing as it goes. It moves money,
 // so it runs after Load, outside its transaction; it does nothing when erik
 // has subscriptions already, so running it again is harmless.
@@ -50,13 +50,13 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 		}
 		return sub.ID, nil
 	}
-	var analytics, meetings string
+	var analytics, meetings, plan, diagrams string
 	steps := []struct {
 		at time.Time
 		do func() error
 	}{
 		{now.AddDate(0, -8, 0), func() (err error) { analytics, err = buy("ANALYTICS_PRO", kassa.Monthly, 10, false); return }},
-		{now.AddDate(0, -7, 3), func() error { _, err := buy("PROJECT_PLAN", kassa.Annual, 5, false); return err }},
+		{now.AddDate(0, -7, 3), func() (err error) { plan, err = buy("PROJECT_PLAN", kassa.Annual, 5, false); return }},
 		{now.AddDate(0, -5, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 13, ""); return err }},
 		{now.AddDate(0, -4, 0), func() (err error) { meetings, err = buy("MEETING_ROOMS", kassa.Monthly, 2, false); return }},
 		{now.AddDate(0, -4, 10), func() error {
@@ -64,7 +64,7 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 			return err
 		}},
 		{now.AddDate(0, -2, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 12, ""); return err }},
-		{now.AddDate(0, 0, -20), func() error { _, err := buy("DIAGRAM_STUDIO", kassa.Monthly, 5, true); return err }},
+		{now.AddDate(0, 0, -20), func() (err error) { diagrams, err = buy("DIAGRAM_STUDIO", kassa.Monthly, 5, true); return }},
 	}
 	for _, s := range steps {
 		if _, err := b.RunDue(ctx, s.at, clock.Set); err != nil {
@@ -79,6 +79,27 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	}
 	if _, err = b.RunDue(ctx, now, clock.Set); err != nil {
 		return err
+	}
+	// His colleagues hold the licenses, as they would after eight months:
+	// the admins' view shows who has each.
+	for sub, holders := range map[string][]string{
+		analytics: {"erik@nordvik.example", "johan.berglund@nordvik.example", "maria.nilsson@nordvik.example",
+			"lars.pettersson@nordvik.example", "sofia.strand@nordvik.example", "per.jonsson@nordvik.example",
+			"emma.lundqvist@nordvik.example"},
+		plan:     {"erik@nordvik.example", "malin.engstrom@nordvik.example", "magnus.fransson@nordvik.example"},
+		diagrams: {"petra.blom@nordvik.example", "sara.lindgren@nordvik.example"},
+	} {
+		var ids []string
+		for _, email := range holders {
+			c, err := db.FindCredentials(ctx, email)
+			if err != nil {
+				return fmt.Errorf("demo holder %s: %w", email, err)
+			}
+			ids = append(ids, c.User.ID)
+		}
+		if _, err := hdb.Assign(ctx, sub, ids); err != nil {
+			return fmt.Errorf("demo licenses: %w", err)
+		}
 	}
 	// The history's notifications are not news: nobody is mailed about it.
 	return db.SettleOutbox(ctx, creds.Tenant.ID, now)
