@@ -117,6 +117,19 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// sendPasswordLink mails a user their invitation again, or a link to
+// choose a new password, and says which (202: the mail is on its way).
+func (s *Server) sendPasswordLink(w http.ResponseWriter, r *http.Request) error {
+	kind, err := s.db.SendPasswordLink(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, struct {
+		Kind kassa.NotificationKind `json:"kind"`
+	}{kind})
+	return nil
+}
+
 // base is where links kassa makes start: --base-url, else the request's
 // own scheme and host.
 func (s *Server) base(r *http.Request) string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
 func TestPeople(t *testing.T) {
@@ -199,4 +200,45 @@ func TestChangePassword(t *testing.T) {
 	}
 	wantError(t, ts.do("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": "kassa-demo"}),
 		401, kassa.Unauthorized, "")
+}
+
+func TestSendPasswordLink(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	raw := sqldbtest.Raw(t, ts.dsn)
+	astrid := ts.login("astrid@nordvik.example")
+	mails := func(kind, email string) int {
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM outbox WHERE kind = $1 AND email = $2`, kind, email).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var added struct{ ID string }
+	mustUnmarshal(t, ts.do("POST", "/api/v1/admin/users", astrid, map[string]any{"name": "Nora", "email": "nora@nordvik.example"}).body, &added)
+	link := func(id string) response {
+		return ts.do("POST", "/api/v1/admin/users/"+id+"/password-link", astrid, nil)
+	}
+
+	// Nora has not chosen a password: her invitation goes out again.
+	if res := link(added.ID); res.status != 202 || !strings.Contains(string(res.body), `"invitation"`) ||
+		mails("invitation", "nora@nordvik.example") != 2 {
+		t.Fatalf("link for nora = %d %s, %d invitations", res.status, res.body, mails("invitation", "nora@nordvik.example"))
+	}
+	// Erik has one: a link to choose a new one.
+	erik := ts.me(ts.login("erik@nordvik.example"))
+	if res := link(erik.ID); res.status != 202 || !strings.Contains(string(res.body), `"password_reset"`) ||
+		mails("password_reset", "erik@nordvik.example") != 1 {
+		t.Fatalf("link for erik = %d %s", res.status, res.body)
+	}
+	// A disabled user gets none; another tenant's user does not exist here.
+	userID := func(email string) string {
+		var id string
+		if err := raw.QueryRow(`SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	wantError(t, link(userID("former@nordvik.example")), 409, kassa.Conflict, "")
+	wantError(t, link(userID("mike@harbor.example")), 404, kassa.NotFound, "")
 }

@@ -106,6 +106,8 @@ func TestRoleMatrix(t *testing.T) {
 		}, 401, 403, 201},
 		"PATCH /api/v1/admin/users/{id}": {fixed("/api/v1/admin/users/"+people[0], map[string]any{"name": "Renamed Person"}),
 			401, 403, 200},
+		"POST /api/v1/admin/users/{id}/password-link": {fixed("/api/v1/admin/users/"+people[0]+"/password-link", nil),
+			401, 403, 202},
 		"GET /api/v1/admin/organization":   {fixed("/api/v1/admin/organization", nil), 401, 403, 200},
 		"PATCH /api/v1/admin/organization": {fixed("/api/v1/admin/organization", map[string]any{"vat_id": "SE556677889901"}), 401, 403, 200},
 		"POST /api/v1/test-clock": {func() call {

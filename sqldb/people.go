@@ -216,3 +216,43 @@ func (tx *Tx) notifyPurchaser(ctx context.Context, kind kassa.NotificationKind, 
 	return tx.enqueue(ctx, &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: sub.PurchaserID,
 		To: email, Locale: lang, Data: data})
 }
+
+// SendPasswordLink mails an active user of the admin's tenant a one-time
+// link to choose a password, made as the mail is sent: their invitation
+// again when they have not chosen one yet (the first may have expired),
+// else a link to choose a new one (their password works until they use
+// it). It returns the kind of mail sent. Errors: Forbidden, NotFound,
+// Conflict for a disabled user.
+func (db *DB) SendPasswordLink(ctx context.Context, id string) (kassa.NotificationKind, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.users"))
+	if err != nil {
+		return "", err
+	}
+	var kind kassa.NotificationKind
+	err = db.write(ctx, func(tx *Tx) error {
+		u := &kassa.User{}
+		var invited bool
+		err := tx.QueryRowContext(ctx, `
+			SELECT u.id, u.name, u.email, u.status, u.password_hash = '' FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
+			a.Tenant.ID, id).Scan(&u.ID, &u.Name, &u.Email, &u.Status, &invited)
+		if errors.Is(err, sql.ErrNoRows) {
+			return kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
+		} else if err != nil {
+			return fmt.Errorf("find user %s: %w", id, err)
+		}
+		if u.Status != kassa.Active {
+			return kassa.E(kassa.Conflict, "error.user.link_disabled", "Name", u.Name)
+		}
+		kind = kassa.NotifyPasswordReset
+		data := kassa.NotificationData{}
+		if invited {
+			kind, data = kassa.NotifyInvitation, kassa.NotificationData{ActorName: a.User.Name, Organization: a.Tenant.Name}
+		}
+		if err := tx.enqueue(ctx, &kassa.Notification{TenantID: a.Tenant.ID, Kind: kind, RecipientID: u.ID,
+			To: u.Email, Locale: a.Tenant.Locale, Data: data}); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a.Tenant.ID, "user.link_sent", "user", u.ID, nil, map[string]any{"kind": kind})
+	})
+	return kind, err
+}

@@ -54,6 +54,7 @@ var auditActions = []struct{ prefix, key string }{
 	{"payment_method.", msg("audit.filter.payment_methods")},
 	{"purchase_policy.", msg("audit.filter.purchase_policy")},
 	{"user.", msg("audit.filter.users")},
+	{"tenant.", msg("audit.filter.organization")},
 }
 
 // auditActionKeys name each action for people; an action missing here is
@@ -78,7 +79,12 @@ var auditActionKeys = map[string]string{
 	"payment_method.deleted":        msg("audit.action.payment_method.deleted"),
 	"purchase_policy.updated":       msg("audit.action.purchase_policy.updated"),
 	"user.created":                  msg("audit.action.user.created"),
+	"user.updated":                  msg("audit.action.user.updated"),
+	"user.password_changed":         msg("audit.action.user.password_changed"),
+	"user.link_sent":                msg("audit.action.user.link_sent"),
+	"license.released":              msg("audit.action.license.released"),
 	"tenant.created":                msg("audit.action.tenant.created"),
+	"tenant.updated":                msg("audit.action.tenant.updated"),
 }
 
 // auditObjectKeys name each kind of object.

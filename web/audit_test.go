@@ -4,11 +4,15 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassa-billing/kassa/web"
 )
 
 const auditPath = "/admin/audit-log"
@@ -120,4 +124,30 @@ func TestAuditLog(t *testing.T) {
 		r.wantBody(t, "<h1>Audit log</h1>", "When (UTC)", "Took a subscription over", "Bought a subscription",
 			"Before and after", `<option value="subscription." selected>Subscriptions</option>`)
 	})
+}
+
+// TestEveryAuditActionHasWords: each action storage records (a literal
+// given to tx.audit in package sqldb) is named in words on the audit log.
+func TestEveryAuditActionHasWords(t *testing.T) {
+	files, err := filepath.Glob("../sqldb/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("sqldb's files: %v", err)
+	}
+	action := regexp.MustCompile(`\.audit\(ctx, [^,]+, "([a-z_]+\.[a-z_]+)"`)
+	found := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range action.FindAllStringSubmatch(string(b), -1) {
+			found++
+			if _, ok := web.AuditActions()[m[1]]; !ok {
+				t.Errorf("%s records %q, which the audit log has no words for", f, m[1])
+			}
+		}
+	}
+	if found < 10 {
+		t.Fatalf("found %d audit actions in sqldb; the pattern no longer matches its calls", found)
+	}
 }

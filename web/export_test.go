@@ -7,3 +7,6 @@ func RoutePatterns() []string {
 	s.routes()
 	return s.patterns
 }
+
+// AuditActions returns the actions the audit log names in words.
+func AuditActions() map[string]string { return auditActionKeys }

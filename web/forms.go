@@ -246,6 +246,8 @@ var notices = map[string]string{
 	"people_imported":    msg("notice.people_imported"),
 	"organization_saved": msg("notice.organization_saved"),
 	"password_changed":   msg("notice.password_changed"),
+	"invitation_sent":    msg("notice.invitation_sent"),
+	"reset_sent":         msg("notice.reset_sent"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

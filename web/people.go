@@ -131,6 +131,7 @@ type PersonPage struct {
 	FormError               string
 	StatusAction            string
 	StatusError             string
+	LinkError               string // of the password link form
 	Notice                  string
 }
 
@@ -274,6 +275,31 @@ func (s *server) setPersonStatus(w http.ResponseWriter, r *http.Request) error {
 		done = "person_disabled"
 	}
 	return seeOther(w, r, peoplePath+"/"+u.ID+"?done="+done)
+}
+
+// sendPasswordLink mails the person their invitation again, or a link to
+// choose a new password when they have one.
+func (s *server) sendPasswordLink(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	kind, err := s.db.SendPasswordLink(r.Context(), r.PathValue("id"))
+	if kassa.ErrorCode(err) == kassa.Conflict {
+		u, ferr := s.db.FindUserByID(r.Context(), r.PathValue("id"))
+		if ferr != nil {
+			return ferr
+		}
+		p := s.personPage(r, u)
+		p.LinkError = p.tr.Error(err)
+		return s.render(w, http.StatusConflict, p)
+	} else if err != nil {
+		return err
+	}
+	done := "reset_sent"
+	if kind == kassa.NotifyInvitation {
+		done = "invitation_sent"
+	}
+	return seeOther(w, r, peoplePath+"/"+r.PathValue("id")+"?done="+done)
 }
 
 // statusOf is the status of a form refused for code.

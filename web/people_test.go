@@ -66,6 +66,15 @@ func TestPeoplePage(t *testing.T) {
 		r.wantStatus(t, 303)
 		page := s.get(r.Header.Get("Location"), en)
 		page.wantBody(t, "Nora Nyberg", "nora.nyberg@nordvik.example", "an invitation to choose a password is on its way")
+		// Her invitation again; erik, who has a password, a link to choose a new one.
+		nora := strings.SplitN(r.Header.Get("Location"), "?", 2)[0]
+		r = s.do("POST", nora+"/password-link", url.Values{}, en)
+		r.wantStatus(t, 303)
+		s.get(r.Header.Get("Location"), en).wantBody(t, "The invitation was sent again")
+		erik := peoplePath + "/" + s.userIDByEmail(t, "erik@nordvik.example")
+		r = s.do("POST", erik+"/password-link", url.Values{}, en)
+		r.wantStatus(t, 303)
+		s.get(r.Header.Get("Location"), en).wantBody(t, "A link to choose a new password was sent")
 	})
 	t.Run("DisableEndsTheSessionsAndEnableLetsBackIn", func(t *testing.T) {
 		karl := s.signIn("karl.bjork@nordvik.example")

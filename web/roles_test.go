@@ -118,8 +118,9 @@ func TestPageRoleMatrix(t *testing.T) {
 		"GET /admin/people/{id}": {anna, nil, login, notFound, ok},
 		"POST /admin/people/{id}": {anna, url.Values{"name": {"Anna Lindberg"}, "type": {"member"}, "role": {"user"}},
 			login, notFound, seeOther},
-		"POST /admin/people/{id}/status": {anna + "/status", url.Values{"status": {"active"}}, login, notFound, seeOther},
-		"GET /admin/organization":        {"/admin/organization", nil, login, notFound, ok},
+		"POST /admin/people/{id}/status":        {anna + "/status", url.Values{"status": {"active"}}, login, notFound, seeOther},
+		"POST /admin/people/{id}/password-link": {anna + "/password-link", url.Values{}, login, notFound, seeOther},
+		"GET /admin/organization":               {"/admin/organization", nil, login, notFound, ok},
 		"POST /admin/organization": {"/admin/organization", url.Values{"name": {"Nordvik AB"}, "country": {"SE"},
 			"currency": {"SEK"}, "locale": {"sv"}, "domains": {"nordvik.example"}}, login, notFound, seeOther},
 		// A wrong current password changes nothing.

@@ -162,6 +162,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET "+peoplePath+"/{id}", s.adminOnly(s.person))
 	handle("POST "+peoplePath+"/{id}", s.adminOnly(s.updatePerson))
 	handle("POST "+peoplePath+"/{id}/status", s.adminOnly(s.setPersonStatus))
+	handle("POST "+peoplePath+"/{id}/password-link", s.adminOnly(s.sendPasswordLink))
 	handle("GET "+organizationPath, s.adminOnly(s.organization))
 	handle("POST "+organizationPath, s.adminOnly(s.updateOrganization))
 
