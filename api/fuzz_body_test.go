@@ -426,3 +426,11 @@ func FuzzImportBody(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCreateSCIMTokenBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	fz.fuzzBody(f, &bodyTarget{method: "POST", path: "/api/v1/admin/scim-tokens", token: fz.admin,
+		view: "/api/v1/admin/users?limit=1", fields: []string{"name"}},
+		`{"name":"Entra ID"}`, `{"name":""}`, `{"name":"   "}`, `{"name":1}`, `{"nmae":"Okta"}`, `{}`,
+		`{"name":"`+strings.Repeat("x", 201)+`"}`)
+}

@@ -108,6 +108,13 @@ func TestRoleMatrix(t *testing.T) {
 			401, 403, 200},
 		"POST /api/v1/admin/users/{id}/password-link": {fixed("/api/v1/admin/users/"+people[0]+"/password-link", nil),
 			401, 403, 202},
+		"GET /api/v1/admin/scim-tokens":  {fixed("/api/v1/admin/scim-tokens", nil), 401, 403, 200},
+		"POST /api/v1/admin/scim-tokens": {fixed("/api/v1/admin/scim-tokens", map[string]any{"name": "Entra ID"}), 401, 403, 201},
+		"DELETE /api/v1/admin/scim-tokens/{id}": {func() call {
+			var made struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/scim-tokens", astrid, map[string]any{"name": "Okta"}).body, &made)
+			return call{"/api/v1/admin/scim-tokens/" + made.ID, nil}
+		}, 401, 403, 204},
 		"GET /api/v1/admin/organization":   {fixed("/api/v1/admin/organization", nil), 401, 403, 200},
 		"PATCH /api/v1/admin/organization": {fixed("/api/v1/admin/organization", map[string]any{"vat_id": "SE556677889901"}), 401, 403, 200},
 		"POST /api/v1/test-clock": {func() call {

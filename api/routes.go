@@ -55,6 +55,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/admin/users/import", handler: s.importUsers, admin: true},
 		{method: http.MethodPatch, path: "/api/v1/admin/users/{id}", handler: s.updateUser, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/users/{id}/password-link", handler: s.sendPasswordLink, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/scim-tokens", handler: s.scimTokens, admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/scim-tokens", handler: s.createSCIMToken, admin: true},
+		{method: http.MethodDelete, path: "/api/v1/admin/scim-tokens/{id}", handler: s.revokeSCIMToken, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/organization", handler: s.organization, admin: true},
 		{method: http.MethodPatch, path: "/api/v1/admin/organization", handler: s.updateOrganization, admin: true},
 

@@ -146,3 +146,15 @@ func (a *Auth) ChangePassword(ctx context.Context, token, current, next string) 
 	a.sessions.forgetUser(actor.User.ID)
 	return nil
 }
+
+// NewSCIMToken makes a SCIM token for the admin's tenant, named name, and
+// returns it with the token itself: shown this once, only its SHA-256
+// kept. Errors: those of sqldb.CreateSCIMToken.
+func (a *Auth) NewSCIMToken(ctx context.Context, name string) (*kassa.SCIMToken, string, error) {
+	token, hash := newToken()
+	t := &kassa.SCIMToken{Name: name}
+	if err := a.db.CreateSCIMToken(ctx, t, hash); err != nil {
+		return nil, "", err
+	}
+	return t, token, nil
+}

@@ -85,6 +85,8 @@ var auditActionKeys = map[string]string{
 	"license.released":              msg("audit.action.license.released"),
 	"tenant.created":                msg("audit.action.tenant.created"),
 	"tenant.updated":                msg("audit.action.tenant.updated"),
+	"scim_token.created":            msg("audit.action.scim_token.created"),
+	"scim_token.revoked":            msg("audit.action.scim_token.revoked"),
 }
 
 // auditObjectKeys name each kind of object.
@@ -95,6 +97,7 @@ var auditObjectKeys = map[string]string{
 	"purchase_policy": msg("audit.object.purchase_policy"),
 	"user":            msg("audit.object.user"),
 	"tenant":          msg("audit.object.tenant"),
+	"scim_token":      msg("audit.object.scim_token"),
 }
 
 // readAuditFilter reads the filter from the query and returns its fields,
