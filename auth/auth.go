@@ -160,7 +160,7 @@ func (a *Auth) count(ctx context.Context, keys []string, now time.Time) error {
 // Errors: Unauthorized when the token is unknown, expired or idle too long.
 // A session read in the last second is not read again (cache.go).
 func (a *Auth) Authenticate(ctx context.Context, token, kind string) (*kassa.Actor, error) {
-	hash, wall := hashToken(token), time.Now()
+	hash, wall := HashToken(token), time.Now()
 	s, actor, ok := a.sessions.get(hash, wall)
 	if !ok {
 		var err error
@@ -189,7 +189,7 @@ func (a *Auth) Authenticate(ctx context.Context, token, kind string) (*kassa.Act
 
 // Logout ends the token's session, in this process at once.
 func (a *Auth) Logout(ctx context.Context, token string) error {
-	hash := hashToken(token)
+	hash := HashToken(token)
 	a.sessions.forget(hash, time.Now())
 	return a.db.DeleteSession(ctx, hash)
 }
@@ -208,10 +208,12 @@ func newToken() (token, hash string) {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	return token, hashToken(token)
+	return token, HashToken(token)
 }
 
-func hashToken(token string) string {
+// HashToken is what kassa keeps of a token it made (a session, a one-time
+// link, a SCIM token): its SHA-256, in hex.
+func HashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
 }

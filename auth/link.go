@@ -40,7 +40,7 @@ func (a *Auth) LinkUser(ctx context.Context, token, purpose string) (*kassa.User
 	if token == "" || len(token) > 100 {
 		return nil, nil, kassa.E(kassa.NotFound, "error.token.unusable")
 	}
-	return a.db.FindUserByToken(ctx, hashToken(token), purpose)
+	return a.db.FindUserByToken(ctx, HashToken(token), purpose)
 }
 
 // ForgetUser ends what this process remembers of the user's sessions: the
@@ -75,7 +75,7 @@ func (a *Auth) UseLink(ctx context.Context, token, purpose, password, kind strin
 	if err != nil {
 		return "", nil, err
 	}
-	u, err := a.db.UseUserToken(ctx, hashToken(token), purpose, hash)
+	u, err := a.db.UseUserToken(ctx, HashToken(token), purpose, hash)
 	if err != nil {
 		return "", nil, err
 	}
@@ -140,7 +140,7 @@ func (a *Auth) ChangePassword(ctx context.Context, token, current, next string) 
 	if err != nil {
 		return err
 	}
-	if err := a.db.ChangePassword(ctx, actor.User.ID, hash, hashToken(token)); err != nil {
+	if err := a.db.ChangePassword(ctx, actor.User.ID, hash, HashToken(token)); err != nil {
 		return err
 	}
 	a.sessions.forgetUser(actor.User.ID)

@@ -17,6 +17,7 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/licensing"
+	"github.com/kassa-billing/kassa/scim"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/web"
 )
@@ -53,6 +54,7 @@ func New(cfg Config) http.Handler {
 	})
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
 		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL}))
+	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 		Issuer: cfg.Issuer, Licensing: cfg.Licensing,

@@ -95,50 +95,76 @@ func (db *DB) UpdateUser(ctx context.Context, id string, up kassa.UserUpdate) (*
 		if err != nil {
 			return err
 		}
-		if isActiveAdmin(old) && !isActiveAdmin(u) {
-			var others int
-			if err := tx.QueryRowContext(ctx, `
-				SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = 'admin' AND status = 'active'`,
-				a.Tenant.ID, id).Scan(&others); err != nil {
-				return fmt.Errorf("count admins: %w", err)
-			}
-			if others == 0 {
-				field := "role"
-				if u.Status != kassa.Active {
-					field = "status"
+		// The directory's people change there, but for kassa's role.
+		var managed bool
+		if err := tx.QueryRowContext(ctx, `SELECT scim_managed FROM users WHERE id = $1`, id).Scan(&managed); err != nil {
+			return fmt.Errorf("find user %s: %w", id, err)
+		}
+		if managed {
+			for field, changed := range map[string]bool{"name": u.Name != old.Name, "type": u.Type != old.Type,
+				"status": u.Status != old.Status} {
+				if changed {
+					return &kassa.Error{Code: kassa.Conflict, Field: field, Key: "error.user.directory_managed",
+						Args: []any{"Name", old.Name}}
 				}
-				return &kassa.Error{Code: kassa.Conflict, Field: field, Key: "error.user.last_admin", Args: []any{"Name", old.Name}}
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, type = $3, role = $4, status = $5 WHERE id = $1`,
-			id, u.Name, u.Type, u.Role, u.Status); err != nil {
-			return fmt.Errorf("update user %s: %w", id, err)
-		}
-		if u.Name != old.Name {
-			if err := tx.indexUser(ctx, u); err != nil {
-				return err
-			}
-		}
-		if old.CanHoldLicense() && !u.CanHoldLicense() {
-			if err := tx.releaseHolder(ctx, a, u); err != nil {
-				return err
-			}
-		}
-		if u.Status == kassa.Disabled && old.Status != kassa.Disabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
-				return fmt.Errorf("end sessions: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`,
-				id, tx.now); err != nil {
-				return fmt.Errorf("spend links: %w", err)
 			}
 		}
 		out = u
-		return tx.audit(ctx, a.Tenant.ID, "user.updated", "user", id,
-			map[string]any{"name": old.Name, "type": old.Type, "role": old.Role, "status": old.Status},
-			map[string]any{"name": u.Name, "type": u.Type, "role": u.Role, "status": u.Status})
+		return tx.changeUser(ctx, a.Tenant.ID, a.User.Name, old, u)
 	})
 	return out, err
+}
+
+// changeUser writes u, changed from old, with what the change brings: the
+// tenant's last active admin stays one (Conflict); a user who may no
+// longer hold a license loses each they hold, its purchaser told (by
+// actorName); one disabled loses their sessions and unused one-time links.
+// The caller has locked the tenant's row and checked u's fields.
+func (tx *Tx) changeUser(ctx context.Context, tenantID, actorName string, old, u *kassa.User) error {
+	if isActiveAdmin(old) && !isActiveAdmin(u) {
+		var others int
+		if err := tx.QueryRowContext(ctx, `
+			SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = 'admin' AND status = 'active'`,
+			tenantID, u.ID).Scan(&others); err != nil {
+			return fmt.Errorf("count admins: %w", err)
+		}
+		if others == 0 {
+			field := "role"
+			if u.Status != kassa.Active {
+				field = "status"
+			}
+			return &kassa.Error{Code: kassa.Conflict, Field: field, Key: "error.user.last_admin", Args: []any{"Name", old.Name}}
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE users SET name = $2, email = $3, type = $4, role = $5, status = $6, updated_at = $7
+		WHERE id = $1`, u.ID, u.Name, u.Email, u.Type, u.Role, u.Status, tx.now)
+	if isUnique(err) {
+		return &kassa.Error{Code: kassa.Conflict, Field: "email", Key: "error.user.email_taken", Args: []any{"Email", u.Email}}
+	} else if err != nil {
+		return fmt.Errorf("update user %s: %w", u.ID, err)
+	}
+	if u.Name != old.Name || u.Email != old.Email {
+		if err := tx.indexUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	if old.CanHoldLicense() && !u.CanHoldLicense() {
+		if err := tx.releaseHolder(ctx, tenantID, actorName, u); err != nil {
+			return err
+		}
+	}
+	if u.Status == kassa.Disabled && old.Status != kassa.Disabled {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`,
+			u.ID, tx.now); err != nil {
+			return fmt.Errorf("spend links: %w", err)
+		}
+	}
+	return tx.audit(ctx, tenantID, "user.updated", "user", u.ID,
+		map[string]any{"name": old.Name, "email": old.Email, "type": old.Type, "role": old.Role, "status": old.Status},
+		map[string]any{"name": u.Name, "email": u.Email, "type": u.Type, "role": u.Role, "status": u.Status})
 }
 
 func isActiveAdmin(u *kassa.User) bool { return u.IsAdmin() && u.Status == kassa.Active }
@@ -160,7 +186,7 @@ func (tx *Tx) indexUser(ctx context.Context, u *kassa.User) error {
 // releaseHolder takes every license u holds back, lowers each
 // subscription's count, and tells each purchaser (but u) which license came
 // free and why.
-func (tx *Tx) releaseHolder(ctx context.Context, a *kassa.Actor, u *kassa.User) error {
+func (tx *Tx) releaseHolder(ctx context.Context, tenantID, actorName string, u *kassa.User) error {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM licenses WHERE user_id = $1 RETURNING subscription_id`, u.ID)
 	if err != nil {
 		return fmt.Errorf("release licenses of %s: %w", u.ID, err)
@@ -187,14 +213,14 @@ func (tx *Tx) releaseHolder(ctx context.Context, a *kassa.Actor, u *kassa.User) 
 		if err != nil {
 			return err
 		}
-		if err := tx.audit(ctx, a.Tenant.ID, "license.released", "subscription", subID,
+		if err := tx.audit(ctx, tenantID, "license.released", "subscription", subID,
 			map[string]any{"user_ids": []string{u.ID}}, nil); err != nil {
 			return err
 		}
 		if sub.PurchaserID == u.ID {
 			continue
 		}
-		data := notificationData(sub, a.User.Name)
+		data := notificationData(sub, actorName)
 		data.HolderName, data.ForPurchaser = u.Name, true
 		if err := tx.notifyPurchaser(ctx, kassa.NotifyLicenseReleased, sub, data); err != nil {
 			return err

@@ -93,3 +93,81 @@ func (db *DB) RevokeSCIMToken(ctx context.Context, id string) error {
 		return tx.audit(ctx, a.Tenant.ID, "scim_token.revoked", "scim_token", id, map[string]any{"name": name}, nil)
 	})
 }
+
+// TenantOfSCIMToken returns the tenant a SCIM token (its SHA-256) reaches
+// and the token's id. Errors: Unauthorized for a token nobody made or one
+// revoked.
+func (db *DB) TenantOfSCIMToken(ctx context.Context, tokenHash string) (*kassa.Tenant, string, error) {
+	var tenantID, id string
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT tenant_id, id FROM scim_tokens WHERE token_hash = $1`,
+		tokenHash).Scan(&tenantID, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", kassa.E(kassa.Unauthorized, "error.scim.token")
+	} else if err != nil {
+		return nil, "", fmt.Errorf("find scim token: %w", err)
+	}
+	t, err := findTenant(ctx, db.reader(ctx), tenantID)
+	if err != nil {
+		return nil, "", err
+	}
+	return t, id, nil
+}
+
+// SCIMRequest is the outcome of one SCIM request, as Admin › Directory sync
+// shows it.
+type SCIMRequest struct {
+	At           time.Time
+	Method, Path string
+	Status       int
+	Detail       string // the error's words, "" for a success
+}
+
+// scimRequestsKept is how many of a tenant's latest SCIM requests are kept.
+const scimRequestsKept = 100
+
+// RecordSCIMRequest keeps the outcome of a request made with the token
+// (the tenant's latest scimRequestsKept are kept) and when the token was
+// last used.
+func (db *DB) RecordSCIMRequest(ctx context.Context, tenantID, tokenID string, r SCIMRequest) error {
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO scim_requests (tenant_id, at, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+			tenantID, tx.now, r.Method, r.Path, r.Status, r.Detail); err != nil {
+			return fmt.Errorf("record scim request: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `
+			DELETE FROM scim_requests WHERE tenant_id = $1 AND id <= (
+				SELECT id FROM scim_requests WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+			tenantID, scimRequestsKept); err != nil {
+			return fmt.Errorf("trim scim requests: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1`, tokenID, tx.now)
+		return err
+	})
+}
+
+// FindSCIMRequests returns the admin's tenant's latest SCIM requests,
+// newest first, at most limit. Errors: Forbidden.
+func (db *DB) FindSCIMRequests(ctx context.Context, limit int) ([]SCIMRequest, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.scim_tokens"))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT at, method, path, status, detail FROM scim_requests WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2`,
+		a.Tenant.ID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find scim requests: %w", err)
+	}
+	defer rows.Close()
+	var out []SCIMRequest
+	for rows.Next() {
+		var r SCIMRequest
+		if err := rows.Scan(&r.At, &r.Method, &r.Path, &r.Status, &r.Detail); err != nil {
+			return nil, fmt.Errorf("find scim requests: %w", err)
+		}
+		r.At = r.At.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,203 @@
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/locale"
+	"github.com/kassa-billing/kassa/sqldb"
+)
+
+// Prefix is where the SCIM server is served.
+const Prefix = "/scim/v2"
+
+// The URNs of SCIM's schemas and messages.
+const (
+	userSchema     = "urn:ietf:params:scim:schemas:core:2.0:User"
+	enterpriseUser = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	listResponse   = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	patchOp        = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	errorSchema    = "urn:ietf:params:scim:api:messages:2.0:Error"
+)
+
+// contentType is SCIM's media type, which every answer has.
+const contentType = "application/scim+json"
+
+// maxBody bounds a request's body; SCIM resources are small.
+const maxBody = 1 << 20
+
+// Config is what the server needs.
+type Config struct {
+	DB      *sqldb.DB
+	Log     *slog.Logger
+	BaseURL string // where resources' meta.location starts; "" for the request's own host
+}
+
+// Server serves /scim/v2.
+type Server struct {
+	db      *sqldb.DB
+	log     *slog.Logger
+	baseURL string
+	mux     *http.ServeMux
+}
+
+// New returns the SCIM server.
+func New(cfg Config) *Server {
+	s := &Server{db: cfg.DB, log: cfg.Log, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), mux: http.NewServeMux()}
+	route := func(pattern string, h handler) { s.mux.Handle(pattern, s.authenticated(h)) }
+	route("GET "+Prefix+"/ServiceProviderConfig", s.serviceProviderConfig)
+	route("GET "+Prefix+"/ResourceTypes", s.resourceTypes)
+	route("GET "+Prefix+"/Schemas", s.schemas)
+	route("GET "+Prefix+"/Users", s.listUsers)
+	route("POST "+Prefix+"/Users", s.createUser)
+	route("GET "+Prefix+"/Users/{id}", s.getUser)
+	route("PUT "+Prefix+"/Users/{id}", s.replaceUser)
+	route("PATCH "+Prefix+"/Users/{id}", s.patchUser)
+	route("DELETE "+Prefix+"/Users/{id}", s.deleteUser)
+	route(Prefix+"/", func(w http.ResponseWriter, r *http.Request, _ *call) error {
+		return &Error{Status: http.StatusNotFound, Detail: "No resource at " + r.URL.Path + "."}
+	})
+	return s
+}
+
+// ServeHTTP serves a request under /scim/v2.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s.mux.ServeHTTP(w, r)
+}
+
+// call is one authenticated request: the tenant its token reaches.
+type call struct {
+	tenant  *kassa.Tenant
+	tokenID string
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// authenticated runs h for a request with a SCIM token, writes what h
+// returns as SCIM's error, and records the outcome for Admin › Directory
+// sync.
+func (s *Server) authenticated(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			s.writeError(w, r, kassa.E(kassa.Unauthorized, "error.scim.token"))
+			return
+		}
+		t, tokenID, err := s.db.TenantOfSCIMToken(r.Context(), auth.HashToken(strings.TrimSpace(token)))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		rec := &recorder{ResponseWriter: w}
+		if err := h(rec, r, &call{tenant: t, tokenID: tokenID}); err != nil {
+			rec.detail = s.writeError(rec, r, err)
+		}
+		if err := s.db.RecordSCIMRequest(r.Context(), t.ID, tokenID, sqldb.SCIMRequest{Method: r.Method,
+			Path: r.URL.RequestURI(), Status: rec.status, Detail: rec.detail}); err != nil {
+			s.log.Error("record scim request", "err", err)
+		}
+	})
+}
+
+// recorder keeps the status of an answer and the words of its error.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	detail string
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Error is an answer in SCIM's error schema: an HTTP status, SCIM's
+// scimType for a 400 or 409, and words for people.
+type Error struct {
+	Status   int
+	ScimType string
+	Detail   string
+}
+
+func (e *Error) Error() string { return e.Detail }
+
+// statuses maps kassa's error codes to SCIM's statuses and types.
+var statuses = map[kassa.Code]struct {
+	status   int
+	scimType string
+}{
+	kassa.BadRequest:   {http.StatusBadRequest, "invalidSyntax"},
+	kassa.Invalid:      {http.StatusBadRequest, "invalidValue"},
+	kassa.Unauthorized: {http.StatusUnauthorized, ""},
+	kassa.Forbidden:    {http.StatusForbidden, ""},
+	kassa.NotFound:     {http.StatusNotFound, ""},
+	kassa.Conflict:     {http.StatusConflict, "uniqueness"},
+	kassa.RateLimited:  {http.StatusTooManyRequests, ""},
+	kassa.Unavailable:  {http.StatusServiceUnavailable, ""},
+}
+
+// writeError writes err in SCIM's error schema, in English, and returns
+// its words; causes other than kassa's own errors are logged here, once.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) string {
+	e, ok := errors.AsType[*Error](err)
+	if !ok {
+		e = &Error{Status: http.StatusInternalServerError, Detail: locale.In(locale.English).Error(err)}
+		if st, known := statuses[kassa.ErrorCode(err)]; known {
+			e.Status, e.ScimType = st.status, st.scimType
+		} else {
+			s.log.Error("scim request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		if e.Status == http.StatusConflict && kassa.ErrorField(err) != "userName" {
+			e.ScimType = "" // the last admin, say: no uniqueness
+		}
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kassa SCIM"`)
+	}
+	body := map[string]any{"schemas": []string{errorSchema}, "status": strconv.Itoa(e.Status), "detail": e.Detail}
+	if e.ScimType != "" {
+		body["scimType"] = e.ScimType
+	}
+	writeJSON(w, e.Status, body)
+	return e.Detail
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// base is where resources' locations start.
+func (s *Server) base(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL + Prefix
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + Prefix
+}
+
+// badRequest is a 400 of SCIM's type.
+func badRequest(scimType, detail string) error {
+	return &Error{Status: http.StatusBadRequest, ScimType: scimType, Detail: detail}
+}
