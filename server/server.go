@@ -57,7 +57,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
-		Issuer: cfg.Issuer, Licensing: cfg.Licensing,
+		Issuer: cfg.Issuer, Licensing: cfg.Licensing, BaseURL: cfg.BaseURL,
 	}))
 
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);

@@ -248,6 +248,7 @@ var notices = map[string]string{
 	"password_changed":   msg("notice.password_changed"),
 	"invitation_sent":    msg("notice.invitation_sent"),
 	"reset_sent":         msg("notice.reset_sent"),
+	"scim_token_revoked": msg("notice.scim_token_revoked"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

@@ -120,7 +120,13 @@ func TestPageRoleMatrix(t *testing.T) {
 			login, notFound, seeOther},
 		"POST /admin/people/{id}/status":        {anna + "/status", url.Values{"status": {"active"}}, login, notFound, seeOther},
 		"POST /admin/people/{id}/password-link": {anna + "/password-link", url.Values{}, login, notFound, seeOther},
-		"GET /admin/organization":               {"/admin/organization", nil, login, notFound, ok},
+		"GET /admin/directory-sync":             {"/admin/directory-sync", nil, login, notFound, ok},
+		"POST /admin/directory-sync/tokens": {"/admin/directory-sync/tokens", url.Values{"name": {"Entra ID"}},
+			login, notFound, http.StatusCreated},
+		// A token nobody made: nothing to revoke.
+		"POST /admin/directory-sync/tokens/{id}/revoke": {"/admin/directory-sync/tokens/scm_nothing/revoke", url.Values{},
+			login, notFound, notFound},
+		"GET /admin/organization": {"/admin/organization", nil, login, notFound, ok},
 		"POST /admin/organization": {"/admin/organization", url.Values{"name": {"Nordvik AB"}, "country": {"SE"},
 			"currency": {"SEK"}, "locale": {"sv"}, "domains": {"nordvik.example"}}, login, notFound, seeOther},
 		// A wrong current password changes nothing.

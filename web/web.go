@@ -22,6 +22,9 @@ type Config struct {
 	Licensing    *licensing.Service
 	Log          *slog.Logger
 	SupportEmail string // shown on the Need help? page
+	// BaseURL is where people and other systems reach kassa (--base-url);
+	// "" for the request's own scheme and host.
+	BaseURL string
 	// Issuer is the seller named on invoice PDFs; without a name, "kassa".
 	Issuer invoicepdf.Issuer
 }
@@ -35,6 +38,7 @@ type server struct {
 	log          *slog.Logger
 	supportEmail string
 	issuer       invoicepdf.Issuer
+	baseURL      string
 
 	templates templates
 	money     moneyFormatters
@@ -47,7 +51,8 @@ type server struct {
 // this package and panics.
 func New(cfg Config) http.Handler {
 	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, log: cfg.Log,
-		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, money: newMoneyFormatters()}
+		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
+		money: newMoneyFormatters()}
 	if s.issuer.Name == "" {
 		s.issuer.Name = "kassa"
 	}
@@ -163,6 +168,9 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST "+peoplePath+"/{id}", s.adminOnly(s.updatePerson))
 	handle("POST "+peoplePath+"/{id}/status", s.adminOnly(s.setPersonStatus))
 	handle("POST "+peoplePath+"/{id}/password-link", s.adminOnly(s.sendPasswordLink))
+	handle("GET "+directoryPath, s.adminOnly(s.directorySync))
+	handle("POST "+directoryPath+"/tokens", s.adminOnly(s.createSCIMToken))
+	handle("POST "+directoryPath+"/tokens/{id}/revoke", s.adminOnly(s.revokeSCIMToken))
 	handle("GET "+organizationPath, s.adminOnly(s.organization))
 	handle("POST "+organizationPath, s.adminOnly(s.updateOrganization))
 
@@ -202,6 +210,7 @@ var navigation = []struct {
 	{NavSection: NavSection{Key: msg("nav.admin"), Items: []NavItem{
 		{Key: msg("nav.people"), Href: "/admin/people"},
 		{Key: msg("nav.organization"), Href: "/admin/organization"},
+		{Key: msg("nav.directory_sync"), Href: "/admin/directory-sync"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
