@@ -98,3 +98,39 @@ func (d *DirectoryUser) Check() error {
 	}
 	return nil
 }
+
+// Group is a group of the organization's directory (SPEC §8) and who is
+// in it.
+type Group struct {
+	ID          string
+	TenantID    string
+	DisplayName string
+	ExternalID  string
+	Members     []Person // by name; nil when not asked for
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// GroupFilter selects groups: each field set must match, the name without
+// regard to case.
+type GroupFilter struct {
+	DisplayName, ExternalID *string
+}
+
+// GroupChange is what a change of a group does: its name and external id
+// when set, and its members added, removed, or (Replace) set.
+type GroupChange struct {
+	DisplayName, ExternalID *string
+	Add, Remove             []string
+	Replace                 *[]string
+}
+
+// CheckGroupName trims a group's name and checks it. Errors: Invalid
+// naming displayName.
+func CheckGroupName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
+		return "", InvalidE("displayName", "error.scim.text", "Field", "displayName")
+	}
+	return name, ValidateName("displayName", name)
+}

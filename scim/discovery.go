@@ -29,8 +29,13 @@ func (s *Server) resourceTypes(w http.ResponseWriter, r *http.Request, _ *call) 
 		"schemaExtensions": []map[string]any{{"schema": enterpriseUser, "required": false}},
 		"meta":             map[string]string{"resourceType": "ResourceType", "location": s.base(r) + "/ResourceTypes/User"},
 	}
-	writeJSON(w, http.StatusOK, listJSON{Schemas: []string{listResponse}, TotalResults: 1, StartIndex: 1, ItemsPerPage: 1,
-		Resources: []any{user}})
+	group := map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"},
+		"id":      "Group", "name": "Group", "endpoint": "/Groups", "schema": groupSchema,
+		"meta": map[string]string{"resourceType": "ResourceType", "location": s.base(r) + "/ResourceTypes/Group"},
+	}
+	writeJSON(w, http.StatusOK, listJSON{Schemas: []string{listResponse}, TotalResults: 2, StartIndex: 1, ItemsPerPage: 2,
+		Resources: []any{user, group}})
 	return nil
 }
 
@@ -54,7 +59,16 @@ func (s *Server) schemas(w http.ResponseWriter, r *http.Request, _ *call) error 
 			attr("externalId", "string", false, "none")},
 		"meta": map[string]string{"resourceType": "Schema", "location": s.base(r) + "/Schemas/" + userSchema},
 	}
-	writeJSON(w, http.StatusOK, listJSON{Schemas: []string{listResponse}, TotalResults: 1, StartIndex: 1, ItemsPerPage: 1,
-		Resources: []any{user}})
+	members := attr("members", "complex", false, "none")
+	members["multiValued"] = true
+	members["subAttributes"] = []any{attr("value", "string", false, "none"), attr("display", "string", false, "none")}
+	group := map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Schema"},
+		"id":      groupSchema, "name": "Group", "description": "A group of the organization's people.",
+		"attributes": []any{attr("displayName", "string", true, "server"), members, attr("externalId", "string", false, "none")},
+		"meta":       map[string]string{"resourceType": "Schema", "location": s.base(r) + "/Schemas/" + groupSchema},
+	}
+	writeJSON(w, http.StatusOK, listJSON{Schemas: []string{listResponse}, TotalResults: 2, StartIndex: 1, ItemsPerPage: 2,
+		Resources: []any{user, group}})
 	return nil
 }

@@ -68,3 +68,36 @@ func FuzzPatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGroupPatch: whatever a group's PATCH body, it is read into a change
+// or refused with a 400.
+func FuzzGroupPatch(f *testing.F) {
+	for _, s := range []string{
+		`{"Operations":[{"op":"Replace","path":"displayName","value":"New"}]}`,
+		`{"Operations":[{"op":"Add","path":"members","value":[{"$ref":null,"value":"usr_1"}]}]}`,
+		`{"Operations":[{"op":"Remove","path":"members","value":[{"value":"usr_1"}]}]}`,
+		`{"Operations":[{"op":"remove","path":"members[value eq \"usr_1\"]"}]}`,
+		`{"Operations":[{"op":"replace","value":{"id":"grp_1","displayName":"Test SCIMv2"}}]}`,
+		`{"Operations":[{"op":"replace","path":"members","value":[]}]}`, `{"Operations":[{"op":"remove","path":"members"}]}`,
+		`{"Operations":[{"op":"add","path":"members[value eq 1]"}]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(body), &m) != nil || m == nil {
+			return
+		}
+		change, err := readGroupPatch(m)
+		if err != nil {
+			if e, ok := err.(*Error); !ok || e.Status != 400 {
+				t.Fatalf("readGroupPatch(%s) = %v", body, err)
+			}
+			return
+		}
+		for _, id := range append(append([]string{}, change.Add...), change.Remove...) {
+			if id == "" {
+				t.Fatalf("readGroupPatch(%s) names a member without an id", body)
+			}
+		}
+	})
+}

@@ -60,6 +60,12 @@ func New(cfg Config) *Server {
 	route("PUT "+Prefix+"/Users/{id}", s.replaceUser)
 	route("PATCH "+Prefix+"/Users/{id}", s.patchUser)
 	route("DELETE "+Prefix+"/Users/{id}", s.deleteUser)
+	route("GET "+Prefix+"/Groups", s.listGroups)
+	route("POST "+Prefix+"/Groups", s.createGroup)
+	route("GET "+Prefix+"/Groups/{id}", s.getGroup)
+	route("PUT "+Prefix+"/Groups/{id}", s.replaceGroup)
+	route("PATCH "+Prefix+"/Groups/{id}", s.patchGroup)
+	route("DELETE "+Prefix+"/Groups/{id}", s.deleteGroup)
 	route(Prefix+"/", func(w http.ResponseWriter, r *http.Request, _ *call) error {
 		return &Error{Status: http.StatusNotFound, Detail: "No resource at " + r.URL.Path + "."}
 	})
@@ -164,7 +170,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) s
 		} else {
 			s.log.Error("scim request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-		if e.Status == http.StatusConflict && kassa.ErrorField(err) != "userName" {
+		if f := kassa.ErrorField(err); e.Status == http.StatusConflict && f != "userName" && f != "displayName" {
 			e.ScimType = "" // the last admin, say: no uniqueness
 		}
 	}

@@ -87,6 +87,9 @@ var auditActionKeys = map[string]string{
 	"tenant.updated":                msg("audit.action.tenant.updated"),
 	"scim_token.created":            msg("audit.action.scim_token.created"),
 	"scim_token.revoked":            msg("audit.action.scim_token.revoked"),
+	"group.created":                 msg("audit.action.group.created"),
+	"group.updated":                 msg("audit.action.group.updated"),
+	"group.deleted":                 msg("audit.action.group.deleted"),
 }
 
 // auditObjectKeys name each kind of object.
@@ -98,6 +101,7 @@ var auditObjectKeys = map[string]string{
 	"user":            msg("audit.object.user"),
 	"tenant":          msg("audit.object.tenant"),
 	"scim_token":      msg("audit.object.scim_token"),
+	"group":           msg("audit.object.group"),
 }
 
 // readAuditFilter reads the filter from the query and returns its fields,
