@@ -41,6 +41,7 @@ type Config struct {
 	Duration time.Duration // the measuring, shared among the phases but the renewal run
 	Clients  int           // concurrent HTTP clients (the hot subscription always gets 64)
 	Import   int           // people the import phase adds in one CSV file (at most people.MaxLines)
+	SCIM     int           // users the SCIM phases provision and sync
 	Progress io.Writer     // told what is being measured; nil for nothing
 }
 
@@ -80,7 +81,11 @@ type Result struct {
 	Renewed           int64   `json:"renewed"`
 	RenewalSubsPerS   float64 `json:"renewal_subs_per_s"`
 	Imported          int64   `json:"imported"`
-	ImportPeoplePerS  float64 `json:"import_people_per_s"`   // one CSV file through the API, all in one transaction
+	ImportPeoplePerS  float64 `json:"import_people_per_s"` // one CSV file through the API, all in one transaction
+	SCIMUsers         int64   `json:"scim_users"`
+	SCIMCreatePerS    float64 `json:"scim_create_per_s"` // POST /scim/v2/Users
+	SCIMCreateP99Ms   float64 `json:"scim_create_p99_ms"`
+	SCIMSyncUsersPerS float64 `json:"scim_sync_users_per_s"` // a filter GET and a PATCH per user
 	PeakRSSMB         float64 `json:"peak_rss_mb"`           // of the whole run, loading the tenant included
 	MeasuringRSSMB    float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
 
@@ -90,6 +95,8 @@ type Result struct {
 	PurchaseToRawRatio         float64 `json:"purchase_to_raw_ratio"`
 	RenewalToRawRatio          float64 `json:"renewal_to_raw_ratio"`
 	ImportToRawRatio           float64 `json:"import_to_raw_ratio"`
+	SCIMCreateToRawRatio       float64 `json:"scim_create_to_raw_ratio"`
+	SCIMSyncToRawRatio         float64 `json:"scim_sync_to_raw_ratio"`
 	ReadToTrivialRatio         float64 `json:"read_to_trivial_ratio"`
 	ListToTrivialRatio         float64 `json:"list_to_trivial_ratio"`
 
@@ -119,6 +126,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.Clients < 1 || cfg.Clients > 1024 {
 		return nil, kassa.InvalidE("clients", "error.bench.clients")
+	}
+	if cfg.SCIM < 1 || cfg.SCIM > 100_000 {
+		return nil, kassa.InvalidE("scim", "error.bench.scim")
 	}
 	if cfg.Import < 1 || cfg.Import > people.MaxLines {
 		return nil, kassa.InvalidE("import", "error.bench.import", "Max", people.MaxLines)
@@ -229,6 +239,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s = phase("import", fmt.Sprintf("importing %d people from one CSV file", cfg.Import),
 		func() stats { return b.importPeople(ctx, cfg.Import) })
 	r.Imported, r.ImportPeoplePerS = s.Done, s.perSecond()
+	if token, err := b.scimToken(ctx); err != nil {
+		r.Failures["scim"]++
+		r.Errors = append(r.Errors, err.Error())
+	} else {
+		ids := make([]string, cfg.SCIM)
+		s = phase("scim_create", fmt.Sprintf("provisioning %d users by SCIM, as Entra ID sends them", cfg.SCIM),
+			func() stats { return b.scimCreate(ctx, token, cfg.SCIM, ids) })
+		r.SCIMUsers, r.SCIMCreatePerS, r.SCIMCreateP99Ms = s.Done, s.perSecond(), s.quantile(0.99)
+		if s.Failed == 0 {
+			s = phase("scim_sync", "an Entra ID sync cycle over them: a filter GET and a PATCH each",
+				func() stats { return b.scimSync(ctx, token, ids) })
+			r.SCIMSyncUsersPerS = s.perSecond()
+		}
+	}
 
 	r.PeakRSSMB = max(setupPeak, peakRSSMB())
 	if resetPeakRSS {
@@ -246,6 +270,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.PurchaseToRawRatio = ratio(r.PurchasePerS, r.RawCommitsPerS)
 	r.RenewalToRawRatio = ratio(r.RenewalSubsPerS, r.RawCommitsPerS)
 	r.ImportToRawRatio = ratio(r.ImportPeoplePerS, r.RawCommitsPerS)
+	r.SCIMCreateToRawRatio = ratio(r.SCIMCreatePerS, r.RawCommitsPerS)
+	r.SCIMSyncToRawRatio = ratio(r.SCIMSyncUsersPerS, r.RawCommitsPerS)
 	r.ReadToTrivialRatio = ratio(r.ReadReqPerS, r.TrivialReqPerS)
 	r.ListToTrivialRatio = ratio(r.ListReqPerS, r.TrivialReqPerS)
 	if len(r.Failures) > 0 {

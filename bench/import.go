@@ -26,14 +26,8 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 		s.errors = append(s.errors, err.Error())
 		return s
 	}
-	admin := b.tenant.users[purchasers] // the first admin
-	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/login", "",
-		map[string]string{"email": admin.Email, "password": password})
-	if err := expect(status, body, err, http.StatusOK, "sign in "+admin.Email); err != nil {
-		return fail(err)
-	}
-	var login struct{ Token string }
-	if err := json.Unmarshal(body, &login); err != nil {
+	token, err := b.adminToken(ctx)
+	if err != nil {
 		return fail(err)
 	}
 	newcomers := make([]*kassa.User, n)
@@ -46,7 +40,7 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 		return fail(err)
 	}
 	began := time.Now()
-	status, body, err = b.client.doRaw(ctx, http.MethodPost, "/api/v1/admin/users/import", login.Token, "text/csv", file.Bytes())
+	status, body, err := b.client.doRaw(ctx, http.MethodPost, "/api/v1/admin/users/import", token, "text/csv", file.Bytes())
 	s.Elapsed = time.Since(began)
 	s.latencies = []time.Duration{s.Elapsed}
 	if err := expect(status, body, err, http.StatusCreated, "import people"); err != nil {
@@ -61,4 +55,17 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 	}
 	s.Done = int64(out.Added)
 	return s
+}
+
+// adminToken signs the tenant's first admin in through the API.
+func (b *run) adminToken(ctx context.Context) (string, error) {
+	admin := b.tenant.users[purchasers]
+	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/login", "",
+		map[string]string{"email": admin.Email, "password": password})
+	if err := expect(status, body, err, http.StatusOK, "sign in "+admin.Email); err != nil {
+		return "", err
+	}
+	var login struct{ Token string }
+	err = json.Unmarshal(body, &login)
+	return login.Token, err
 }

@@ -35,11 +35,16 @@ func (c *client) do(ctx context.Context, method, path, token string, body any, h
 	if body == nil {
 		return c.doRaw(ctx, method, path, token, "", nil, header...)
 	}
+	return c.doJSON(ctx, method, path, token, "application/json", body, header...)
+}
+
+// doJSON sends body as JSON of the content type.
+func (c *client) doJSON(ctx context.Context, method, path, token, contentType string, body any, header ...string) (int, []byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, nil, err
 	}
-	return c.doRaw(ctx, method, path, token, "application/json", b, header...)
+	return c.doRaw(ctx, method, path, token, contentType, b, header...)
 }
 
 // doRaw is do with a body of the content type as it is.

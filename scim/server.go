@@ -1,12 +1,15 @@
 package scim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
@@ -45,6 +48,74 @@ type Server struct {
 	log     *slog.Logger
 	baseURL string
 	mux     *http.ServeMux
+	used    lastUsed
+	tokens  tokenCache
+}
+
+// tokenCache keeps what a token reached for a second: a sync sends
+// thousands of requests with one token, and each would read it and its
+// tenant anew. A token revoked is refused within that second, in every
+// process (as a session ended elsewhere is, auth/cache.go).
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedToken
+}
+
+type cachedToken struct {
+	tenant  *kassa.Tenant
+	tokenID string
+	until   time.Time
+}
+
+// tokenTrust is how long a token read is trusted.
+const tokenTrust = time.Second
+
+func (c *tokenCache) find(ctx context.Context, db *sqldb.DB, hash string) (*kassa.Tenant, string, error) {
+	c.mu.Lock()
+	e, ok := c.m[hash]
+	c.mu.Unlock()
+	if ok && time.Now().Before(e.until) {
+		return e.tenant, e.tokenID, nil
+	}
+	t, id, err := db.TenantOfSCIMToken(ctx, hash)
+	if err != nil {
+		return nil, "", err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 1000 {
+		c.m = map[string]cachedToken{}
+	}
+	c.m[hash] = cachedToken{tenant: t, tokenID: id, until: time.Now().Add(tokenTrust)}
+	return t, id, nil
+}
+
+// lastUsed remembers when this process last wrote down each token's use,
+// so that a busy sync writes it once a minute, not with every request.
+type lastUsed struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+// usedEvery is how often a token's last use is written down.
+const usedEvery = time.Minute
+
+// mark reports whether the token's use is to be written down now.
+func (l *lastUsed) mark(tokenID string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = map[string]time.Time{}
+	}
+	now := time.Now()
+	if now.Sub(l.at[tokenID]) < usedEvery {
+		return false
+	}
+	if len(l.at) > 10_000 { // tokens come and go; forget them all now and then
+		clear(l.at)
+	}
+	l.at[tokenID] = now
+	return true
 }
 
 // New returns the SCIM server.
@@ -96,7 +167,7 @@ func (s *Server) authenticated(h handler) http.Handler {
 			s.writeError(w, r, kassa.E(kassa.Unauthorized, "error.scim.token"))
 			return
 		}
-		t, tokenID, err := s.db.TenantOfSCIMToken(r.Context(), auth.HashToken(strings.TrimSpace(token)))
+		t, tokenID, err := s.tokens.find(r.Context(), s.db, auth.HashToken(strings.TrimSpace(token)))
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -107,7 +178,7 @@ func (s *Server) authenticated(h handler) http.Handler {
 			rec.detail = s.writeError(rec, r, err)
 		}
 		if err := s.db.RecordSCIMRequest(r.Context(), t.ID, tokenID, sqldb.SCIMRequest{Method: r.Method,
-			Path: r.URL.RequestURI(), Status: rec.status, Detail: rec.detail}); err != nil {
+			Path: r.URL.RequestURI(), Status: rec.status, Detail: rec.detail}, s.used.mark(tokenID)); err != nil {
 			s.log.Error("record scim request", "err", err)
 		}
 	})

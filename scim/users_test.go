@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -19,6 +20,7 @@ func TestTokens(t *testing.T) {
 	s.do("GET", "/scim/v2/Users", "", "").wantError(t, 401, "")
 	s.do("GET", "/scim/v2/Users", "not-a-token", "").wantError(t, 401, "")
 	// A token revoked reaches nothing.
+	s.do("GET", "/scim/v2/Users", s.nordvik, "").want(t, 200) // this process now trusts the token for a second
 	tokens, err := s.db.FindSCIMTokens(s.as("astrid@nordvik.example"))
 	if err != nil || len(tokens) != 1 {
 		t.Fatal(tokens, err)
@@ -26,7 +28,18 @@ func TestTokens(t *testing.T) {
 	if err := s.db.RevokeSCIMToken(s.as("astrid@nordvik.example"), tokens[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	s.do("GET", "/scim/v2/Users", s.nordvik, "").wantError(t, 401, "")
+	// Refused within the second it is trusted (the ceiling only ends a hang).
+	for deadline := time.Now().Add(time.Minute); ; {
+		a := s.do("GET", "/scim/v2/Users?count=0", s.nordvik, "")
+		if a.status == 401 {
+			a.wantError(t, 401, "")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a revoked token still answers %d", a.status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestDiscovery(t *testing.T) {

@@ -43,13 +43,19 @@ func (db *DB) FindDirectoryUsers(ctx context.Context, tenantID string, f kassa.D
 		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
 	}
 	if f.UserName != nil {
-		add(`(CASE WHEN u.scim_user_name <> '' THEN lower(u.scim_user_name) ELSE u.email END) = lower($?)`, *f.UserName)
+		// A userName that is an email is the sign-in email (kassa.DirectoryUser.Check),
+		// any other is kept apart: either way one index finds it.
+		if email, err := kassa.NormalizeEmail("userName", *f.UserName); err == nil {
+			add(`u.email = $? AND u.scim_user_name = ''`, email)
+		} else {
+			add(`lower(u.scim_user_name) = lower($?) AND u.scim_user_name <> ''`, *f.UserName)
+		}
 	}
 	if f.ExternalID != nil {
 		add(`u.external_id = $?`, *f.ExternalID)
 	}
 	if f.Email != nil {
-		add(`(u.email = lower($?) OR lower(u.work_email) = lower($?))`, *f.Email)
+		add(`(u.email = lower($?) OR (lower(u.work_email) = lower($?) AND u.work_email <> ''))`, *f.Email)
 	}
 	if f.DisplayName != nil {
 		add(`u.name = $?`, *f.DisplayName)
@@ -121,13 +127,14 @@ func (db *DB) ProvisionUser(ctx context.Context, tenantID string, d *kassa.Direc
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("find %s: %w", d.Email, err)
 		}
-		if err := tx.createUser(ctx, tenantID, &d.User, ""); err != nil {
-			if kassa.ErrorCode(err) == kassa.Conflict {
-				return userNameTaken(d.UserName)
-			}
+		err = tx.insertUser(ctx, tenantID, &d.User, "", d)
+		if kassa.ErrorCode(err) == kassa.Conflict || isUnique(err) {
+			return userNameTaken(d.UserName)
+		} else if err != nil {
 			return err
 		}
-		return tx.setDirectoryFields(ctx, d)
+		d.Managed, d.UpdatedAt = true, tx.now
+		return nil
 	})
 }
 
@@ -165,10 +172,15 @@ func (tx *Tx) setDirectoryFields(ctx context.Context, d *kassa.DirectoryUser) er
 }
 
 // writeDirectoryUser writes d, changed from old, with what the change
-// brings (tx.changeUser), behind the tenant's row lock.
+// brings (tx.changeUser).
 func (tx *Tx) writeDirectoryUser(ctx context.Context, tenantID string, old, d *kassa.DirectoryUser) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = default_policy WHERE id = $1`, tenantID); err != nil {
-		return fmt.Errorf("lock tenant: %w", err)
+	// Only a change that may take the tenant's last active admin away
+	// orders itself behind the tenant's row lock; a sync's thousands of
+	// other changes need not wait for each other.
+	if isActiveAdmin(&old.User) && !isActiveAdmin(&d.User) {
+		if _, err := tx.ExecContext(ctx, `UPDATE tenants SET default_policy = default_policy WHERE id = $1`, tenantID); err != nil {
+			return fmt.Errorf("lock tenant: %w", err)
+		}
 	}
 	if err := tx.changeUser(ctx, tenantID, "", &old.User, &d.User); err != nil {
 		if e, ok := errors.AsType[*kassa.Error](err); ok && e.Field == "email" {
@@ -230,4 +242,22 @@ func (db *DB) DeleteDirectoryUser(ctx context.Context, tenantID, id string) erro
 		return nil
 	}, true)
 	return err
+}
+
+// IsDirectoryManaged reports whether the organization's directory manages
+// a user of the actor's tenant. Errors: NotFound.
+func (db *DB) IsDirectoryManaged(ctx context.Context, id string) (bool, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return false, err
+	}
+	var managed bool
+	err = db.readRow(ctx, func(r row) error { return r.Scan(&managed) },
+		`SELECT scim_managed FROM users WHERE tenant_id = $1 AND id = $2`, a.Tenant.ID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
+	} else if err != nil {
+		return false, fmt.Errorf("find user %s: %w", id, err)
+	}
+	return managed, nil
 }

@@ -174,20 +174,15 @@ func (tx *Tx) indexUser(ctx context.Context, u *kassa.User) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM user_words WHERE user_id = $1`, u.ID); err != nil {
 		return fmt.Errorf("index user %s: %w", u.Email, err)
 	}
-	for _, w := range kassa.SearchWords(u.Name, u.Email) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO user_words (tenant_id, word, user_id) VALUES ($1, $2, $3)`,
-			u.TenantID, w, u.ID); err != nil {
-			return fmt.Errorf("index user %s: %w", u.Email, err)
-		}
-	}
-	return nil
+	return tx.insertWords(ctx, u.TenantID, u)
 }
 
 // releaseHolder takes every license u holds back, lowers each
 // subscription's count, and tells each purchaser (but u) which license came
 // free and why.
 func (tx *Tx) releaseHolder(ctx context.Context, tenantID, actorName string, u *kassa.User) error {
-	rows, err := tx.QueryContext(ctx, `DELETE FROM licenses WHERE user_id = $1 RETURNING subscription_id`, u.ID)
+	rows, err := tx.QueryContext(ctx, `DELETE FROM licenses WHERE tenant_id = $2 AND user_id = $1 RETURNING subscription_id`,
+		u.ID, tenantID)
 	if err != nil {
 		return fmt.Errorf("release licenses of %s: %w", u.ID, err)
 	}

@@ -125,26 +125,35 @@ type SCIMRequest struct {
 // scimRequestsKept is how many of a tenant's latest SCIM requests are kept.
 const scimRequestsKept = 100
 
-// RecordSCIMRequest keeps the outcome of a request made with the token
-// (the tenant's latest scimRequestsKept are kept) and when the token was
-// last used.
-func (db *DB) RecordSCIMRequest(ctx context.Context, tenantID, tokenID string, r SCIMRequest) error {
+// RecordSCIMRequest keeps the outcome of a request made with the token: the
+// tenant's latest scimRequestsKept or so are kept (older ones go every
+// scimTrimEvery requests), and with markUsed, when the token was last used.
+func (db *DB) RecordSCIMRequest(ctx context.Context, tenantID, tokenID string, r SCIMRequest, markUsed bool) error {
 	return db.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO scim_requests (tenant_id, at, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
-			tenantID, tx.now, r.Method, r.Path, r.Status, r.Detail); err != nil {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `
+			INSERT INTO scim_requests (tenant_id, at, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING id`, tenantID, tx.now, r.Method, r.Path, r.Status, r.Detail).Scan(&id); err != nil {
 			return fmt.Errorf("record scim request: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `
-			DELETE FROM scim_requests WHERE tenant_id = $1 AND id <= (
-				SELECT id FROM scim_requests WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
-			tenantID, scimRequestsKept); err != nil {
-			return fmt.Errorf("trim scim requests: %w", err)
+		if id%scimTrimEvery == 0 {
+			if _, err := tx.ExecContext(ctx, `
+				DELETE FROM scim_requests WHERE tenant_id = $1 AND id <= (
+					SELECT id FROM scim_requests WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)`,
+				tenantID, scimRequestsKept); err != nil {
+				return fmt.Errorf("trim scim requests: %w", err)
+			}
+		}
+		if !markUsed {
+			return nil
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE scim_tokens SET last_used_at = $2 WHERE id = $1`, tokenID, tx.now)
 		return err
 	})
 }
+
+// scimTrimEvery is how often the log of SCIM requests loses its oldest.
+const scimTrimEvery = 50
 
 // FindSCIMRequests returns the admin's tenant's latest SCIM requests,
 // newest first, at most limit. Errors: Forbidden.

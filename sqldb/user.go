@@ -29,26 +29,60 @@ func (db *DB) CreateUser(ctx context.Context, tenantID string, u *kassa.User, pa
 }
 
 func (tx *Tx) createUser(ctx context.Context, tenantID string, u *kassa.User, passwordHash string) error {
+	return tx.insertUser(ctx, tenantID, u, passwordHash, nil)
+}
+
+// insertUser adds u to the tenant; with dir, as the organization's
+// directory has them (SPEC §8).
+func (tx *Tx) insertUser(ctx context.Context, tenantID string, u *kassa.User, passwordHash string, dir *kassa.DirectoryUser) error {
 	u.ID, u.TenantID, u.CreatedAt = newID("usr"), tenantID, tx.now
+	var userName, externalID, workEmail, given, family string
+	managed := dir != nil
+	if managed {
+		userName, externalID, workEmail, given, family = dir.UserName, dir.ExternalID, dir.WorkEmail, dir.GivenName, dir.FamilyName
+		if strings.EqualFold(userName, u.Email) {
+			userName = "" // the email is the userName
+		}
+	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO users (id, tenant_id, name, email, type, status, role, password_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt)
+		INSERT INTO users (id, tenant_id, name, email, type, status, role, password_hash, created_at,
+			scim_user_name, external_id, work_email, given_name, family_name, scim_managed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		u.ID, tenantID, u.Name, u.Email, u.Type, u.Status, u.Role, passwordHash, u.CreatedAt,
+		userName, externalID, workEmail, given, family, managed)
 	if isUnique(err) {
 		return &kassa.Error{Code: kassa.Conflict, Field: "email", Key: "error.user.email_taken", Args: []any{"Email", u.Email}}
 	} else if err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Email, err)
 	}
-	for _, w := range kassa.SearchWords(u.Name, u.Email) {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO user_words (tenant_id, word, user_id) VALUES ($1, $2, $3)`,
-			tenantID, w, u.ID); err != nil {
-			return fmt.Errorf("index user %s: %w", u.Email, err)
-		}
+	if err := tx.insertWords(ctx, tenantID, u); err != nil {
+		return err
 	}
 	return tx.audit(ctx, tenantID, "user.created", "user", u.ID, nil, map[string]any{
 		"name": u.Name, "email": u.Email, "type": u.Type, "status": u.Status, "role": u.Role,
 	})
+}
+
+// insertWords writes the search words of u, in one statement.
+func (tx *Tx) insertWords(ctx context.Context, tenantID string, u *kassa.User) error {
+	words := kassa.SearchWords(u.Name, u.Email)
+	if len(words) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO user_words (tenant_id, word, user_id) VALUES `)
+	args := []any{tenantID, u.ID}
+	for i, w := range words {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		args = append(args, w)
+		fmt.Fprintf(&q, "($1, $%d, $2)", len(args))
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("index user %s: %w", u.Email, err)
+	}
+	return nil
 }
 
 const userColumns = `u.id, u.tenant_id, u.name, u.email, u.type, u.status, u.role, u.created_at`

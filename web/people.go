@@ -132,7 +132,10 @@ type PersonPage struct {
 	StatusAction            string
 	StatusError             string
 	LinkError               string // of the password link form
-	Notice                  string
+	// Managed people come from the organization's directory: only their
+	// role changes here.
+	Managed bool
+	Notice  string
 }
 
 func (*PersonPage) template() string { return "person.html" }
@@ -170,7 +173,11 @@ func options[T ~string](l *Layout, keys map[T]string, order []T, chosen T) []Opt
 // showError puts err beside the field it names, or above the form.
 func (p *PersonPage) showError(err error) {
 	text := p.tr.Error(err)
-	switch kassa.ErrorField(err) {
+	field := kassa.ErrorField(err)
+	if p.Managed && field != "role" {
+		field = "" // the directory's fields show no inputs to stand beside
+	}
+	switch field {
 	case "name":
 		p.Name.Error = text
 	case "email":
@@ -219,8 +226,21 @@ func (s *server) person(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.personPage(r, u)
+	if err := s.markManaged(r, p); err != nil {
+		return err
+	}
 	p.Notice = notice(&p.Layout, r)
 	return s.render(w, http.StatusOK, p)
+}
+
+// markManaged says on the page whether the directory manages the person.
+func (s *server) markManaged(r *http.Request, p *PersonPage) error {
+	if p.Person == nil {
+		return nil
+	}
+	managed, err := s.db.IsDirectoryManaged(r.Context(), p.Person.ID)
+	p.Managed = managed
+	return err
 }
 
 // updatePerson saves the name, type and role of the form.
@@ -239,6 +259,9 @@ func (s *server) updatePerson(w http.ResponseWriter, r *http.Request) error {
 		typed.Name, typed.Type, typed.Role = name, ty, role
 		p := s.personPage(r, &typed)
 		p.Title = u.Name
+		if err := s.markManaged(r, p); err != nil {
+			return err
+		}
 		p.showError(err)
 		return s.render(w, statusOf(code), p)
 	} else if err != nil {

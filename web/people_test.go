@@ -212,3 +212,31 @@ func regexpFind(t *testing.T, s, pattern string) string {
 	}
 	return m[1]
 }
+
+func TestManagedPersonPage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	en := withCookies(s.signIn("astrid@nordvik.example"))
+	en["Accept-Language"] = []string{"en"}
+	astrid, err := s.db.FindCredentials(t.Context(), "astrid@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &kassa.DirectoryUser{UserName: "nils@nordvik.example", User: kassa.User{Name: "Nils Holm", Status: kassa.Active}}
+	if err := d.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.ProvisionUser(t.Context(), astrid.Tenant.ID, d); err != nil {
+		t.Fatal(err)
+	}
+	page := peoplePath + "/" + d.ID
+	r := s.get(page, en)
+	r.wantStatus(t, 200)
+	r.wantBody(t, "comes from your organization&#39;s directory", `id="person-role"`)
+	r.wantNotBody(t, `id="person-name"`, `id="person-type"`, `value="disabled"`)
+	r = s.do("POST", page, url.Values{"name": {"Nils Holm"}, "type": {"member"}, "role": {"admin"}}, en)
+	r.wantStatus(t, 303)
+	r = s.do("POST", page, url.Values{"name": {"Someone Else"}, "type": {"member"}, "role": {"admin"}}, en)
+	r.wantStatus(t, 409)
+	r.wantBody(t, "change their name, type and sign-in there")
+}

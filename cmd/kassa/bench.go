@@ -22,7 +22,8 @@ SQLite file next to it, or a new PostgreSQL schema), loads a tenant of 10 000
 users and 1 000 subscriptions, and measures over HTTP: license assignments
 across many subscriptions and on one hot subscription with 64 clients, a race
 for the last licenses, purchases, list and read requests, a renewal run, and
-an admin importing 10 000 new people from one CSV file.
+an admin importing 10 000 new people from one CSV file, and an identity
+provider provisioning 10 000 users over SCIM and then syncing them once.
 In the same run it measures the database's raw commit rate (single-row UPDATE
 transactions) and a trivial net/http JSON handler, and reports each figure
 beside them. It removes the scratch database when it is done.`,
@@ -33,6 +34,7 @@ beside them. It removes the scratch database when it is done.`,
 	duration := f.Duration("duration", 10*time.Second, "time spent measuring, shared among the phases")
 	clients := f.Int("clients", 64, "concurrent HTTP clients")
 	imported := f.Int("import", bench.DefaultImport, "people the import phase adds from one CSV file")
+	scimUsers := f.Int("scim", bench.DefaultSCIM, "users the SCIM phases provision and sync")
 	asJSON := f.Bool("json", false, "print one JSON object with every figure")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -47,7 +49,7 @@ beside them. It removes the scratch database when it is done.`,
 			}
 			defer pprof.StopCPUProfile()
 		}
-		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported,
+		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported, SCIM: *scimUsers,
 			Progress: m.Stderr})
 		if r != nil {
 			if *asJSON {
@@ -86,6 +88,9 @@ func printBench(m *Main, r *bench.Result) {
 	row("renewal run (subscriptions)", r.RenewalSubsPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.RenewalToRawRatio))
 	row(fmt.Sprintf("CSV import of %d people (people)", r.Imported), r.ImportPeoplePerS, 0, 0,
 		fmt.Sprintf("%.2f × raw", r.ImportToRawRatio))
+	row(fmt.Sprintf("SCIM: provisioning %d users", r.SCIMUsers), r.SCIMCreatePerS, 0, r.SCIMCreateP99Ms,
+		fmt.Sprintf("%.2f × raw", r.SCIMCreateToRawRatio))
+	row("SCIM: a sync cycle (users: filter GET + PATCH)", r.SCIMSyncUsersPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.SCIMSyncToRawRatio))
 	w.Flush()
 	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
 		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)

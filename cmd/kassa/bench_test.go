@@ -24,7 +24,7 @@ func TestBench(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-	err := m.Run(t.Context(), []string{"bench", "--db", db, "--duration", "2s", "--clients", "8", "--import", "500", "--json"})
+	err := m.Run(t.Context(), []string{"bench", "--db", db, "--duration", "2s", "--clients", "8", "--import", "500", "--scim", "200", "--json"})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, stderr.String())
 	}
@@ -36,7 +36,7 @@ func TestBench(t *testing.T) {
 	for _, name := range []string{
 		"raw_commits_per_s", "raw_concurrent_commits_per_s", "trivial_req_per_s", "assign_per_s", "assign_p50_ms", "assign_p99_ms",
 		"hot_assign_per_s", "purchase_per_s", "purchase_p99_ms", "list_req_per_s", "list_p50_ms", "list_p99_ms",
-		"read_req_per_s", "read_p50_ms", "read_p99_ms", "renewal_subs_per_s", "import_people_per_s", "imported", "peak_rss_mb",
+		"read_req_per_s", "read_p50_ms", "read_p99_ms", "renewal_subs_per_s", "import_people_per_s", "imported", "scim_create_per_s", "scim_sync_users_per_s", "scim_users", "peak_rss_mb",
 		"assign_to_raw_ratio", "assign_to_raw_concurrent_ratio", "read_to_trivial_ratio", "hot_assign_to_raw_ratio", "renewal_to_raw_ratio",
 	} {
 		if v, ok := figures[name].(float64); !ok || v <= 0 {

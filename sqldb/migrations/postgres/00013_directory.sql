@@ -16,6 +16,10 @@ ALTER TABLE users ADD COLUMN scim_hidden BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE users ADD COLUMN updated_at TIMESTAMP;
 CREATE UNIQUE INDEX users_scim_user_name ON users (tenant_id, lower(scim_user_name)) WHERE scim_user_name <> '';
 CREATE INDEX users_external_id ON users (tenant_id, external_id) WHERE external_id <> '';
+CREATE INDEX users_work_email ON users (lower(work_email)) WHERE work_email <> '';
+-- A user the directory changes has their search words rewritten, found
+-- by the user.
+CREATE INDEX user_words_user ON user_words (user_id);
 
 -- The outcome of each SCIM request, the last ones of a tenant shown on
 -- Admin › Directory sync.
@@ -32,6 +36,8 @@ CREATE INDEX scim_requests_tenant ON scim_requests (tenant_id, id);
 
 -- +goose Down
 DROP TABLE scim_requests;
+DROP INDEX user_words_user;
+DROP INDEX users_work_email;
 DROP INDEX users_external_id;
 DROP INDEX users_scim_user_name;
 ALTER TABLE users DROP COLUMN updated_at;
