@@ -1,6 +1,7 @@
 package kassa
 
 import (
+	"net"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -170,4 +171,35 @@ func ParseBaseURL(s string) (string, error) {
 		return "", InvalidE("base_url", "error.base_url")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// SSO is a tenant's sign-in through its identity provider (SPEC §8): an
+// OpenID Connect client of the issuer. With PasswordSignIn false, only
+// admins may still sign in with a password.
+type SSO struct {
+	Issuer         string    `json:"issuer"`
+	ClientID       string    `json:"client_id"`
+	ClientSecret   string    `json:"-"` // never shown again
+	PasswordSignIn bool      `json:"password_sign_in"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Check trims s and checks its fields: the issuer is an https URL, or
+// http on a loopback host (development and tests). Errors: Invalid naming
+// the field.
+func (s *SSO) Check() error {
+	s.Issuer, s.ClientID = strings.TrimSpace(s.Issuer), strings.TrimSpace(s.ClientID)
+	u, err := url.Parse(s.Issuer)
+	loopback := err == nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		!(u.Scheme == "https" || u.Scheme == "http" && loopback) || len(s.Issuer) > 500 {
+		return InvalidE("issuer", "error.sso.issuer")
+	}
+	if s.ClientID == "" || len(s.ClientID) > 500 {
+		return InvalidE("client_id", "error.field.required", "Field", "client_id")
+	}
+	if s.ClientSecret == "" || len(s.ClientSecret) > 1000 {
+		return InvalidE("client_secret", "error.field.required", "Field", "client_secret")
+	}
+	return nil
 }

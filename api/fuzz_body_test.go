@@ -434,3 +434,14 @@ func FuzzCreateSCIMTokenBody(f *testing.F) {
 		`{"name":"Entra ID"}`, `{"name":""}`, `{"name":"   "}`, `{"name":1}`, `{"nmae":"Okta"}`, `{}`,
 		`{"name":"`+strings.Repeat("x", 201)+`"}`)
 }
+
+func FuzzSSOBody(f *testing.F) {
+	fz := newFuzzServer(f)
+	fz.fuzzBody(f, &bodyTarget{method: "PUT", path: "/api/v1/admin/sso", token: fz.admin,
+		view: "/api/v1/admin/sso", fields: []string{"issuer", "client_id", "client_secret", "password_sign_in"},
+		secrets: []string{"client_secret"}},
+		`{"issuer":"https://127.0.0.1:1/tenant/v2.0","client_id":"kassa","client_secret":"s3cret-value"}`,
+		`{"issuer":"http://127.0.0.1:1/","client_id":"kassa","client_secret":"s3cret-value","password_sign_in":false}`,
+		`{"issuer":"http://idp.example.com/","client_id":"kassa","client_secret":"x"}`, `{"issuer":"","client_id":"","client_secret":""}`,
+		`{"issuer":"ftp://x","client_id":"a","client_secret":"b"}`, `{"issuer":1}`, `{"issuer":"https://x","password_sign_in":"no"}`, `{}`)
+}

@@ -108,6 +108,11 @@ func TestRoleMatrix(t *testing.T) {
 			401, 403, 200},
 		"POST /api/v1/admin/users/{id}/password-link": {fixed("/api/v1/admin/users/"+people[0]+"/password-link", nil),
 			401, 403, 202},
+		// Without a provider to read: a 404 when there is nothing, a 422 for an issuer nobody answers at.
+		"GET /api/v1/admin/sso": {fixed("/api/v1/admin/sso", nil), 401, 403, 404},
+		"PUT /api/v1/admin/sso": {fixed("/api/v1/admin/sso", map[string]any{"issuer": "http://127.0.0.1:1/",
+			"client_id": "kassa", "client_secret": "secret"}), 401, 403, 422},
+		"DELETE /api/v1/admin/sso":       {fixed("/api/v1/admin/sso", nil), 401, 403, 404},
 		"GET /api/v1/admin/scim-tokens":  {fixed("/api/v1/admin/scim-tokens", nil), 401, 403, 200},
 		"POST /api/v1/admin/scim-tokens": {fixed("/api/v1/admin/scim-tokens", map[string]any{"name": "Entra ID"}), 401, 403, 201},
 		"DELETE /api/v1/admin/scim-tokens/{id}": {func() call {

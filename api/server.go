@@ -14,6 +14,7 @@ import (
 	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sso"
 )
 
 // Server serves the JSON API.
@@ -26,6 +27,7 @@ type Server struct {
 	issuer    invoicepdf.Issuer
 	log       *slog.Logger
 	baseURL   string
+	sso       *sso.Service
 	mux       *http.ServeMux
 }
 
@@ -41,12 +43,18 @@ type Config struct {
 	// BaseURL is where people reach kassa: links kassa makes (an
 	// invitation's) start with it. "" makes them from the request's host.
 	BaseURL string
+	// SSO reads identity providers' discovery documents before their
+	// settings are saved; nil makes one.
+	SSO *sso.Service
 }
 
 // New returns the API.
 func New(cfg Config) *Server {
 	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, clock: cfg.TestClock, issuer: cfg.Issuer,
-		log: cfg.Log, baseURL: cfg.BaseURL, mux: http.NewServeMux()}
+		log: cfg.Log, baseURL: cfg.BaseURL, sso: cfg.SSO, mux: http.NewServeMux()}
+	if s.sso == nil {
+		s.sso = sso.New(cfg.DB, cfg.Auth, kassa.SystemClock{})
+	}
 	byPath := map[string][]string{}
 	for _, rt := range s.routes() {
 		h := rt.handler

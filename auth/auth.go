@@ -44,6 +44,17 @@ const (
 // password, so that pages can say so in their own language.
 var ErrDisabled = kassa.E(kassa.Unauthorized, "error.login.disabled")
 
+// ErrPasswordSignInClosed is what Login answers the right password of a
+// user whose tenant signs in through its identity provider only.
+var ErrPasswordSignInClosed = kassa.E(kassa.Unauthorized, "error.login.sso_only")
+
+// StartSession makes a session of the kind for a user another system has
+// vouched for (the organization's identity provider, package sso), and
+// returns its token and the signed-in actor.
+func (a *Auth) StartSession(ctx context.Context, u *kassa.User, t *kassa.Tenant, kind string) (string, *kassa.Actor, error) {
+	return a.startSession(ctx, u, t, kind)
+}
+
 // Auth signs users in and out and recognises their sessions.
 type Auth struct {
 	db        *sqldb.DB
@@ -103,6 +114,18 @@ func (a *Auth) Login(ctx context.Context, email, password, clientAddr, kind stri
 	}
 	if creds.User.Status != kassa.Active {
 		return "", nil, ErrDisabled
+	}
+	// A tenant that signs in through its identity provider may keep
+	// passwords for its admins alone (the way back in when the provider
+	// is down).
+	if !creds.User.IsAdmin() {
+		closed, err := a.db.PasswordSignInClosed(ctx, creds.Tenant.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		if closed {
+			return "", nil, ErrPasswordSignInClosed
+		}
 	}
 	if err := a.db.ClearLoginFailures(ctx, keys[0]); err != nil {
 		return "", nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/scim"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sso"
 	"github.com/kassa-billing/kassa/web"
 )
 
@@ -35,10 +36,16 @@ type Config struct {
 	// BaseURL is where people reach kassa (--base-url): links kassa makes
 	// start with it. "" makes them from the request's own host.
 	BaseURL string
+	// SSO signs people in through their organization's identity provider;
+	// nil makes one over DB and Auth.
+	SSO *sso.Service
 }
 
 // New returns the handler of every route.
 func New(cfg Config) http.Handler {
+	if cfg.SSO == nil {
+		cfg.SSO = sso.New(cfg.DB, cfg.Auth, kassa.SystemClock{})
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -53,11 +60,11 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
-		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL}))
+		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL, SSO: cfg.SSO}))
 	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
-		Issuer: cfg.Issuer, Licensing: cfg.Licensing, BaseURL: cfg.BaseURL,
+		Issuer: cfg.Issuer, Licensing: cfg.Licensing, BaseURL: cfg.BaseURL, SSO: cfg.SSO,
 	}))
 
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);

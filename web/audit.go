@@ -90,6 +90,8 @@ var auditActionKeys = map[string]string{
 	"group.created":                 msg("audit.action.group.created"),
 	"group.updated":                 msg("audit.action.group.updated"),
 	"group.deleted":                 msg("audit.action.group.deleted"),
+	"sso.updated":                   msg("audit.action.sso.updated"),
+	"sso.deleted":                   msg("audit.action.sso.deleted"),
 }
 
 // auditObjectKeys name each kind of object.

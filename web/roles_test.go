@@ -55,8 +55,10 @@ func TestPageRoleMatrix(t *testing.T) {
 		"POST /invitation/{token}":     {"/invitation/nothing", url.Values{"password": {"long enough now"}}, notFound, notFound, notFound},
 		"GET /reset-password/{token}":  {"/reset-password/nothing", nil, notFound, notFound, notFound},
 		"POST /reset-password/{token}": {"/reset-password/nothing", url.Values{"password": {"long enough now"}}, notFound, notFound, notFound},
-		"GET /forgot-password":         {"/forgot-password", nil, ok, ok, ok},
-		"POST /forgot-password":        {"/forgot-password", url.Values{"email": {"nobody@nordvik.example"}}, ok, ok, ok},
+		// A state nobody made: the sign-in page says to start again.
+		"GET /login/oidc/callback": {"/login/oidc/callback?state=nothing&code=nothing", nil, notFound, notFound, notFound},
+		"GET /forgot-password":     {"/forgot-password", nil, ok, ok, ok},
+		"POST /forgot-password":    {"/forgot-password", url.Values{"email": {"nobody@nordvik.example"}}, ok, ok, ok},
 
 		"GET /billing/licenses":                      {"/billing/licenses", nil, login, ok, ok},
 		"GET /billing/licenses/{id}":                 {lic, nil, login, ok, ok},

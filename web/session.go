@@ -59,6 +59,21 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		p.EmailError = p.T("login.error.email_invalid")
 	}
+	if password == "" && p.EmailError == "" && s.sso != nil {
+		// No password: the organization's identity provider, if it has one.
+		to, err := s.sso.Begin(r.Context(), p.Email, s.base(r), p.Next)
+		switch kassa.ErrorCode(err) {
+		case "":
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return nil
+		case kassa.Invalid: // the provider cannot be read now
+			p.FormError = p.tr.Error(err)
+			return s.render(w, http.StatusBadGateway, p)
+		case kassa.NotFound: // passwords, then
+		default:
+			return err
+		}
+	}
 	if password == "" {
 		p.PasswordError = p.T("login.error.password_required")
 	}
@@ -81,6 +96,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 			p.FormError = p.T("login.error.disabled")
 			p.PasswordError = ""
 		}
+		if errors.Is(err, auth.ErrPasswordSignInClosed) {
+			p.FormError, p.PasswordError = p.tr.Error(err), ""
+		}
 		return s.render(w, http.StatusUnprocessableEntity, p)
 	case kassa.Invalid:
 		if kassa.ErrorField(err) == "password" {
@@ -89,6 +107,43 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 			p.EmailError = p.T("login.error.email_invalid")
 		}
 		return s.render(w, http.StatusUnprocessableEntity, p)
+	}
+	return err
+}
+
+// oidcCallback completes a sign-in through the organization's identity
+// provider: a session and on to where the person was going, or the
+// sign-in page saying why nobody was signed in.
+func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
+	noStore(w)
+	if s.sso == nil {
+		return kassa.E(kassa.NotFound, "error.page.not_found")
+	}
+	q := r.URL.Query()
+	p := s.loginPage(r, "/")
+	if e := q.Get("error"); e != "" {
+		reason := q.Get("error_description")
+		if reason == "" {
+			reason = e
+		}
+		// Spend the state, so that it cannot be used after this.
+		_, _, _ = s.sso.Finish(r.Context(), q.Get("state"), "", s.base(r))
+		p.FormError = p.T("error.sso.denied", "Reason", reason)
+		return s.render(w, http.StatusUnauthorized, p)
+	}
+	token, next, err := s.sso.Finish(r.Context(), q.Get("state"), q.Get("code"), s.base(r))
+	switch code := kassa.ErrorCode(err); code {
+	case "":
+		setCookie(w, r, &http.Cookie{Name: auth.CookieName, Value: token})
+		http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+		return nil
+	case kassa.NotFound, kassa.Unauthorized, kassa.Forbidden, kassa.Invalid:
+		if code == kassa.Unauthorized {
+			s.log.Warn("sign-in through the identity provider refused", "err", err)
+		}
+		p.FormError = p.tr.Error(err)
+		return s.render(w, map[kassa.Code]int{kassa.NotFound: http.StatusNotFound, kassa.Unauthorized: http.StatusUnauthorized,
+			kassa.Forbidden: http.StatusForbidden, kassa.Invalid: http.StatusBadGateway}[code], p)
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sso"
 )
 
 // Config is what the pages need.
@@ -27,6 +28,9 @@ type Config struct {
 	BaseURL string
 	// Issuer is the seller named on invoice PDFs; without a name, "kassa".
 	Issuer invoicepdf.Issuer
+	// SSO signs people in through their organization's identity provider;
+	// nil for passwords alone.
+	SSO *sso.Service
 }
 
 // server serves the pages.
@@ -39,6 +43,7 @@ type server struct {
 	supportEmail string
 	issuer       invoicepdf.Issuer
 	baseURL      string
+	sso          *sso.Service
 
 	templates templates
 	money     moneyFormatters
@@ -51,7 +56,7 @@ type server struct {
 // this package and panics.
 func New(cfg Config) http.Handler {
 	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, log: cfg.Log,
-		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"),
+		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), sso: cfg.SSO,
 		money: newMoneyFormatters()}
 	if s.issuer.Name == "" {
 		s.issuer.Name = "kassa"
@@ -81,6 +86,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /login", s.public(s.loginForm))
 	handle("POST /login", s.public(s.login))
 	handle("POST /logout", s.public(s.logout))
+	handle("GET "+sso.CallbackPath, s.public(s.oidcCallback))
 	handle("POST /language", s.public(s.setLanguage))
 	handle("GET /forgot-password", s.public(s.forgotPasswordForm))
 	handle("POST /forgot-password", s.public(s.forgotPassword))

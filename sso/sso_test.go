@@ -1,0 +1,339 @@
+package sso_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/gateway/simulator"
+	"github.com/kassa-billing/kassa/licensing"
+	"github.com/kassa-billing/kassa/server"
+	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+)
+
+// world is kassa serving the demo and a real OpenID provider (zitadel's
+// example provider) on 127.0.0.1, with Nordvik signing in through it.
+type world struct {
+	t      *testing.T
+	kassa  string // base URLs
+	issuer string
+	db     *sqldb.DB
+	dsn    string
+}
+
+// providerUsers are the provider's people: erik and anna are Nordvik's;
+// stranger is nobody kassa knows; unverified's email is not verified.
+const providerUsers = `{
+ "u1": {"ID": "u1", "Username": "erik@nordvik.example", "Password": "provider-pw-erik", "FirstName": "Erik", "LastName": "Johansson",
+        "Email": "erik@nordvik.example", "EmailVerified": true, "PreferredLanguage": "sv"},
+ "u2": {"ID": "u2", "Username": "stranger@nordvik.example", "Password": "provider-pw-stranger", "FirstName": "Stranger",
+        "LastName": "Danger", "Email": "stranger@nordvik.example", "EmailVerified": true, "PreferredLanguage": "sv"},
+ "u3": {"ID": "u3", "Username": "anna.lindberg@nordvik.example", "Password": "provider-pw-anna", "FirstName": "Anna",
+        "LastName": "Lindberg", "Email": "anna.lindberg@nordvik.example", "EmailVerified": false, "PreferredLanguage": "sv"}
+}`
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	clock := kassa.SystemClock{}
+	dsn := sqldbtest.DSN(t)
+	db, err := sqldb.Open(t.Context(), dsn, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	gw := simulator.New(clock)
+	if _, err := demo.Load(t.Context(), db, gw); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log,
+		Billing: billing.New(db, gw, clock, log), Licensing: licensing.New(db)}))
+	t.Cleanup(site.Close)
+
+	usersFile := filepath.Join(t.TempDir(), "users.json")
+	if err := os.WriteFile(usersFile, []byte(providerUsers), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := storage.StoreFromFile(usersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String() + "/"
+	clients := map[string]*storage.Client{"kassa": storage.WebClient("kassa", "kassa-secret", site.URL+"/login/oidc/callback")}
+	// The provider makes its logger the default of every package: a quiet one.
+	op := httptest.NewUnstartedServer(exampleop.SetupServer(issuer, storage.NewStorageWithClients(users, clients),
+		slog.New(slog.DiscardHandler), false))
+	op.Listener.Close()
+	op.Listener = ln
+	op.Start()
+	t.Cleanup(op.Close)
+	return &world{t: t, kassa: site.URL, issuer: issuer, db: db, dsn: dsn}
+}
+
+// browser is a client that keeps cookies and follows no redirects.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// api sends a JSON request to kassa's API.
+func (w *world) api(method, path, token string, body any) (int, []byte) {
+	w.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, w.kassa+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func (w *world) adminToken() string {
+	w.t.Helper()
+	status, body := w.api("POST", "/api/v1/login", "", map[string]string{"email": "astrid@nordvik.example", "password": demo.Password})
+	var out struct{ Token string }
+	if status != 200 || json.Unmarshal(body, &out) != nil {
+		w.t.Fatalf("astrid signs in: %d %s", status, body)
+	}
+	return out.Token
+}
+
+// turnOn sets Nordvik's sign-in through the provider.
+func (w *world) turnOn(passwordSignIn bool) {
+	w.t.Helper()
+	status, body := w.api("PUT", "/api/v1/admin/sso", w.adminToken(), map[string]any{"issuer": w.issuer,
+		"client_id": "kassa", "client_secret": "kassa-secret", "password_sign_in": passwordSignIn})
+	if status != 200 {
+		w.t.Fatalf("turn SSO on: %d %s", status, body)
+	}
+}
+
+// begin asks kassa to sign the email in and follows it to the provider's
+// login form, returning the auth request's id there.
+func (w *world) begin(c *http.Client, email string) string {
+	w.t.Helper()
+	res, err := c.PostForm(w.kassa+"/login", url.Values{"email": {email}})
+	if err != nil || res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), w.issuer) {
+		w.t.Fatalf("POST /login %s: %v %v", email, res, err)
+	}
+	to, err := url.Parse(res.Header.Get("Location"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	q := to.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("nonce") == "" || q.Get("state") == "" {
+		w.t.Fatalf("the authorization request lacks PKCE, nonce or state: %s", to)
+	}
+	res, err = c.Get(to.String())
+	if err != nil || res.StatusCode != 302 {
+		w.t.Fatalf("authorize: %v %v", res, err)
+	}
+	login, _ := url.Parse(res.Header.Get("Location"))
+	return login.Query().Get("authRequestID")
+}
+
+// signInAtProvider logs in on the provider's form and returns kassa's
+// callback URL it sends the browser to ("" when it sends none).
+func (w *world) signInAtProvider(c *http.Client, id, username, password string) string {
+	w.t.Helper()
+	res, err := c.PostForm(w.issuer+"login/username", url.Values{"id": {id}, "username": {username}, "password": {password}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if res.StatusCode != 302 {
+		return ""
+	}
+	res, err = c.Get(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != 302 {
+		w.t.Fatalf("provider callback: %v %v", res, err)
+	}
+	return res.Header.Get("Location")
+}
+
+// callback follows the provider back to kassa.
+func (w *world) callback(c *http.Client, to string) *http.Response {
+	w.t.Helper()
+	res, err := c.Get(to)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res
+}
+
+// signedInAs reports who c's session is (its name on the products page), or "".
+func (w *world) signedInAs(c *http.Client) string {
+	w.t.Helper()
+	res, err := c.Get(w.kassa + "/billing/products")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		return ""
+	}
+	for _, name := range []string{"Erik Johansson", "Anna Lindberg", "Astrid Lindqvist"} {
+		if strings.Contains(string(b), `title="`) && strings.Contains(string(b), ">"+name+"<") {
+			return name
+		}
+	}
+	return "someone"
+}
+
+func TestSignInThroughTheProvider(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.turnOn(false)
+	c := browser()
+	id := w.begin(c, "erik@nordvik.example")
+	back := w.signInAtProvider(c, id, "erik@nordvik.example", "provider-pw-erik")
+	if !strings.HasPrefix(back, w.kassa+"/login/oidc/callback?") {
+		t.Fatalf("the provider sends the browser to %q", back)
+	}
+	res := w.callback(c, back)
+	if res.StatusCode != 303 {
+		t.Fatalf("callback: %d", res.StatusCode)
+	}
+	if who := w.signedInAs(c); who != "Erik Johansson" {
+		t.Fatalf("signed in as %q", who)
+	}
+
+	t.Run("TheStateIsUsedOnce", func(t *testing.T) {
+		other := browser()
+		if res := w.callback(other, back); res.StatusCode != 404 || w.signedInAs(other) != "" {
+			t.Errorf("the callback again: %d", res.StatusCode)
+		}
+	})
+	t.Run("AnAlteredStateSignsNobodyIn", func(t *testing.T) {
+		c := browser()
+		back := w.signInAtProvider(c, w.begin(c, "erik@nordvik.example"), "erik@nordvik.example", "provider-pw-erik")
+		altered := strings.Replace(back, "state=", "state=x", 1)
+		if res := w.callback(c, altered); res.StatusCode != 404 || w.signedInAs(c) != "" {
+			t.Errorf("an altered state: %d", res.StatusCode)
+		}
+	})
+	t.Run("AWrongPasswordAtTheProviderSignsNobodyIn", func(t *testing.T) {
+		c := browser()
+		if back := w.signInAtProvider(c, w.begin(c, "erik@nordvik.example"), "erik@nordvik.example", "wrong"); back != "" {
+			t.Errorf("a wrong password at the provider sent the browser to %s", back)
+		}
+		if w.signedInAs(c) != "" {
+			t.Error("signed in")
+		}
+	})
+	t.Run("AWrongVerifierIsRefused", func(t *testing.T) {
+		c := browser()
+		back := w.signInAtProvider(c, w.begin(c, "erik@nordvik.example"), "erik@nordvik.example", "provider-pw-erik")
+		raw := sqldbtest.Raw(t, w.dsn)
+		if _, err := raw.Exec(`UPDATE sso_logins SET verifier = 'not-the-verifier-the-challenge-was-made-of-at-all-0123'`); err != nil {
+			t.Fatal(err)
+		}
+		if res := w.callback(c, back); res.StatusCode != 401 || w.signedInAs(c) != "" {
+			t.Errorf("a wrong PKCE verifier: %d", res.StatusCode)
+		}
+	})
+	t.Run("NobodyIsMadeOnTheFly", func(t *testing.T) {
+		c := browser()
+		back := w.signInAtProvider(c, w.begin(c, "stranger@nordvik.example"), "stranger@nordvik.example", "provider-pw-stranger")
+		res := w.callback(c, back)
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 404 || !strings.Contains(string(b), "ask your admin") || w.signedInAs(c) != "" {
+			t.Errorf("a stranger: %d", res.StatusCode)
+		}
+		if _, err := w.db.FindCredentials(t.Context(), "stranger@nordvik.example"); kassa.ErrorCode(err) != kassa.NotFound {
+			t.Errorf("the stranger has an account: %v", err)
+		}
+	})
+	t.Run("AnUnverifiedEmailFindsNobody", func(t *testing.T) {
+		c := browser()
+		back := w.signInAtProvider(c, w.begin(c, "anna.lindberg@nordvik.example"), "anna.lindberg@nordvik.example", "provider-pw-anna")
+		if res := w.callback(c, back); res.StatusCode != 404 || w.signedInAs(c) != "" {
+			t.Errorf("an unverified email: %d", res.StatusCode)
+		}
+	})
+	t.Run("PasswordsAreForAdminsOnly", func(t *testing.T) {
+		status, body := w.api("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": demo.Password})
+		if status != 401 || !strings.Contains(string(body), "identity provider") {
+			t.Errorf("erik with a password: %d %s", status, body)
+		}
+		res, err := browser().PostForm(w.kassa+"/login", url.Values{"email": {"erik@nordvik.example"}, "password": {demo.Password}})
+		if err != nil || res.StatusCode != 422 {
+			t.Errorf("erik with a password on the page: %v %v", res, err)
+		}
+		w.adminToken() // astrid still may
+	})
+}
+
+func TestSSOSettings(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	astrid := w.adminToken()
+	if status, _ := w.api("GET", "/api/v1/admin/sso", astrid, nil); status != 404 {
+		t.Errorf("no settings yet: %d", status)
+	}
+	for _, bad := range []map[string]any{
+		{"issuer": "http://idp.example.com/", "client_id": "kassa", "client_secret": "s"}, // http, not loopback
+		{"issuer": w.issuer, "client_id": "", "client_secret": "s"},
+		{"issuer": "http://127.0.0.1:1/", "client_id": "kassa", "client_secret": "s"}, // no provider there
+	} {
+		if status, body := w.api("PUT", "/api/v1/admin/sso", astrid, bad); status != 422 {
+			t.Errorf("PUT %v: %d %s", bad, status, body)
+		}
+	}
+	w.turnOn(true)
+	status, body := w.api("GET", "/api/v1/admin/sso", astrid, nil)
+	if status != 200 || strings.Contains(string(body), "kassa-secret") || !strings.Contains(string(body), w.kassa+"/login/oidc/callback") ||
+		!strings.Contains(string(body), `"password_sign_in":true`) {
+		t.Errorf("GET: %d %s", status, body)
+	}
+	// Erik may still use his password; then it is turned off again.
+	if status, _ := w.api("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": demo.Password}); status != 200 {
+		t.Errorf("erik with a password while passwords are allowed: %d", status)
+	}
+	if status, _ := w.api("DELETE", "/api/v1/admin/sso", astrid, nil); status != 204 {
+		t.Errorf("DELETE: %d", status)
+	}
+	res, _ := browser().PostForm(w.kassa+"/login", url.Values{"email": {"erik@nordvik.example"}})
+	if res.StatusCode != 422 {
+		t.Errorf("no SSO: an email alone asks for the password, got %d", res.StatusCode)
+	}
+}
