@@ -337,3 +337,63 @@ func TestSSOSettings(t *testing.T) {
 		t.Errorf("no SSO: an email alone asks for the password, got %d", res.StatusCode)
 	}
 }
+
+// TestSingleSignOnPage: an admin turns single sign-on on, changes it
+// without typing the secret again (the saved one stays), and turns it off.
+func TestSingleSignOnPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	admin := browser()
+	res, err := admin.PostForm(w.kassa+"/login", url.Values{"email": {"astrid@nordvik.example"}, "password": {demo.Password}})
+	if err != nil || res.StatusCode != 303 {
+		t.Fatalf("astrid signs in: %v %v", res, err)
+	}
+	page := func(method string, form url.Values) (int, string) {
+		t.Helper()
+		var res *http.Response
+		var err error
+		if method == "GET" {
+			res, err = admin.Get(w.kassa + "/admin/single-sign-on")
+		} else {
+			res, err = admin.PostForm(w.kassa+"/admin/single-sign-on", form)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if status, body := page("GET", nil); status != 200 || !strings.Contains(body, w.kassa+"/login/oidc/callback") {
+		t.Fatalf("the page: %d", status)
+	}
+	if status, body := page("POST", url.Values{"issuer": {"http://127.0.0.1:1/"}, "client_id": {"kassa"},
+		"client_secret": {"kassa-secret"}}); status != 422 || !strings.Contains(body, `id="sso-issuer-error"`) ||
+		strings.Contains(body, "kassa-secret") {
+		t.Fatalf("an issuer nobody answers at: %d", status)
+	}
+	if status, _ := page("POST", url.Values{"issuer": {w.issuer}, "client_id": {"kassa"}, "client_secret": {"kassa-secret"},
+		"password_sign_in": {"on"}}); status != 303 {
+		t.Fatalf("turn on: %d", status)
+	}
+	// Saved again without the secret: the saved one stays, and sign-in works.
+	if status, _ := page("POST", url.Values{"issuer": {w.issuer}, "client_id": {"kassa"}}); status != 303 {
+		t.Fatalf("save without the secret: %d", status)
+	}
+	c := browser()
+	back := w.signInAtProvider(c, w.begin(c, "erik@nordvik.example"), "erik@nordvik.example", "provider-pw-erik")
+	if res := w.callback(c, back); res.StatusCode != 303 || w.signedInAs(c) != "Erik Johansson" {
+		t.Fatalf("sign-in after saving without the secret: %d", res.StatusCode)
+	}
+	// Passwords are closed for erik now (the box was left unticked).
+	if status, _ := w.api("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": demo.Password}); status != 401 {
+		t.Errorf("erik with a password: %d", status)
+	}
+	res, err = admin.PostForm(w.kassa+"/admin/single-sign-on/off", url.Values{})
+	if err != nil || res.StatusCode != 303 {
+		t.Fatalf("turn off: %v %v", res, err)
+	}
+	if status, _ := w.api("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": demo.Password}); status != 200 {
+		t.Errorf("erik with a password once it is off: %d", status)
+	}
+}

@@ -249,6 +249,8 @@ var notices = map[string]string{
 	"invitation_sent":    msg("notice.invitation_sent"),
 	"reset_sent":         msg("notice.reset_sent"),
 	"scim_token_revoked": msg("notice.scim_token_revoked"),
+	"sso_saved":          msg("notice.sso_saved"),
+	"sso_off":            msg("notice.sso_off"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

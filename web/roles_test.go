@@ -128,7 +128,13 @@ func TestPageRoleMatrix(t *testing.T) {
 		// A token nobody made: nothing to revoke.
 		"POST /admin/directory-sync/tokens/{id}/revoke": {"/admin/directory-sync/tokens/scm_nothing/revoke", url.Values{},
 			login, notFound, notFound},
-		"GET /admin/organization": {"/admin/organization", nil, login, notFound, ok},
+		"GET /admin/single-sign-on": {"/admin/single-sign-on", nil, login, notFound, ok},
+		// No provider answers there: the issuer is marked, nothing saved.
+		"POST /admin/single-sign-on": {"/admin/single-sign-on", url.Values{"issuer": {"http://127.0.0.1:1/"},
+			"client_id": {"kassa"}, "client_secret": {"secret"}}, login, notFound, invalid},
+		// Nothing to turn off.
+		"POST /admin/single-sign-on/off": {"/admin/single-sign-on/off", url.Values{}, login, notFound, notFound},
+		"GET /admin/organization":        {"/admin/organization", nil, login, notFound, ok},
 		"POST /admin/organization": {"/admin/organization", url.Values{"name": {"Nordvik AB"}, "country": {"SE"},
 			"currency": {"SEK"}, "locale": {"sv"}, "domains": {"nordvik.example"}}, login, notFound, seeOther},
 		// A wrong current password changes nothing.

@@ -177,6 +177,9 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET "+directoryPath, s.adminOnly(s.directorySync))
 	handle("POST "+directoryPath+"/tokens", s.adminOnly(s.createSCIMToken))
 	handle("POST "+directoryPath+"/tokens/{id}/revoke", s.adminOnly(s.revokeSCIMToken))
+	handle("GET "+ssoPath, s.adminOnly(s.singleSignOn))
+	handle("POST "+ssoPath, s.adminOnly(s.saveSingleSignOn))
+	handle("POST "+ssoPath+"/off", s.adminOnly(s.turnSingleSignOnOff))
 	handle("GET "+organizationPath, s.adminOnly(s.organization))
 	handle("POST "+organizationPath, s.adminOnly(s.updateOrganization))
 
@@ -217,6 +220,7 @@ var navigation = []struct {
 		{Key: msg("nav.people"), Href: "/admin/people"},
 		{Key: msg("nav.organization"), Href: "/admin/organization"},
 		{Key: msg("nav.directory_sync"), Href: "/admin/directory-sync"},
+		{Key: msg("nav.sso"), Href: "/admin/single-sign-on"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
