@@ -29,82 +29,51 @@ func parseFilter(raw string) (kassa.DirectoryFilter, error) {
 	if err != nil {
 		return f, badRequest("invalidFilter", "The filter "+raw+" is not a SCIM filter.")
 	}
-	return f, addFilter(&f, e)
-}
-
-func addFilter(f *kassa.DirectoryFilter, e filter.Expression) error {
-	unsupported := badRequest("invalidFilter",
-		`kassa filters users with eq joined by and, on userName, externalId, displayName and emails[type eq "work"].value.`)
-	switch e := e.(type) {
-	case *filter.LogicalExpression:
-		if e.Operator != filter.AND {
-			return unsupported
-		}
-		if err := addFilter(f, e.Left); err != nil {
-			return err
-		}
-		return addFilter(f, e.Right)
-	case *filter.AttributeExpression:
-		v, ok := e.CompareValue.(string)
-		if !ok || e.Operator != filter.EQ {
-			return unsupported
-		}
-		v = unquote(v)
-		attr := strings.ToLower(e.AttributePath.AttributeName)
-		sub := strings.ToLower(e.AttributePath.SubAttributeName())
-		switch {
-		case attr == "username" && sub == "":
+	return f, eqFilter(e, func(path, v string) bool {
+		switch path {
+		case "username":
 			f.UserName = &v
-		case attr == "externalid" && sub == "":
+		case "externalid":
 			f.ExternalID = &v
-		case attr == "displayname" && sub == "":
+		case "displayname":
 			f.DisplayName = &v
-		case attr == "emails" && (sub == "" || sub == "value"):
+		case "emails", "emails.value", "emails[].value":
 			f.Email = &v
+		case "emails[].type":
+			return strings.EqualFold(v, "work")
 		default:
-			return unsupported
+			return false
 		}
-		return nil
-	case *filter.ValuePath:
-		if !strings.EqualFold(e.AttributePath.AttributeName, "emails") {
-			return unsupported
-		}
-		return emailValueFilter(f, e.ValueFilter, unsupported)
-	}
-	return unsupported
+		return true
+	}, `kassa filters users with eq joined by and, on userName, externalId, displayName and emails[type eq "work"].value.`)
 }
 
-// emailValueFilter reads the inside of emails[…]: type eq "work" and
-// value eq "…", in either order.
-func emailValueFilter(f *kassa.DirectoryFilter, e filter.Expression, unsupported error) error {
+// eqFilter walks eq comparisons joined by and, handing set each one's
+// attribute path in lower case ("emails.value" for a sub-attribute,
+// "emails[].type" inside a value path) and its value; set reports whether
+// it takes them. Anything else is a 400 invalidFilter saying unsupported.
+func eqFilter(e filter.Expression, set func(path, v string) bool, unsupported string) error {
 	switch e := e.(type) {
 	case *filter.LogicalExpression:
-		if e.Operator != filter.AND {
-			return unsupported
-		}
-		if err := emailValueFilter(f, e.Left, unsupported); err != nil {
-			return err
-		}
-		return emailValueFilter(f, e.Right, unsupported)
-	case *filter.AttributeExpression:
-		v, ok := e.CompareValue.(string)
-		if !ok || e.Operator != filter.EQ {
-			return unsupported
-		}
-		switch strings.ToLower(e.AttributePath.AttributeName) {
-		case "type":
-			if !strings.EqualFold(v, "work") {
-				return unsupported
+		if e.Operator == filter.AND {
+			if err := eqFilter(e.Left, set, unsupported); err != nil {
+				return err
 			}
-		case "value":
-			v = unquote(v)
-			f.Email = &v
-		default:
-			return unsupported
+			return eqFilter(e.Right, set, unsupported)
 		}
-		return nil
+	case *filter.AttributeExpression:
+		path := strings.ToLower(e.AttributePath.AttributeName)
+		if sub := e.AttributePath.SubAttributeName(); sub != "" {
+			path += "." + strings.ToLower(sub)
+		}
+		if v, ok := e.CompareValue.(string); ok && e.Operator == filter.EQ && set(path, unquote(v)) {
+			return nil
+		}
+	case *filter.ValuePath:
+		outer := strings.ToLower(e.AttributePath.AttributeName) + "[]."
+		return eqFilter(e.ValueFilter, func(path, v string) bool { return set(outer+path, v) }, unsupported)
 	}
-	return unsupported
+	return badRequest("invalidFilter", unsupported)
 }
 
 // unquote decodes the escapes of a filter's string, which the parser

@@ -306,25 +306,3 @@ func parseGroupFilter(raw string) (kassa.GroupFilter, error) {
 		return true
 	}, `kassa filters groups with eq joined by and, on displayName and externalId.`)
 }
-
-// eqFilter walks eq comparisons joined by and, handing each attribute
-// (lower case) and value to set, which reports whether it knows the
-// attribute.
-func eqFilter(e filter.Expression, set func(attr, v string) bool, unsupported string) error {
-	switch e := e.(type) {
-	case *filter.LogicalExpression:
-		if e.Operator == filter.AND {
-			if err := eqFilter(e.Left, set, unsupported); err != nil {
-				return err
-			}
-			return eqFilter(e.Right, set, unsupported)
-		}
-	case *filter.AttributeExpression:
-		v, ok := e.CompareValue.(string)
-		if ok && e.Operator == filter.EQ && e.AttributePath.SubAttribute == nil &&
-			set(strings.ToLower(e.AttributePath.AttributeName), unquote(v)) {
-			return nil
-		}
-	}
-	return badRequest("invalidFilter", unsupported)
-}

@@ -126,12 +126,15 @@ func (db *DB) CreateSSOLogin(ctx context.Context, stateHash string, l SSOLogin) 
 		stateHash, l.TenantID, l.Nonce, l.Verifier, l.Next, l.ExpiresAt)
 }
 
-// TakeSSOLogin spends a sign-in under way: a state is used once, and
-// before it expires. Errors: NotFound (error.sso.state) for a state
-// unknown, used or expired.
+// TakeSSOLogin spends a sign-in under way: a state is used once (it is
+// deleted whether or not it is still good), and before it expires; the
+// abandoned ones go with it. Errors: NotFound (error.sso.state) for a
+// state unknown, used or expired.
 func (db *DB) TakeSSOLogin(ctx context.Context, stateHash string) (*SSOLogin, error) {
 	l := &SSOLogin{}
+	var now time.Time
 	err := db.write(ctx, func(tx *Tx) error {
+		now = tx.now
 		err := tx.QueryRowContext(ctx, `
 			DELETE FROM sso_logins WHERE state_hash = $1 RETURNING tenant_id, nonce, verifier, next, expires_at`,
 			stateHash).Scan(&l.TenantID, &l.Nonce, &l.Verifier, &l.Next, &l.ExpiresAt)
@@ -140,17 +143,16 @@ func (db *DB) TakeSSOLogin(ctx context.Context, stateHash string) (*SSOLogin, er
 		} else if err != nil {
 			return fmt.Errorf("take sso login: %w", err)
 		}
-		if !tx.now.Before(l.ExpiresAt) {
-			return kassa.E(kassa.NotFound, "error.sso.state")
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sso_logins WHERE expires_at <= $1`, tx.now) // the abandoned ones
+		_, err = tx.ExecContext(ctx, `DELETE FROM sso_logins WHERE expires_at <= $1`, tx.now)
 		return err
 	})
-	if kassa.ErrorCode(err) == kassa.NotFound {
-		// The expired one stays deleted: spend it apart from the refusal.
-		_ = db.exec(ctx, "spend sso login", `DELETE FROM sso_logins WHERE state_hash = $1`, stateHash)
+	if err != nil {
+		return nil, err
 	}
-	return l, err
+	if !now.Before(l.ExpiresAt) {
+		return nil, kassa.E(kassa.NotFound, "error.sso.state")
+	}
+	return l, nil
 }
 
 // SSOUser finds the person the identity provider signed in: by its subject

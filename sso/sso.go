@@ -129,6 +129,14 @@ func (s *Service) Begin(ctx context.Context, email, base, next string) (string, 
 		oauth2.SetAuthURLParam("login_hint", email)), nil
 }
 
+// Cancel spends the state of a sign-in the provider refused, so that it
+// cannot be used after that.
+func (s *Service) Cancel(ctx context.Context, state string) {
+	if state != "" && len(state) <= 200 {
+		_, _ = s.db.TakeSSOLogin(ctx, auth.HashToken(state))
+	}
+}
+
 // claims are what kassa reads of an ID token or the userinfo answer.
 type claims struct {
 	Email         string `json:"email"`

@@ -126,8 +126,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		if reason == "" {
 			reason = e
 		}
-		// Spend the state, so that it cannot be used after this.
-		_, _, _ = s.sso.Finish(r.Context(), q.Get("state"), "", s.base(r))
+		s.sso.Cancel(r.Context(), q.Get("state"))
 		p.FormError = p.T("error.sso.denied", "Reason", reason)
 		return s.render(w, http.StatusUnauthorized, p)
 	}
