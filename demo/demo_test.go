@@ -2,9 +2,11 @@ package demo_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -71,5 +73,51 @@ func TestHistory(t *testing.T) {
 	}
 	if holders["Analytics Pro"] != 7 || holders["Project Plan"] != 3 || holders["Diagram Studio"] != 2 {
 		t.Errorf("holders in the admins' view: %v", holders)
+	}
+}
+
+// TestDirectory: Nordvik's Entra ID has provisioned its new hires and two
+// groups through /scim/v2, and Directory sync shows the token and every
+// request; loading again changes nothing.
+func TestDirectory(t *testing.T) {
+	clock := kassa.SystemClock{}
+	db := sqldbtest.MustOpenDB(t, clock)
+	a, err := auth.New(db, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := demo.Load(t.Context(), db, simulator.New(clock)); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.LoadDirectory(t.Context(), db, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	astrid, err := db.FindCredentials(t.Context(), "astrid@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
+	tokens, err := db.FindSCIMTokens(ctx)
+	if err != nil || len(tokens) != 1 || tokens[0].Name != "Microsoft Entra ID" {
+		t.Fatalf("tokens %v (%v)", tokens, err)
+	}
+	requests, err := db.FindSCIMRequests(ctx, 100)
+	if err != nil || len(requests) != 12 { // a GET and a POST per new hire, a GET, POST and PATCH per group
+		t.Fatalf("%d requests (%v), want 12", len(requests), err)
+	}
+	for _, email := range []string{"sofia.berg@nordvik.example", "oskar.lund@nordvik.example", "leila.haddad@nordvik.example"} {
+		c, err := db.FindCredentials(t.Context(), email)
+		if err != nil {
+			t.Fatalf("%s: %v", email, err)
+		}
+		if managed, err := db.DirectoryManaged(ctx, c.User.ID); err != nil || !managed[c.User.ID] || c.Tenant.ID != astrid.Tenant.ID {
+			t.Errorf("%s: managed %v (%v) in %s", email, managed, err, c.Tenant.Name)
+		}
+	}
+	groups, n, err := db.FindGroups(t.Context(), astrid.Tenant.ID, kassa.GroupFilter{}, 0, 10, true)
+	if err != nil || n != 2 || len(groups[0].Members)+len(groups[1].Members) != 5 {
+		t.Fatalf("groups %v (%d, %v)", groups, n, err)
 	}
 }

@@ -158,8 +158,13 @@ func readPage(t *testing.T, ctx context.Context) page {
 func signIn(t *testing.T, tab context.Context, base, email string) {
 	t.Helper()
 	load(t, tab, "open /", chromedp.Navigate(base+"/"))
-	load(t, tab, "sign in",
+	// The email first; an organization without its own sign-in asks for
+	// the password next.
+	load(t, tab, "enter the email",
 		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
+	)
+	load(t, tab, "enter the password",
 		chromedp.SendKeys(chromedp.ID("password"), demo.Password),
 		chromedp.Click(chromedp.CSS(".signin button[type=submit]")),
 	)

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
@@ -178,10 +180,20 @@ func (s *Server) authenticated(h handler) http.Handler {
 			rec.detail = s.writeError(rec, r, err)
 		}
 		if err := s.db.RecordSCIMRequest(r.Context(), t.ID, tokenID, sqldb.SCIMRequest{Method: r.Method,
-			Path: r.URL.RequestURI(), Status: rec.status, Detail: rec.detail}, s.used.mark(tokenID)); err != nil {
+			Path: readablePath(r.URL), Status: rec.status, Detail: rec.detail}, s.used.mark(tokenID)); err != nil {
 			s.log.Error("record scim request", "err", err)
 		}
 	})
+}
+
+// readablePath is the request's path and query as an admin reads them:
+// the query decoded (filter=userName eq "…"), when it decodes as UTF-8.
+func readablePath(u *url.URL) string {
+	q, err := url.QueryUnescape(u.RawQuery)
+	if err != nil || u.RawQuery == "" || !utf8.ValidString(q) {
+		return u.RequestURI()
+	}
+	return u.EscapedPath() + "?" + q
 }
 
 // recorder keeps the status of an answer and the words of its error.

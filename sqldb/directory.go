@@ -244,20 +244,38 @@ func (db *DB) DeleteDirectoryUser(ctx context.Context, tenantID, id string) erro
 	return err
 }
 
-// IsDirectoryManaged reports whether the organization's directory manages
-// a user of the actor's tenant. Errors: NotFound.
-func (db *DB) IsDirectoryManaged(ctx context.Context, id string) (bool, error) {
+// DirectoryManaged returns which of the users, of the actor's tenant, the
+// organization's directory manages; users of other tenants are not in it.
+func (db *DB) DirectoryManaged(ctx context.Context, ids ...string) (map[string]bool, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	var managed bool
-	err = db.readRow(ctx, func(r row) error { return r.Scan(&managed) },
-		`SELECT scim_managed FROM users WHERE tenant_id = $1 AND id = $2`, a.Tenant.ID, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
-	} else if err != nil {
-		return false, fmt.Errorf("find user %s: %w", id, err)
+	managed := map[string]bool{}
+	if len(ids) == 0 {
+		return managed, nil
+	}
+	args, marks := []any{a.Tenant.ID}, make([]string, len(ids))
+	for i, id := range ids {
+		args = append(args, id)
+		marks[i] = "$" + strconv.Itoa(i+2)
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id FROM users WHERE tenant_id = $1 AND scim_managed AND id IN (`+
+		strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find directory's users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find directory's users: %w", err)
+		}
+		managed[id] = true
+	}
+	err = rows.Err()
+	if err != nil {
+		return nil, fmt.Errorf("find directory's users: %w", err)
 	}
 	return managed, nil
 }

@@ -2,21 +2,19 @@ package sso_test
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
@@ -27,6 +25,7 @@ import (
 	"github.com/kassa-billing/kassa/server"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
+	"github.com/kassa-billing/kassa/sso/ssotest"
 )
 
 // world is kassa serving the demo and a real OpenID provider (zitadel's
@@ -35,20 +34,22 @@ type world struct {
 	t      *testing.T
 	kassa  string // base URLs
 	issuer string
+	op     *ssotest.Provider
+	logs   *logBuffer // kassa's warnings
 	db     *sqldb.DB
 	dsn    string
 }
 
 // providerUsers are the provider's people: erik and anna are Nordvik's;
 // stranger is nobody kassa knows; unverified's email is not verified.
-const providerUsers = `{
- "u1": {"ID": "u1", "Username": "erik@nordvik.example", "Password": "provider-pw-erik", "FirstName": "Erik", "LastName": "Johansson",
-        "Email": "erik@nordvik.example", "EmailVerified": true, "PreferredLanguage": "sv"},
- "u2": {"ID": "u2", "Username": "stranger@nordvik.example", "Password": "provider-pw-stranger", "FirstName": "Stranger",
-        "LastName": "Danger", "Email": "stranger@nordvik.example", "EmailVerified": true, "PreferredLanguage": "sv"},
- "u3": {"ID": "u3", "Username": "anna.lindberg@nordvik.example", "Password": "provider-pw-anna", "FirstName": "Anna",
-        "LastName": "Lindberg", "Email": "anna.lindberg@nordvik.example", "EmailVerified": false, "PreferredLanguage": "sv"}
-}`
+var providerUsers = []ssotest.User{
+	{ID: "u1", Username: "erik@nordvik.example", Password: "provider-pw-erik", FirstName: "Erik", LastName: "Johansson",
+		Email: "erik@nordvik.example", EmailVerified: true, PreferredLanguage: "sv"},
+	{ID: "u2", Username: "stranger@nordvik.example", Password: "provider-pw-stranger", FirstName: "Stranger",
+		LastName: "Danger", Email: "stranger@nordvik.example", EmailVerified: true, PreferredLanguage: "sv"},
+	{ID: "u3", Username: "anna.lindberg@nordvik.example", Password: "provider-pw-anna", FirstName: "Anna",
+		LastName: "Lindberg", Email: "anna.lindberg@nordvik.example", EmailVerified: false, PreferredLanguage: "sv"},
+}
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
@@ -66,7 +67,8 @@ func newWorld(t *testing.T) *world {
 	if _, err := demo.Load(t.Context(), db, gw); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := auth.New(db, clock, log)
 	if err != nil {
 		t.Fatal(err)
@@ -75,28 +77,29 @@ func newWorld(t *testing.T) *world {
 		Billing: billing.New(db, gw, clock, log), Licensing: licensing.New(db)}))
 	t.Cleanup(site.Close)
 
-	usersFile := filepath.Join(t.TempDir(), "users.json")
-	if err := os.WriteFile(usersFile, []byte(providerUsers), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	users, err := storage.StoreFromFile(usersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String() + "/"
-	clients := map[string]*storage.Client{"kassa": storage.WebClient("kassa", "kassa-secret", site.URL+"/login/oidc/callback")}
-	// The provider makes its logger the default of every package: a quiet one.
-	op := httptest.NewUnstartedServer(exampleop.SetupServer(issuer, storage.NewStorageWithClients(users, clients),
-		slog.New(slog.DiscardHandler), false))
-	op.Listener.Close()
-	op.Listener = ln
-	op.Start()
-	t.Cleanup(op.Close)
-	return &world{t: t, kassa: site.URL, issuer: issuer, db: db, dsn: dsn}
+	op := ssotest.Start(t, providerUsers, "kassa", "kassa-secret", site.URL+"/login/oidc/callback")
+	return &world{t: t, kassa: site.URL, issuer: op.Issuer, op: op, logs: logs, db: db, dsn: dsn}
+}
+
+// logBuffer keeps what a logger wrote.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// take returns what was written since the last take.
+func (l *logBuffer) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
 }
 
 // browser is a client that keeps cookies and follows no redirects.
@@ -332,8 +335,13 @@ func TestSSOSettings(t *testing.T) {
 	if status, _ := w.api("DELETE", "/api/v1/admin/sso", astrid, nil); status != 204 {
 		t.Errorf("DELETE: %d", status)
 	}
-	res, _ := browser().PostForm(w.kassa+"/login", url.Values{"email": {"erik@nordvik.example"}})
-	if res.StatusCode != 422 {
+	res, err := browser().PostForm(w.kassa+"/login", url.Values{"email": {"erik@nordvik.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !bytes.Contains(page, []byte(`name="password"`)) {
 		t.Errorf("no SSO: an email alone asks for the password, got %d", res.StatusCode)
 	}
 }
@@ -395,5 +403,71 @@ func TestSingleSignOnPage(t *testing.T) {
 	}
 	if status, _ := w.api("POST", "/api/v1/login", "", map[string]string{"email": "erik@nordvik.example", "password": demo.Password}); status != 200 {
 		t.Errorf("erik with a password once it is off: %d", status)
+	}
+}
+
+// TestUntrustedIDTokensAreRefused: the provider (through its proxy) hands
+// out ID tokens kassa must not trust, each for erik after he signed in
+// there with the right password; nobody is signed in.
+func TestUntrustedIDTokensAreRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.turnOn(true)
+	forger, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn := func() (*http.Client, int) {
+		c := browser()
+		back := w.signInAtProvider(c, w.begin(c, "erik@nordvik.example"), "erik@nordvik.example", "provider-pw-erik")
+		if back == "" {
+			t.Fatal("the provider did not send the browser back")
+		}
+		return c, w.callback(c, back).StatusCode
+	}
+	// The proxy's rewriting alone, re-signed with the provider's key, is
+	// trusted: what follows fails for what it changes.
+	w.op.RewriteIDTokens(func(map[string]any) *rsa.PrivateKey { return nil })
+	if c, status := signIn(); status != 303 || w.signedInAs(c) != "Erik Johansson" {
+		t.Fatalf("a re-signed token: %d", status)
+	}
+	now := time.Now().Unix()
+	for _, c := range []struct {
+		name, reason string // the reason kassa logs
+		change       func(claims map[string]any) *rsa.PrivateKey
+	}{
+		{"Forged", "failed to verify signature", func(map[string]any) *rsa.PrivateKey { return forger }},
+		{"Expired", "token is expired", func(c map[string]any) *rsa.PrivateKey {
+			c["iat"], c["exp"] = now-7200, now-3600
+			return nil
+		}},
+		{"WrongAudience", `expected audience \"kassa\"`, func(c map[string]any) *rsa.PrivateKey {
+			c["aud"] = []string{"another-app"}
+			return nil
+		}},
+		{"WrongIssuer", "issued by a different provider", func(c map[string]any) *rsa.PrivateKey {
+			c["iss"] = "http://127.0.0.1:1/"
+			return nil
+		}},
+		{"WrongNonce", "check the nonce", func(c map[string]any) *rsa.PrivateKey {
+			c["nonce"] = "a-nonce-of-another-sign-in"
+			return nil
+		}},
+		{"AnotherSubject", `subject \"u1\", not \"u2\"`, func(c map[string]any) *rsa.PrivateKey {
+			// The userinfo answer is of u1: the two must agree.
+			c["sub"] = "u2"
+			return nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w.op.RewriteIDTokens(c.change)
+			w.logs.take()
+			if client, status := signIn(); status != 401 || w.signedInAs(client) != "" {
+				t.Errorf("status %d, want 401 with nobody signed in", status)
+			}
+			if logged := w.logs.take(); !strings.Contains(logged, c.reason) {
+				t.Errorf("refused for another reason than %q:\n%s", c.reason, logged)
+			}
+		})
 	}
 }

@@ -33,8 +33,22 @@ func TestDirectorySyncPage(t *testing.T) {
 		t.Fatalf("SCIM with the new token: %v %v", res, err)
 	}
 	res.Body.Close()
+	// A person the directory makes is marked so on Admin › People.
+	req, _ = http.NewRequest("POST", s.url+"/scim/v2/Users", strings.NewReader(
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"sofia.berg@nordvik.example","name":{"givenName":"Sofia","familyName":"Berg"}}`))
+	req.Header.Set("Authorization", "Bearer "+token[1])
+	req.Header.Set("Content-Type", "application/scim+json")
+	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
+		t.Fatalf("SCIM POST: %v %v", res, err)
+	}
+	res.Body.Close()
+	people := s.get("/admin/people?search=berg", en)
+	people.wantBody(t, `>Sofia Berg</a> <span class="tag source" title="Comes from your organization&#39;s directory (SCIM)">directory</span>`)
+	if strings.Count(people.body, `class="tag source"`) != 1 {
+		t.Errorf("people the directory does not manage are marked too")
+	}
 	r = s.get("/admin/directory-sync", en)
-	r.wantBody(t, "GET /scim/v2/Users?filter=", "Entra ID")
+	r.wantBody(t, "GET /scim/v2/Users?filter=userName eq &#34;nobody@nordvik.example&#34;", "Entra ID")
 	r.wantNotBody(t, token[1], "Never")
 
 	revoke := regexp.MustCompile(`action="(/admin/directory-sync/tokens/[^/"]+/revoke)"`).FindStringSubmatch(r.body)

@@ -37,6 +37,7 @@ type PersonRow struct {
 	Type, Role        string // in words
 	Disabled          bool
 	You               bool
+	Directory         bool // the organization's directory manages them
 }
 
 // Labels of the users' types, roles and statuses.
@@ -102,10 +103,19 @@ func (s *server) people(w http.ResponseWriter, r *http.Request) error {
 		query.Set("cursor", next)
 		p.Next = withQuery(peoplePath, query)
 	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	managed, err := s.db.DirectoryManaged(r.Context(), ids...)
+	if err != nil {
+		return err
+	}
 	me := kassa.ActorFromContext(r.Context()).User.ID
 	for _, u := range users {
 		p.Rows = append(p.Rows, PersonRow{Href: peoplePath + "/" + u.ID, Name: u.Name, Email: u.Email,
-			Type: p.T(typeKeys[u.Type]), Role: p.T(roleKeys[u.Role]), Disabled: u.Status == kassa.Disabled, You: u.ID == me})
+			Type: p.T(typeKeys[u.Type]), Role: p.T(roleKeys[u.Role]), Disabled: u.Status == kassa.Disabled, You: u.ID == me,
+			Directory: managed[u.ID]})
 	}
 	p.Notice = notice(&p.Layout, r)
 	return s.render(w, http.StatusOK, p)
@@ -238,8 +248,8 @@ func (s *server) markManaged(r *http.Request, p *PersonPage) error {
 	if p.Person == nil {
 		return nil
 	}
-	managed, err := s.db.IsDirectoryManaged(r.Context(), p.Person.ID)
-	p.Managed = managed
+	managed, err := s.db.DirectoryManaged(r.Context(), p.Person.ID)
+	p.Managed = managed[p.Person.ID]
 	return err
 }
 

@@ -158,6 +158,9 @@ func (s *server) render(w http.ResponseWriter, status int, p page) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if f, ok := p.(formsLeave); ok {
+		h.Set("Content-Security-Policy", contentSecurityPolicy(f.formActions()))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return nil
@@ -230,7 +233,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // from elsewhere and none inline, no framing, no sniffing, no referrer
 // beyond the origin.
 func securityHeaders(next http.Handler) http.Handler {
-	const csp = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+	csp := contentSecurityPolicy("'self'")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -240,6 +243,18 @@ func securityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// contentSecurityPolicy is the policy of kassa's answers, whose forms may
+// lead to formActions (CSP source expressions).
+func contentSecurityPolicy(formActions string) string {
+	return "default-src 'self'; base-uri 'none'; form-action " + formActions +
+		"; frame-ancestors 'none'; object-src 'none'"
+}
+
+// formsLeave is a page whose form may lead off kassa: browsers hold a
+// form's redirects to form-action too, so the policy of such a page names
+// where they may go.
+type formsLeave interface{ formActions() string }
 
 // static serves the files under static/. Their URLs carry a fingerprint
 // (Layout.Asset), so they may be cached for a year; folders are not listed.

@@ -18,15 +18,36 @@ import (
 // maxFormBytes bounds the body of a form.
 const maxFormBytes = 1 << 20
 
-// LoginPage is the sign-in form. Errors are translated and shown beside
-// their field; Email keeps what was typed, the password never comes back.
+// LoginPage is the sign-in form. It asks for the email first, as Entra ID
+// and Okta do: an email of an organization that signs in through its
+// identity provider goes there, any other is asked for its password next.
+// "Sign in with a password instead" opens the password form at once (an
+// admin's way in when the provider is down). Errors are translated and
+// shown beside their field; Email keeps what was typed, the password never
+// comes back.
 type LoginPage struct {
 	Layout
 	Email         string
 	Next          string
+	WithPassword  bool // the password step; else the email step
 	EmailError    string
 	PasswordError string
 	FormError     string
+}
+
+// formActions lets the email step's redirect reach the organization's
+// identity provider: an https issuer, or an http one on the loopback host
+// (kassa.SSO.Check), whichever organization's it is.
+func (*LoginPage) formActions() string {
+	return "'self' https: http://localhost:* http://127.0.0.1:*"
+}
+
+// PasswordURL is the sign-in page's password form, leading to Next.
+func (p *LoginPage) PasswordURL() string {
+	if u := loginURL(p.Next); u != "/login" {
+		return u + "&password=1"
+	}
+	return "/login?password=1"
 }
 
 func (*LoginPage) template() string { return "login.html" }
@@ -37,7 +58,12 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, http.StatusOK, s.loginPage(r, next))
+	p := s.loginPage(r, next)
+	if r.URL.Query().Has("password") {
+		p.WithPassword = true
+		p.Path = p.PasswordURL()
+	}
+	return s.render(w, http.StatusOK, p)
 }
 
 func (s *server) loginPage(r *http.Request, next string) *LoginPage {
@@ -46,6 +72,9 @@ func (s *server) loginPage(r *http.Request, next string) *LoginPage {
 	return p
 }
 
+// login takes either step of the sign-in form: an email alone (the email
+// step, whose form has no password field) or an email and a password.
+
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
@@ -53,27 +82,36 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	p := s.loginPage(r, safeNext(r.PostForm.Get("next")))
 	p.Email = strings.TrimSpace(r.PostForm.Get("email"))
 	password := r.PostForm.Get("password")
+	p.WithPassword = r.PostForm.Has("password")
 	switch _, err := kassa.NormalizeEmail("email", p.Email); {
 	case p.Email == "":
 		p.EmailError = p.T("login.error.email_required")
 	case err != nil:
 		p.EmailError = p.T("login.error.email_invalid")
 	}
-	if password == "" && p.EmailError == "" && s.sso != nil {
-		// No password: the organization's identity provider, if it has one.
-		to, err := s.sso.Begin(r.Context(), p.Email, s.base(r), p.Next)
-		switch kassa.ErrorCode(err) {
-		case "":
-			http.Redirect(w, r, to, http.StatusSeeOther)
-			return nil
-		case kassa.Invalid: // the provider cannot be read now
-			p.FormError = p.tr.Error(err)
-			return s.render(w, http.StatusBadGateway, p)
-		case kassa.NotFound: // passwords, then
-		default:
-			return err
+	if !p.WithPassword {
+		if p.EmailError != "" {
+			return s.render(w, http.StatusUnprocessableEntity, p)
 		}
+		if s.sso != nil {
+			// The organization's identity provider, if it has one.
+			to, err := s.sso.Begin(r.Context(), p.Email, s.base(r), p.Next)
+			switch kassa.ErrorCode(err) {
+			case "":
+				http.Redirect(w, r, to, http.StatusSeeOther)
+				return nil
+			case kassa.Invalid: // the provider cannot be read now
+				p.FormError = p.tr.Error(err)
+				return s.render(w, http.StatusBadGateway, p)
+			case kassa.NotFound: // passwords, then
+			default:
+				return err
+			}
+		}
+		p.WithPassword, p.Path = true, p.PasswordURL()
+		return s.render(w, http.StatusOK, p)
 	}
+	p.Path = p.PasswordURL()
 	if password == "" {
 		p.PasswordError = p.T("login.error.password_required")
 	}

@@ -13,8 +13,10 @@ import (
 func TestSignInPage(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
-	sv := []string{`<html lang="sv">`, "<title>Logga in", "<h1>Logga in</h1>", ">E-postadress</label>", ">Lösenord</label>"}
-	en := []string{`<html lang="en">`, "<title>Sign in", "<h1>Sign in</h1>", ">Email address</label>", ">Password</label>"}
+	sv := []string{`<html lang="sv">`, "<title>Logga in", "<h1>Logga in</h1>", ">E-postadress</label>", ">Nästa</button>",
+		`<a href="/login?password=1">Logga in med lösenord i stället</a>`}
+	en := []string{`<html lang="en">`, "<title>Sign in", "<h1>Sign in</h1>", ">Email address</label>", ">Next</button>",
+		`<a href="/login?password=1">Sign in with a password instead</a>`}
 
 	t.Run("SwedishFromAcceptLanguage", func(t *testing.T) {
 		r := s.get("/login", http.Header{"Accept-Language": {"sv-SE,sv;q=0.9,en;q=0.5"}})
@@ -35,6 +37,27 @@ func TestSignInPage(t *testing.T) {
 	t.Run("EnglishWithoutPreference", func(t *testing.T) {
 		s.get("/login", nil).wantBody(t, en...)
 	})
+	t.Run("EmailFirst", func(t *testing.T) {
+		// The first step asks for the email alone.
+		s.get("/login", nil).wantNotBody(t, `name="password"`, "Forgot your password?")
+		// An email of an organization without its own sign-in is asked
+		// for its password next, the email kept and the password focused.
+		r := s.do("POST", "/login", url.Values{"email": {" erik@nordvik.example "}, "next": {"/help"}}, nil)
+		r.wantStatus(t, http.StatusOK)
+		r.wantBody(t, `value="erik@nordvik.example"`, `name="next" value="/help"`,
+			`autocomplete="current-password" required autofocus>`, ">Sign in</button>", `href="/forgot-password"`)
+		r.wantNotBody(t, "password-error")
+		// A malformed email stays on the first step, its error beside it.
+		r = s.do("POST", "/login", url.Values{"email": {"erik at nordvik"}}, http.Header{"Accept-Language": {"sv"}})
+		r.wantStatus(t, http.StatusUnprocessableEntity)
+		r.wantBody(t, `value="erik at nordvik"`, `id="email-error">Ange en e-postadress som namn@example.com.</p>`, ">Nästa</button>")
+		r.wantNotBody(t, `name="password"`)
+		// "Sign in with a password instead" keeps where to go next.
+		g := s.get("/login?next=%2Fbilling%2Fbills", nil)
+		g.wantBody(t, `<a href="/login?next=%2Fbilling%2Fbills&amp;password=1">`)
+		g = s.get("/login?next=%2Fbilling%2Fbills&password=1", nil)
+		g.wantBody(t, `name="password"`, `name="next" value="/billing/bills"`, ">Sign in</button>")
+	})
 	t.Run("SecurityHeaders", func(t *testing.T) {
 		r := s.get("/login", nil)
 		for name, want := range map[string]string{
@@ -50,6 +73,14 @@ func TestSignInPage(t *testing.T) {
 			}
 		}
 		r.wantNotBody(t, "<script", "style=")
+		// The sign-in form's redirect may go on to an identity provider;
+		// every other page's forms stay on kassa.
+		if got := r.Header.Get("Content-Security-Policy"); !strings.Contains(got, "form-action 'self' https: http://localhost:* http://127.0.0.1:*;") {
+			t.Errorf("sign-in page's policy %q", got)
+		}
+		if got := s.get("/forgot-password", nil).Header.Get("Content-Security-Policy"); !strings.Contains(got, "form-action 'self';") {
+			t.Errorf("another page's policy %q", got)
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/sqldb"
 )
@@ -124,6 +125,13 @@ func (m *Main) demoCommand() *cobra.Command {
 			return err
 		}
 		if err := demo.LoadHistory(cmd.Context(), db, gw); err != nil {
+			return err
+		}
+		a, err := auth.New(db, clock, m.logger())
+		if err != nil {
+			return err
+		}
+		if err := demo.LoadDirectory(cmd.Context(), db, a); err != nil {
 			return err
 		}
 		if loaded {

@@ -61,6 +61,10 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		return err
 	}
 	defer db.Close()
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		return err
+	}
 	if withDemo {
 		loaded, err := demo.Load(ctx, db, gw)
 		if err != nil {
@@ -69,13 +73,12 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		if err := demo.LoadHistory(ctx, db, gw); err != nil {
 			return err
 		}
+		if err := demo.LoadDirectory(ctx, db, a); err != nil {
+			return err
+		}
 		if loaded {
 			log.Info("loaded the demo data")
 		}
-	}
-	a, err := auth.New(db, clock, log)
-	if err != nil {
-		return err
 	}
 	b := billing.New(db, gw, clock, log)
 
