@@ -14,21 +14,43 @@ import (
 
 // The operations a ledger records.
 const (
-	opCharge = "charge"
-	opRefund = "refund"
+	opCharge      = "charge"       // money taken
+	opRefund      = "refund"       // money returned
+	opHold        = "hold"         // a charge waiting for the person's bank
+	opResolve     = "resolve"      // a held charge's end: succeeded, declined or canceled
+	opSession     = "session"      // a card page opened
+	opSessionDone = "session_done" // the card a card page saved
 )
 
-// LedgerEntry is one line of a simulator's ledger: a charge or a refund it
-// made, as JSON.
+// ops are the operations a ledger line may hold.
+var ops = map[string]bool{opCharge: true, opRefund: true, opHold: true, opResolve: true, opSession: true, opSessionDone: true}
+
+// LedgerEntry is one line of a simulator's ledger, as JSON: a charge or a
+// refund it made, a charge that waited for the bank and how that ended, a
+// card page and the card it saved (its last 4 digits, never its number).
 type LedgerEntry struct {
-	Op       string    `json:"op"`               // "charge" or "refund"
-	Key      string    `json:"key"`              // the request's idempotency key
-	Ref      string    `json:"ref"`              // the payment's reference
-	Card     string    `json:"card,omitempty"`   // a charge's card
+	Op       string    `json:"op"`
+	Key      string    `json:"key,omitempty"`    // the request's idempotency key
+	Ref      string    `json:"ref"`              // the payment's or card page's reference
+	Card     string    `json:"card,omitempty"`   // a charge's card, a card page's saved card
 	Charge   string    `json:"charge,omitempty"` // a refund's charge
-	Amount   int64     `json:"amount"`
-	Currency string    `json:"currency"`
+	Amount   int64     `json:"amount,omitempty"`
+	Currency string    `json:"currency,omitempty"`
 	At       time.Time `json:"at"`
+
+	Return   string `json:"return,omitempty"` // where the person goes back to
+	Cancel   string `json:"cancel,omitempty"` // where a card page's person goes when they give up
+	Customer string `json:"customer,omitempty"`
+	Language string `json:"language,omitempty"`
+	Status   string `json:"status,omitempty"` // a resolved charge's
+	Decline  string `json:"decline,omitempty"`
+
+	Brand    string         `json:"brand,omitempty"` // the saved card's
+	Last4    string         `json:"last4,omitempty"`
+	ExpMonth int            `json:"exp_month,omitempty"`
+	ExpYear  int            `json:"exp_year,omitempty"`
+	Name     string         `json:"name,omitempty"`
+	Address  *kassa.Address `json:"address,omitempty"`
 }
 
 // Money returns the entry's amount.
@@ -53,7 +75,7 @@ type ledger struct {
 	off int64 // the file has been applied up to here: the end of a whole line
 }
 
-// Open returns a simulator that keeps every charge and refund in the ledger
+// Open returns a simulator that keeps what it does in the ledger
 // file at path, created when missing: it starts with the ones there, and
 // before each new request it reads the ones other processes added, so an
 // idempotency key charges once and a retry answers as the first request
@@ -166,8 +188,8 @@ func parseLedger(buf []byte) ([]LedgerEntry, int, error) {
 			return entries, whole, nil
 		}
 		var e LedgerEntry
-		if err := json.Unmarshal(buf[whole:whole+i], &e); err != nil || (e.Op != opCharge && e.Op != opRefund) {
-			return nil, 0, fmt.Errorf("line %d is not a charge or refund: %q", len(entries)+1, buf[whole:whole+i])
+		if err := json.Unmarshal(buf[whole:whole+i], &e); err != nil || !ops[e.Op] {
+			return nil, 0, fmt.Errorf("line %d is no entry: %q", len(entries)+1, buf[whole:whole+i])
 		}
 		entries = append(entries, e)
 		whole += i + 1

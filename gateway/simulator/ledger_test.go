@@ -36,7 +36,7 @@ func sek(n int64) kassa.Money { return kassa.Money{Amount: n, Currency: "SEK"} }
 func TestLedgerOutlivesARestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	first := mustOpen(t, path)
-	card, _ := first.SaveCard(t.Context(), testCard("4242424242424242"))
+	card, _ := first.SaveCard(t.Context(), "sim_cus_1", testCard("4242424242424242"))
 	charge := kassa.ChargeRequest{CardRef: card.Ref, Amount: sek(10000), IdempotencyKey: "k1"}
 	p1, err := first.Charge(t.Context(), charge)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestLedgerOutlivesARestart(t *testing.T) {
 func TestLedgerTornLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	g := mustOpen(t, path)
-	card, _ := g.SaveCard(t.Context(), testCard("4242424242424242"))
+	card, _ := g.SaveCard(t.Context(), "sim_cus_1", testCard("4242424242424242"))
 	p1, err := g.Charge(t.Context(), kassa.ChargeRequest{CardRef: card.Ref, Amount: sek(500), IdempotencyKey: "k1"})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func TestLedgerTornLine(t *testing.T) {
 func TestLedgerSharedByTwoProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	a, b := mustOpen(t, path), mustOpen(t, path)
-	card, _ := a.SaveCard(t.Context(), testCard("5555555555554444"))
+	card, _ := a.SaveCard(t.Context(), "sim_cus_1", testCard("5555555555554444"))
 	charge := kassa.ChargeRequest{CardRef: card.Ref, Amount: sek(900), IdempotencyKey: "k1"}
 	pa, err := a.Charge(t.Context(), charge)
 	if err != nil {

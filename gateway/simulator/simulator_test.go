@@ -31,7 +31,7 @@ func TestSaveCard(t *testing.T) {
 		{"4000 0000 0000 0002", "", kassa.DeclineCardDeclined},
 		{"4000 0000 0000 9995", "", kassa.DeclineInsufficientFunds},
 	} {
-		saved, err := g.SaveCard(t.Context(), testCard(tt.number))
+		saved, err := g.SaveCard(t.Context(), "sim_cus_1", testCard(tt.number))
 		if tt.reason != "" {
 			if kassa.ErrorCode(err) != kassa.PaymentFailed || kassa.DeclineReason(err) != tt.reason {
 				t.Errorf("SaveCard(%s) err = %v, want decline %s", tt.number, err, tt.reason)
@@ -50,7 +50,7 @@ func TestSaveCard(t *testing.T) {
 			"card.cvc":      {Number: "378282246310005", CVC: "123", ExpMonth: 1, ExpYear: 2030, Name: "E"},
 			"card.name":     {Number: "4242424242424242", CVC: "123", ExpMonth: 1, ExpYear: 2030},
 		} {
-			if _, err := g.SaveCard(t.Context(), c); kassa.ErrorField(err) != field {
+			if _, err := g.SaveCard(t.Context(), "sim_cus_1", c); kassa.ErrorField(err) != field {
 				t.Errorf("SaveCard(bad %s) = %v", field, err)
 			}
 		}
@@ -59,8 +59,8 @@ func TestSaveCard(t *testing.T) {
 
 func TestCharge(t *testing.T) {
 	g := New(kassa.NewTestClock(now))
-	good, _ := g.SaveCard(t.Context(), testCard("4242424242424242"))
-	bad, _ := g.SaveCard(t.Context(), testCard("4000000000000341"))
+	good, _ := g.SaveCard(t.Context(), "sim_cus_1", testCard("4242424242424242"))
+	bad, _ := g.SaveCard(t.Context(), "sim_cus_1", testCard("4000000000000341"))
 	amount := kassa.Money{Amount: 23900, Currency: "SEK"}
 
 	p1, err := g.Charge(t.Context(), kassa.ChargeRequest{CardRef: good.Ref, Amount: amount, IdempotencyKey: "k1"})
@@ -102,13 +102,16 @@ func TestCharge(t *testing.T) {
 			t.Errorf("over-refund err = %v, want conflict", err)
 		}
 	})
-	t.Run("UpdateChecksTheCode", func(t *testing.T) {
-		three, four := "123", "1234"
-		if err := g.UpdateCard(t.Context(), good.Ref, kassa.CardUpdate{CVC: &three}); err != nil {
+	t.Run("UpdateChecksExpiryAndName", func(t *testing.T) {
+		month, past, future, blank := 1, 2020, 2031, " "
+		if err := g.UpdateCard(t.Context(), good.Ref, kassa.CardUpdate{ExpMonth: &month, ExpYear: &future}); err != nil {
 			t.Error(err)
 		}
-		if err := g.UpdateCard(t.Context(), good.Ref, kassa.CardUpdate{CVC: &four}); kassa.ErrorField(err) != "cvc" {
-			t.Errorf("4-digit code on a Visa: %v", err)
+		if err := g.UpdateCard(t.Context(), good.Ref, kassa.CardUpdate{ExpMonth: &month, ExpYear: &past}); kassa.ErrorCode(err) != kassa.Invalid {
+			t.Errorf("an expiry in the past: %v", err)
+		}
+		if err := g.UpdateCard(t.Context(), good.Ref, kassa.CardUpdate{Name: &blank}); kassa.ErrorField(err) != "name" {
+			t.Errorf("a blank name: %v", err)
 		}
 	})
 }

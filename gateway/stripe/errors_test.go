@@ -47,9 +47,9 @@ func TestErrorMapping(t *testing.T) {
 			Amount: kassa.Money{Amount: 100, Currency: "SEK"}, IdempotencyKey: "k"})
 		return err
 	}
-	saveCard := func(ctx context.Context, g *Gateway) error {
-		_, err := g.SaveCard(ctx, testCard())
-		return err
+	rename := func(ctx context.Context, g *Gateway) error {
+		name := "Erik"
+		return g.UpdateCard(ctx, "pm_1", kassa.CardUpdate{Name: &name})
 	}
 	for _, tc := range []struct {
 		name   string
@@ -62,13 +62,11 @@ func TestErrorMapping(t *testing.T) {
 	}{
 		{name: "InsufficientFunds", status: 402, call: charge, code: kassa.PaymentFailed, reason: "insufficient_funds",
 			body: `{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}`},
-		{name: "ExpiredCardWithoutDeclineCode", status: 402, call: saveCard, code: kassa.PaymentFailed, reason: "expired_card",
+		{name: "ExpiredCardWithoutDeclineCode", status: 402, call: charge, code: kassa.PaymentFailed, reason: "expired_card",
 			body: `{"error":{"type":"card_error","code":"expired_card","param":"exp_month","message":"Your card has expired."}}`},
-		{name: "IncorrectCVC", status: 402, call: saveCard, code: kassa.PaymentFailed, reason: "incorrect_cvc",
+		{name: "IncorrectCVC", status: 402, call: charge, code: kassa.PaymentFailed, reason: "incorrect_cvc",
 			body: `{"error":{"type":"card_error","code":"incorrect_cvc","param":"cvc","message":"Your card's security code is incorrect."}}`},
-		{name: "CardNumberParam", status: 400, call: saveCard, code: kassa.Invalid, field: "card.number",
-			body: `{"error":{"type":"invalid_request_error","code":"invalid_number","param":"card[number]","message":"Your card number is incorrect."}}`},
-		{name: "PostalCodeParam", status: 400, call: saveCard, code: kassa.Invalid, field: "card.address.postal_code",
+		{name: "PostalCodeParam", status: 400, call: rename, code: kassa.Invalid, field: "address.postal_code",
 			body: `{"error":{"type":"invalid_request_error","param":"billing_details[address][postal_code]","message":"Invalid."}}`},
 		{name: "ExpiryParamOnUpdate", status: 400, code: kassa.Invalid, field: "exp_month",
 			call: func(ctx context.Context, g *Gateway) error {
@@ -81,9 +79,9 @@ func TestErrorMapping(t *testing.T) {
 			body: `{"error":{"type":"api_error","message":"An unknown error occurred."}}`},
 		{name: "RateLimited", status: 429, call: charge, code: kassa.Unavailable,
 			body: `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests."}}`},
-		{name: "UnknownCard", status: 404, code: kassa.NotFound,
-			call: func(ctx context.Context, g *Gateway) error { return g.AttachCard(ctx, "pm_gone", "cus_1") },
-			body: `{"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method","message":"No such PaymentMethod: 'pm_gone'"}}`},
+		{name: "UnknownPayment", status: 404, code: kassa.NotFound,
+			call: func(ctx context.Context, g *Gateway) error { _, err := g.FindPayment(ctx, "pi_gone"); return err },
+			body: `{"error":{"type":"invalid_request_error","code":"resource_missing","param":"intent","message":"No such payment_intent: 'pi_gone'"}}`},
 		{name: "DetachedCardGone", status: 404, code: "",
 			call: func(ctx context.Context, g *Gateway) error { return g.DetachCard(ctx, "pm_gone") },
 			body: `{"error":{"type":"invalid_request_error","code":"resource_missing","param":"payment_method","message":"No such PaymentMethod: 'pm_gone'"}}`},
@@ -105,12 +103,11 @@ func TestErrorMapping(t *testing.T) {
 			if tc.code == kassa.Unavailable && locale.In("en").Error(err) != unavailableMessage {
 				t.Errorf("ErrorMessage = %q, want %q", locale.In("en").Error(err), unavailableMessage)
 			}
-			if err != nil && (strings.Contains(err.Error(), visaDigits) || strings.Contains(err.Error(), "737")) {
-				t.Errorf("error %q holds card data", err)
+			// Stripe's messages may quote what was sent: kassa shows none.
+			if err != nil && strings.Contains(err.Error(), "Your card") {
+				t.Errorf("error %q holds Stripe's message", err)
 			}
-			if l := logs.String(); strings.Contains(l, visaDigits) {
-				t.Errorf("log holds the card number:\n%s", l)
-			}
+			_ = logs
 		})
 	}
 }

@@ -3,6 +3,7 @@ package stripe
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -154,13 +154,14 @@ type request struct {
 }
 
 // recorder is a RoundTripper that records each request's method, path,
-// Idempotency-Key and form body before passing it on. When succeed is set it
-// rewrites a PaymentIntent's status to "succeeded", which stripe-mock's
-// fixture never has.
+// Idempotency-Key and form body before passing it on. edit, when set,
+// changes the JSON answers (stripe-mock answers with fixed fixtures: a
+// PaymentIntent that never succeeded, a Checkout Session that is open), so
+// that a test can show the adapter reading another state.
 type recorder struct {
 	mu       sync.Mutex
 	requests []request
-	succeed  bool
+	edit     func(path string, obj map[string]any)
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -176,13 +177,16 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("recorder: body of %s %s is no form: %w", req.Method, req.URL.Path, err)
 		}
 	}
+	if len(rec.Form) == 0 {
+		rec.Form = req.URL.Query()
+	}
 	r.mu.Lock()
 	r.requests = append(r.requests, rec)
-	succeed := r.succeed
+	edit := r.edit
 	r.mu.Unlock()
 
 	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !succeed || req.URL.Path != "/v1/payment_intents" || res.StatusCode != http.StatusOK {
+	if err != nil || edit == nil || res.StatusCode != http.StatusOK {
 		return res, err
 	}
 	body, err := io.ReadAll(res.Body)
@@ -190,21 +194,40 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body = fixtureStatus.ReplaceAll(body, []byte(`"status":"succeeded"`))
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	edit(req.URL.Path, obj)
+	if body, err = json.Marshal(obj); err != nil {
+		return nil, err
+	}
 	res.Body = io.NopCloser(bytes.NewReader(body))
 	res.ContentLength = int64(len(body))
 	res.Header.Del("Content-Length")
 	return res, nil
 }
 
-// fixtureStatus is the status of stripe-mock's PaymentIntent fixture; it
-// prints JSON compactly except for curl.
-var fixtureStatus = regexp.MustCompile(`"status":\s*"requires_payment_method"`)
-
-func (r *recorder) setSucceed(v bool) {
+// setEdit sets how answers are changed; nil leaves them as they come.
+func (r *recorder) setEdit(edit func(path string, obj map[string]any)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.succeed = v
+	r.edit = edit
+}
+
+// paymentStatus makes PaymentIntents answer with the status, and with a
+// redirect to the bank for requires_action.
+func paymentStatus(status string) func(string, map[string]any) {
+	return func(path string, obj map[string]any) {
+		if obj["object"] != "payment_intent" {
+			return
+		}
+		obj["status"] = status
+		if status == "requires_action" {
+			obj["next_action"] = map[string]any{"type": "redirect_to_url",
+				"redirect_to_url": map[string]any{"url": "https://hooks.stripe.com/3d_secure_2/hosted?x=1", "return_url": "https://kassa.example/back"}}
+		}
+	}
 }
 
 func (r *recorder) all() []request {

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kassa-billing/kassa"
 	"github.com/stripe/stripe-go/v85"
+
+	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/gateway/events"
 )
 
 // Config configures a Gateway.
@@ -25,6 +27,10 @@ type Config struct {
 	// Log receives the adapter's own lines (never a request's parameters);
 	// nil logs nothing.
 	Log *slog.Logger
+	// WebhookSecret checks the signatures of Stripe's events
+	// (KASSA_STRIPE_WEBHOOK_SECRET, the endpoint's whsec_…); without it
+	// every event is refused.
+	WebhookSecret string
 }
 
 // Gateway is the Stripe payment gateway. It is safe for concurrent use.
@@ -32,6 +38,7 @@ type Gateway struct {
 	client *stripe.Client
 	log    *slog.Logger
 	now    func() time.Time
+	secret string
 }
 
 var _ kassa.Gateway = (*Gateway)(nil)
@@ -53,7 +60,7 @@ func New(cfg Config) (*Gateway, error) {
 		bc.URL = stripe.String(cfg.BaseURL)
 	}
 	client := stripe.NewClient(cfg.Key, stripe.WithBackends(stripe.NewBackendsWithConfig(bc)))
-	return &Gateway{client: client, log: log, now: time.Now}, nil
+	return &Gateway{client: client, log: log, now: time.Now, secret: cfg.WebhookSecret}, nil
 }
 
 // CreateCustomer creates a Stripe Customer and returns its id.
@@ -71,55 +78,86 @@ func (g *Gateway) CreateCustomer(ctx context.Context, c kassa.Customer) (string,
 	return cus.ID, nil
 }
 
-// SaveCard checks the card locally, then creates a card PaymentMethod.
-// Errors: Invalid naming the card.* field, PaymentFailed, Unavailable.
-func (g *Gateway) SaveCard(ctx context.Context, c kassa.Card) (kassa.SavedCard, error) {
-	number, brand, err := c.Validate(g.now())
+// StartCardSession opens a Checkout Session in setup mode for the
+// customer: Stripe's own page takes the card (cards only, with the billing
+// address), in the person's language where Checkout speaks it, and attaches
+// it to the customer. Errors: Unavailable.
+func (g *Gateway) StartCardSession(ctx context.Context, r kassa.CardSessionRequest) (kassa.CardSession, error) {
+	params := &stripe.CheckoutSessionCreateParams{
+		Mode:                     stripe.String(string(stripe.CheckoutSessionModeSetup)),
+		Customer:                 stripe.String(r.CustomerRef),
+		PaymentMethodTypes:       []*string{stripe.String(string(stripe.PaymentMethodTypeCard))},
+		BillingAddressCollection: stripe.String(string(stripe.CheckoutSessionBillingAddressCollectionRequired)),
+		SuccessURL:               stripe.String(r.ReturnURL),
+		CancelURL:                stripe.String(r.CancelURL),
+		Locale:                   stripe.String(checkoutLocale(r.Language)),
+	}
+	cs, err := g.client.V1CheckoutSessions.Create(ctx, params)
 	if err != nil {
-		return kassa.SavedCard{}, err
+		return kassa.CardSession{}, mapError("start card session", "", err)
 	}
-	params := &stripe.PaymentMethodCreateParams{
-		Type: stripe.String(string(stripe.PaymentMethodTypeCard)),
-		Card: &stripe.PaymentMethodCreateCardParams{
-			Number:   stripe.String(number),
-			ExpMonth: stripe.Int64(int64(c.ExpMonth)),
-			ExpYear:  stripe.Int64(int64(c.ExpYear)),
-			CVC:      stripe.String(c.CVC),
-		},
-		BillingDetails: &stripe.PaymentMethodCreateBillingDetailsParams{
-			Name:    optional(c.Name),
-			Address: address(c.Address),
-		},
+	out := kassa.CardSession{Ref: cs.ID, URL: cs.URL}
+	if cs.SetupIntent != nil {
+		out.SetupRef = cs.SetupIntent.ID
 	}
-	pm, err := g.client.V1PaymentMethods.Create(ctx, params)
+	g.log.DebugContext(ctx, "stripe: card session", "checkout_session", cs.ID)
+	return out, nil
+}
+
+// checkoutLocale is Checkout's name of a kassa language: each of kassa's
+// is one of Checkout's.
+func checkoutLocale(lang string) string {
+	switch lang {
+	case "en", "sv", "de":
+		return lang
+	}
+	return "auto"
+}
+
+// FindCardSession reads a Checkout Session and, once complete, the card
+// its SetupIntent saved. Errors: NotFound, Unavailable.
+func (g *Gateway) FindCardSession(ctx context.Context, ref string) (kassa.CardSessionResult, error) {
+	params := &stripe.CheckoutSessionRetrieveParams{}
+	params.AddExpand("setup_intent.payment_method")
+	cs, err := g.client.V1CheckoutSessions.Retrieve(ctx, ref, params)
 	if err != nil {
-		return kassa.SavedCard{}, mapError("save card", "card.", err)
+		return kassa.CardSessionResult{}, mapError("find card session "+ref, "", err)
 	}
-	saved := kassa.SavedCard{Ref: pm.ID, Brand: brand, ExpMonth: c.ExpMonth, ExpYear: c.ExpYear}
-	if pm.Card != nil {
-		if b := kassaBrand(pm.Card.Brand); b != "" {
-			saved.Brand = b
+	switch cs.Status {
+	case stripe.CheckoutSessionStatusExpired:
+		return kassa.CardSessionResult{Status: kassa.CardSessionExpired}, nil
+	case stripe.CheckoutSessionStatusComplete:
+	default:
+		return kassa.CardSessionResult{Status: kassa.CardSessionOpen}, nil
+	}
+	si := cs.SetupIntent
+	if si == nil || si.Status != stripe.SetupIntentStatusSucceeded || si.PaymentMethod == nil || si.PaymentMethod.Card == nil {
+		// Complete, but the card is not set up yet (Stripe finishes it).
+		return kassa.CardSessionResult{Status: kassa.CardSessionOpen}, nil
+	}
+	return kassa.CardSessionResult{Status: kassa.CardSessionComplete, Card: savedCard(si.PaymentMethod)}, nil
+}
+
+// savedCard is what kassa keeps of a card PaymentMethod.
+func savedCard(pm *stripe.PaymentMethod) kassa.SavedCard {
+	c := kassa.SavedCard{Ref: pm.ID, Brand: kassaBrand(pm.Card.Brand), Last4: pm.Card.Last4,
+		ExpMonth: int(pm.Card.ExpMonth), ExpYear: int(pm.Card.ExpYear)}
+	if b := pm.BillingDetails; b != nil {
+		c.Name = b.Name
+		if a := b.Address; a != nil {
+			c.Address = kassa.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode, Country: a.Country}
 		}
-		saved.Last4 = pm.Card.Last4
-		saved.ExpMonth, saved.ExpYear = int(pm.Card.ExpMonth), int(pm.Card.ExpYear)
 	}
-	if saved.Last4 == "" {
-		saved.Last4 = kassa.Last4(number)
-	}
-	g.log.DebugContext(ctx, "stripe: saved card", "payment_method", pm.ID, "brand", saved.Brand)
-	return saved, nil
+	return c
 }
 
 // UpdateCard changes the expiry date and billing details of a card
-// PaymentMethod. A new security code is checked for its brand's length and
-// sent to Stripe as a cvc_update token; it is not kept. Field names in
-// errors carry no "card." prefix, as the card is already saved. Errors:
-// Invalid, NotFound, PaymentFailed, Unavailable.
+// PaymentMethod. Field names in errors carry no "card." prefix, as the card
+// is already saved. Errors: Invalid, NotFound, Unavailable.
 func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate) error {
 	month, year := u.ExpMonth, u.ExpYear
-	if u.CVC != nil || (month == nil) != (year == nil) {
-		// The brand decides the length of the code; a half-given expiry
-		// date is checked with the half that stays.
+	if (month == nil) != (year == nil) {
+		// A half-given expiry date is checked with the half that stays.
 		pm, err := g.client.V1PaymentMethods.Retrieve(ctx, ref, nil)
 		if err != nil {
 			return mapError("update card "+ref, "", err)
@@ -127,14 +165,7 @@ func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate
 		if pm.Card == nil {
 			return kassa.E(kassa.NotFound, "error.payment.no_card", "Card", ref)
 		}
-		if u.CVC != nil {
-			if err := kassa.ValidateCVC("cvc", *u.CVC, kassaBrand(pm.Card.Brand)); err != nil {
-				return err
-			}
-		}
-		if month != nil || year != nil {
-			month, year = orInt(month, int(pm.Card.ExpMonth)), orInt(year, int(pm.Card.ExpYear))
-		}
+		month, year = orInt(month, int(pm.Card.ExpMonth)), orInt(year, int(pm.Card.ExpYear))
 	}
 	if month != nil && year != nil {
 		if err := kassa.ValidateExpiry("", *month, *year, g.now()); err != nil {
@@ -143,13 +174,6 @@ func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate
 	}
 	if u.Name != nil && strings.TrimSpace(*u.Name) == "" {
 		return kassa.InvalidE("name", "error.card.name_required")
-	}
-
-	if u.CVC != nil {
-		params := &stripe.TokenCreateParams{CVCUpdate: &stripe.TokenCreateCVCUpdateParams{CVC: u.CVC}}
-		if _, err := g.client.V1Tokens.Create(ctx, params); err != nil {
-			return mapError("update card "+ref, "", err)
-		}
 	}
 	params := &stripe.PaymentMethodUpdateParams{}
 	if u.ExpMonth != nil || u.ExpYear != nil {
@@ -171,17 +195,6 @@ func (g *Gateway) UpdateCard(ctx context.Context, ref string, u kassa.CardUpdate
 	return nil
 }
 
-// AttachCard attaches a PaymentMethod to a Customer. Errors: NotFound,
-// PaymentFailed, Unavailable.
-func (g *Gateway) AttachCard(ctx context.Context, cardRef, customerRef string) error {
-	params := &stripe.PaymentMethodAttachParams{Customer: stripe.String(customerRef)}
-	if _, err := g.client.V1PaymentMethods.Attach(ctx, cardRef, params); err != nil {
-		return mapError("attach card "+cardRef, "", err)
-	}
-	g.log.DebugContext(ctx, "stripe: attached card", "payment_method", cardRef, "customer", customerRef)
-	return nil
-}
-
 // DetachCard detaches a PaymentMethod from its Customer; one Stripe does not
 // know is no error. Errors: Unavailable.
 func (g *Gateway) DetachCard(ctx context.Context, cardRef string) error {
@@ -195,40 +208,102 @@ func (g *Gateway) DetachCard(ctx context.Context, cardRef string) error {
 	return nil
 }
 
-// Charge creates and confirms an off-session PaymentIntent under the
-// request's idempotency key, so that a retry answers as the first attempt
-// did. Errors: PaymentFailed naming the decline reason, Conflict (the key was
-// used for another request), NotFound, Unavailable.
+// Charge creates and confirms a PaymentIntent under the request's
+// idempotency key, so that a retry answers as the first attempt did: with
+// the person present, with a return URL for their bank's page (a redirect,
+// never Stripe's JavaScript); without them, off_session. Errors:
+// PaymentFailed naming the decline reason (authentication_required for a
+// payment without the person that the bank wants authenticated), Conflict
+// (the key was used for another request), NotFound, Unavailable.
 func (g *Gateway) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Payment, error) {
-	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" {
-		return kassa.Payment{}, fmt.Errorf("stripe charge: amount %v with key %q", r.Amount, r.IdempotencyKey)
+	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" || (r.OnSession && r.ReturnURL == "") {
+		return kassa.Payment{}, fmt.Errorf("stripe charge: amount %v with key %q, return URL %q", r.Amount, r.IdempotencyKey, r.ReturnURL)
 	}
 	params := &stripe.PaymentIntentCreateParams{
-		Amount:        stripe.Int64(r.Amount.Amount),
-		Currency:      stripe.String(strings.ToLower(r.Amount.Currency)),
-		Customer:      stripe.String(r.CustomerRef),
-		PaymentMethod: stripe.String(r.CardRef),
-		Confirm:       stripe.Bool(true),
-		OffSession:    stripe.Bool(true),
-		Description:   optional(r.Description),
+		Amount:             stripe.Int64(r.Amount.Amount),
+		Currency:           stripe.String(strings.ToLower(r.Amount.Currency)),
+		Customer:           stripe.String(r.CustomerRef),
+		PaymentMethod:      stripe.String(r.CardRef),
+		PaymentMethodTypes: []*string{stripe.String(string(stripe.PaymentMethodTypeCard))},
+		Confirm:            stripe.Bool(true),
+		Description:        optional(r.Description),
+	}
+	if r.OnSession {
+		params.ReturnURL = stripe.String(r.ReturnURL)
+		params.UseStripeSDK = stripe.Bool(false)
+	} else {
+		params.OffSession = stripe.Bool(true)
 	}
 	params.SetIdempotencyKey(r.IdempotencyKey)
 	pi, err := g.client.V1PaymentIntents.Create(ctx, params)
 	if err != nil {
 		return kassa.Payment{}, mapError("charge", "", err)
 	}
-	switch pi.Status {
-	case stripe.PaymentIntentStatusSucceeded:
-		g.log.DebugContext(ctx, "stripe: charged", "payment_intent", pi.ID, "amount", r.Amount.String())
-		return kassa.Payment{Ref: pi.ID, Amount: r.Amount}, nil
-	case stripe.PaymentIntentStatusRequiresAction:
-		// The issuer wants the card holder, who is not here.
-		return kassa.Payment{}, fmt.Errorf("charge %s: %w", pi.ID, kassa.Declined(string(stripe.ErrorCodeAuthenticationRequired)))
-	case stripe.PaymentIntentStatusRequiresPaymentMethod, stripe.PaymentIntentStatusRequiresConfirmation,
-		stripe.PaymentIntentStatusCanceled:
+	p := payment(pi)
+	switch p.Status {
+	case kassa.PaymentSucceeded, kassa.PaymentProcessing:
+		g.log.DebugContext(ctx, "stripe: charged", "payment_intent", pi.ID, "status", pi.Status)
+		return p, nil
+	case kassa.PaymentRequiresAction:
+		if !r.OnSession || p.ActionURL == "" {
+			// The issuer wants the card holder, who is not here.
+			return kassa.Payment{}, fmt.Errorf("charge %s: %w", pi.ID, kassa.Declined(kassa.DeclineAuthenticationRequired))
+		}
+		return p, nil
+	case kassa.PaymentDeclined, kassa.PaymentCanceled:
 		return kassa.Payment{}, fmt.Errorf("charge %s: %w", pi.ID, kassa.Declined(lastDecline(pi)))
 	}
-	return kassa.Payment{}, fmt.Errorf("stripe charge: payment intent %s is %s, not succeeded", pi.ID, pi.Status)
+	return kassa.Payment{}, fmt.Errorf("stripe charge: payment intent %s is %s", pi.ID, pi.Status)
+}
+
+// payment is a PaymentIntent as kassa reads it.
+func payment(pi *stripe.PaymentIntent) kassa.Payment {
+	p := kassa.Payment{Ref: pi.ID, Amount: kassa.Money{Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency))}}
+	switch pi.Status {
+	case stripe.PaymentIntentStatusSucceeded:
+		p.Status = kassa.PaymentSucceeded
+	case stripe.PaymentIntentStatusProcessing:
+		p.Status = kassa.PaymentProcessing
+	case stripe.PaymentIntentStatusRequiresAction, stripe.PaymentIntentStatusRequiresConfirmation:
+		p.Status = kassa.PaymentRequiresAction
+		if na := pi.NextAction; na != nil && na.RedirectToURL != nil {
+			p.ActionURL = na.RedirectToURL.URL
+		}
+	case stripe.PaymentIntentStatusCanceled:
+		p.Status = kassa.PaymentCanceled
+	default: // requires_payment_method: the attempt failed
+		p.Status, p.Decline = kassa.PaymentDeclined, lastDecline(pi)
+	}
+	return p
+}
+
+// FindPayment reads a PaymentIntent as it stands. Errors: NotFound,
+// Unavailable.
+func (g *Gateway) FindPayment(ctx context.Context, ref string) (kassa.Payment, error) {
+	pi, err := g.client.V1PaymentIntents.Retrieve(ctx, ref, nil)
+	if err != nil {
+		return kassa.Payment{}, mapError("find payment "+ref, "", err)
+	}
+	return payment(pi), nil
+}
+
+// CancelPayment cancels a PaymentIntent still waiting for the person; one
+// that is over already is no error. Errors: NotFound, Unavailable.
+func (g *Gateway) CancelPayment(ctx context.Context, ref string) error {
+	if _, err := g.client.V1PaymentIntents.Cancel(ctx, ref, nil); err != nil {
+		if stripeCode(err) == stripe.ErrorCodePaymentIntentUnexpectedState {
+			return nil
+		}
+		return mapError("cancel payment "+ref, "", err)
+	}
+	g.log.DebugContext(ctx, "stripe: canceled payment", "payment_intent", ref)
+	return nil
+}
+
+// VerifyEvent checks a Stripe event's Stripe-Signature header against the
+// webhook secret, with Stripe's five-minute tolerance.
+func (g *Gateway) VerifyEvent(payload []byte, signature string) (kassa.Event, error) {
+	return events.Verify(payload, signature, g.secret)
 }
 
 // Refund refunds part or all of a PaymentIntent under the request's
