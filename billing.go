@@ -36,17 +36,18 @@ type BillingProfile struct {
 // PaymentMethod is a card kept by the gateway. kassa stores what people need
 // to recognise it, never the number or the security code.
 type PaymentMethod struct {
-	ID         string
-	TenantID   string
-	OwnerID    string
-	GatewayRef string // the gateway's id for the card
-	Brand      Brand
-	Last4      string
-	ExpMonth   int
-	ExpYear    int
-	Name       string
-	Address    Address
-	CreatedAt  time.Time
+	ID          string
+	TenantID    string
+	OwnerID     string
+	GatewayRef  string // the gateway's id for the card
+	CustomerRef string // the gateway's customer it belongs to: its owner
+	Brand       Brand
+	Last4       string
+	ExpMonth    int
+	ExpYear     int
+	Name        string
+	Address     Address
+	CreatedAt   time.Time
 }
 
 // PaymentMethodUpdate holds the changes to a payment method's stored

@@ -43,6 +43,22 @@ type Invoice struct {
 	OwnerID          string // who it bills: the subscription's purchaser
 	ChargeRef        string // the gateway's payment
 	Failure          string // why the charge of a void invoice failed
+	// ActionURL is the bank's page of a payment waiting for the person
+	// (3-D Secure); ActionRequired marks an open renewal invoice whose
+	// charge without the person the bank refused (authentication_required):
+	// the purchaser pays it themselves.
+	ActionURL      string
+	ActionRequired bool
+	// ReturnURL is where the bank sends the person back to kassa: set
+	// before a charge with the person present, so that a retry asks the
+	// gateway what the first attempt asked.
+	ReturnURL string
+	// Claim says who charges an open renewal invoice now ("retry" or
+	// "person"), "" when nobody does.
+	Claim string
+	// Kind is what the invoice is for: "purchase", "renewal", "quantity"
+	// (more licenses) or "cancel" (a credit note).
+	Kind string
 }
 
 // InvoiceFilter selects issued invoices by issue date: From inclusive, To

@@ -19,6 +19,11 @@ const (
 	// the one-time link as it sends: no usable link is ever stored.
 	NotifyInvitation    NotificationKind = "invitation"
 	NotifyPasswordReset NotificationKind = "password_reset"
+	// NotifyPaymentAction asks a purchaser to pay a renewal themselves:
+	// their bank refused to let it be charged without them.
+	NotifyPaymentAction NotificationKind = "payment_action"
+	// NotifyDispute tells the admins that a card holder disputed a charge.
+	NotifyDispute NotificationKind = "dispute"
 )
 
 // Notification is one message to one person, kept in the outbox until it is
@@ -53,6 +58,9 @@ type NotificationData struct {
 	ForPurchaser   bool         `json:"for_purchaser"`
 	HolderName     string       `json:"holder_name,omitempty"`  // whose license came free
 	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
+	InvoiceID      string       `json:"invoice_id,omitempty"`   // the invoice to pay (payment_action)
+	Amount         Money        `json:"amount,omitempty"`       // what it asks
+	Reason         string       `json:"reason,omitempty"`       // a dispute's
 	// Link is the one-time link of an invitation or a reset, made as the
 	// message is sent and never stored.
 	Link string `json:"-"`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/invoicepdf"
 )
 
@@ -29,6 +30,9 @@ type invoiceJSON struct {
 	BillingProfileID string              `json:"billing_profile_id"`
 	SubscriptionID   *string             `json:"subscription_id"`
 	CreditOf         *string             `json:"credit_of"`
+	// ActionRequired: the bank refused to let kassa charge this renewal
+	// without the purchaser, who pays it with POST …/pay.
+	ActionRequired bool `json:"action_required"`
 }
 
 type invoiceLineJSON struct {
@@ -46,6 +50,7 @@ func newInvoiceJSON(inv *kassa.Invoice) invoiceJSON {
 		PeriodStart: inv.PeriodStart, PeriodEnd: inv.PeriodEnd, Lines: []invoiceLineJSON{},
 		Subtotal: inv.Subtotal, TaxRate: inv.TaxRate, Tax: inv.Tax, Total: inv.Total,
 		BalanceApplied: inv.BalanceApplied, AmountDue: inv.AmountDue(), BillingProfileID: inv.BillingProfileID,
+		ActionRequired: inv.ActionRequired && inv.Status == kassa.InvoiceOpen,
 	}
 	if inv.SubscriptionID != "" {
 		j.SubscriptionID = &inv.SubscriptionID
@@ -81,6 +86,20 @@ func (s *Server) invoices(w http.ResponseWriter, r *http.Request) error {
 		data = append(data, newInvoiceJSON(inv))
 	}
 	writeJSON(w, http.StatusOK, newList(data, ""))
+	return nil
+}
+
+// payInvoice charges an open renewal invoice with the purchaser present:
+// 200 with the invoice paid, or 202 with their bank's page.
+func (s *Server) payInvoice(w http.ResponseWriter, r *http.Request) error {
+	inv, err := s.billing.PayInvoice(billing.Present(r.Context(), s.base(r)), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if s.requiresAction(w, r, nil, inv) {
+		return nil
+	}
+	writeJSON(w, http.StatusOK, newInvoiceJSON(inv))
 	return nil
 }
 

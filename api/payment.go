@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 type paymentMethodJSON struct {
@@ -77,14 +79,97 @@ func (s *Server) updatePaymentMethod(w http.ResponseWriter, r *http.Request) err
 	if req.Number != nil {
 		return kassa.InvalidE("number", "error.card.number_fixed")
 	}
+	if req.CVC != nil {
+		// Security codes go to the processor's own card page only.
+		return kassa.InvalidE("cvc", "error.card.cvc_on_card_page")
+	}
 	m, err := s.billing.UpdatePaymentMethod(r.Context(), r.PathValue("id"), kassa.CardUpdate{
-		CVC: req.CVC, ExpMonth: req.ExpMonth, ExpYear: req.ExpYear, Name: req.Name, Address: req.Address,
+		ExpMonth: req.ExpMonth, ExpYear: req.ExpYear, Name: req.Name, Address: req.Address,
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, newPaymentMethodJSON(m))
 	return nil
+}
+
+// cardPageJSON is a card page at the processor.
+type cardPageJSON struct {
+	ID            string             `json:"id"`
+	URL           string             `json:"url,omitempty"`
+	Status        string             `json:"status"`
+	PaymentMethod *paymentMethodJSON `json:"payment_method,omitempty"`
+}
+
+// startSetupSession opens the processor's card page for the person: they
+// enter the card there and come back to kassa, which keeps it and sends
+// them on to return_url (a path on kassa).
+func (s *Server) startSetupSession(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		ReturnURL        string `json:"return_url"`
+		BillingProfileID string `json:"billing_profile_id"`
+		Replaces         string `json:"replaces"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	back, err := s.returnPath(req.ReturnURL, r)
+	if err != nil {
+		return err
+	}
+	cs, url, err := s.billing.OpenCardPage(r.Context(), billing.CardPage{Base: s.base(r), ProfileID: req.BillingProfileID,
+		Replaces: req.Replaces, ReturnTo: back, Language: requestLang(r)})
+	if kassa.ErrorCode(err) == kassa.NotFound && (req.BillingProfileID != "" || req.Replaces != "") {
+		field := "billing_profile_id"
+		if req.Replaces != "" {
+			field = "replaces"
+		}
+		return kassa.InvalidE(field, "error.card_session.unknown_target")
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, cardPageJSON{ID: cs.ID, URL: s.absolute(r, url), Status: kassa.CardSessionOpen})
+	return nil
+}
+
+// setupSession says whether the card page saved its card yet.
+func (s *Server) setupSession(w http.ResponseWriter, r *http.Request) error {
+	m, cs, err := s.billing.FinishCardPage(r.Context(), r.PathValue("id"))
+	switch kassa.ErrorCode(err) {
+	case "":
+		j := newPaymentMethodJSON(m)
+		writeJSON(w, http.StatusOK, cardPageJSON{ID: cs.ID, Status: kassa.CardSessionComplete, PaymentMethod: &j})
+		return nil
+	case kassa.Conflict:
+		writeJSON(w, http.StatusOK, cardPageJSON{ID: r.PathValue("id"), Status: kassa.CardSessionOpen})
+		return nil
+	}
+	return err
+}
+
+// returnPath checks where a person goes back to: a path on kassa, or a URL
+// under its base; "" is the payment methods page.
+func (s *Server) returnPath(u string, r *http.Request) (string, error) {
+	if u == "" {
+		return "/billing/bills/payment-methods", nil
+	}
+	if base := s.base(r); strings.HasPrefix(u, base+"/") {
+		u = strings.TrimPrefix(u, base)
+	}
+	if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") || strings.HasPrefix(u, "/\\") ||
+		strings.ContainsFunc(u, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		return "", kassa.InvalidE("return_url", "error.card_session.return_url")
+	}
+	return u, nil
+}
+
+// absolute makes a URL the gateway gave (the simulator gives paths on
+// kassa's own host) absolute.
+func (s *Server) absolute(r *http.Request, u string) string {
+	if strings.HasPrefix(u, "/") {
+		return s.base(r) + u
+	}
+	return u
 }
 
 func (s *Server) deletePaymentMethod(w http.ResponseWriter, r *http.Request) error {

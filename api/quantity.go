@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 type quantityPreviewJSON struct {
@@ -46,9 +47,13 @@ func (s *Server) setQuantity(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	sub, inv, err := s.billing.SetQuantity(r.Context(), r.PathValue("id"), req.Quantity, requestKey(r.Context()))
+	ctx := billing.Present(r.Context(), s.base(r))
+	sub, inv, err := s.billing.SetQuantity(ctx, r.PathValue("id"), req.Quantity, requestKey(r.Context()))
 	if err != nil {
 		return err
+	}
+	if s.requiresAction(w, r, sub, inv) {
+		return nil
 	}
 	j := newSubscriptionJSON(sub, requestLang(r))
 	if inv != nil {

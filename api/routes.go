@@ -23,6 +23,8 @@ func (s *Server) routes() []route {
 
 		{method: http.MethodGet, path: "/api/v1/payment-methods", handler: s.paymentMethods},
 		{method: http.MethodPost, path: "/api/v1/payment-methods", handler: s.addPaymentMethod},
+		{method: http.MethodPost, path: "/api/v1/payment-methods/setup-sessions", handler: s.startSetupSession},
+		{method: http.MethodGet, path: "/api/v1/payment-methods/setup-sessions/{id}", handler: s.setupSession},
 		{method: http.MethodPatch, path: "/api/v1/payment-methods/{id}", handler: s.updatePaymentMethod},
 		{method: http.MethodDelete, path: "/api/v1/payment-methods/{id}", handler: s.deletePaymentMethod},
 		{method: http.MethodGet, path: "/api/v1/billing-profiles", handler: s.billingProfiles},
@@ -44,6 +46,7 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}/pdf", handler: s.invoicePDF},
+		{method: http.MethodPost, path: "/api/v1/invoices/{id}/pay", handler: s.payInvoice},
 
 		{method: http.MethodGet, path: "/api/v1/admin/self-service-subscriptions", handler: s.selfServicePurchases, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/purchase-policies", handler: s.purchasePolicies, admin: true},

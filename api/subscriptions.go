@@ -105,12 +105,16 @@ func (s *Server) purchase(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	sub, inv, err := s.billing.Purchase(r.Context(), billing.PurchaseRequest{
+	ctx := billing.Present(r.Context(), s.base(r))
+	sub, inv, err := s.billing.Purchase(ctx, billing.PurchaseRequest{
 		ProductID: req.ProductID, Term: req.Term, Quantity: req.Quantity,
 		BillingProfileID: req.BillingProfileID, Trial: req.Trial,
 	}, requestKey(r.Context()))
 	if err != nil {
 		return err
+	}
+	if s.requiresAction(w, r, sub, inv) {
+		return nil
 	}
 	j := newSubscriptionJSON(sub, requestLang(r))
 	if inv != nil {
@@ -118,6 +122,35 @@ func (s *Server) purchase(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusCreated, j)
 	return nil
+}
+
+// actionJSON is the answer to a payment that waits for the person's bank
+// (SPEC §10): 202, and where to send them.
+type actionJSON struct {
+	Status         string         `json:"status"`
+	NextAction     nextActionJSON `json:"next_action"`
+	SubscriptionID string         `json:"subscription_id,omitempty"`
+	InvoiceID      string         `json:"invoice_id"`
+}
+
+type nextActionJSON struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
+}
+
+// requiresAction answers 202 with the bank's page when inv's payment waits
+// for the person, and reports whether it did.
+func (s *Server) requiresAction(w http.ResponseWriter, r *http.Request, sub *kassa.Subscription, inv *kassa.Invoice) bool {
+	if inv == nil || inv.ActionURL == "" || (inv.Status != kassa.InvoicePending && inv.Status != kassa.InvoiceOpen) {
+		return false
+	}
+	j := actionJSON{Status: "requires_action", NextAction: nextActionJSON{Type: "redirect", URL: s.absolute(r, inv.ActionURL)},
+		InvoiceID: inv.ID}
+	if sub != nil {
+		j.SubscriptionID = sub.ID
+	}
+	writeJSON(w, http.StatusAccepted, j)
+	return true
 }
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {

@@ -131,18 +131,23 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 func newProfile(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, u *kassa.User, i int) (string, error) {
 	addr := kassa.Address{Line1: fmt.Sprintf("Storgatan %d", i+1), City: "Stockholm", PostalCode: "111 22", Country: "SE"}
 	c := kassa.Card{Number: "4242424242424242", CVC: "123", ExpMonth: 12, ExpYear: time.Now().Year() + 3, Name: u.Name, Address: addr}
-	saved, err := gw.SaveCard(ctx, c)
+	saver, ok := gw.(kassa.CardSaver)
+	if !ok {
+		return "", fmt.Errorf("the benchmark's cards are the simulator's test cards")
+	}
+	customer, err := gw.CreateCustomer(ctx, kassa.Customer{Name: u.Name, Email: u.Email})
+	if err != nil {
+		return "", err
+	}
+	if _, err := db.SetCustomer(ctx, customer); err != nil {
+		return "", err
+	}
+	saved, err := saver.SaveCard(ctx, customer, c)
 	if err != nil {
 		return "", err
 	}
 	p := &kassa.BillingProfile{Name: "Bench AB – " + u.Name, Email: u.Email, Address: addr, Currency: "SEK"}
-	if p.CustomerRef, err = gw.CreateCustomer(ctx, kassa.Customer{Name: p.Name, Email: p.Email, Address: addr}); err != nil {
-		return "", err
-	}
-	if err := gw.AttachCard(ctx, saved.Ref, p.CustomerRef); err != nil {
-		return "", err
-	}
-	m := &kassa.PaymentMethod{GatewayRef: saved.Ref, Brand: saved.Brand, Last4: saved.Last4,
+	m := &kassa.PaymentMethod{GatewayRef: saved.Ref, CustomerRef: customer, Brand: saved.Brand, Last4: saved.Last4,
 		ExpMonth: saved.ExpMonth, ExpYear: saved.ExpYear, Name: c.Name, Address: addr}
 	if err := db.CreatePaymentMethod(ctx, m); err != nil {
 		return "", err

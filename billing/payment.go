@@ -7,25 +7,20 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-// AddPaymentMethod saves a card with the gateway and keeps what may be kept
-// of it. Errors: Invalid naming the field, PaymentFailed when the card is
-// refused, Forbidden for guests.
+// AddPaymentMethod saves a card given its number: the simulator's
+// test-mode shortcut (the JSON API's card{…} body). A processor's gateway
+// takes cards on its own page only (OpenCardPage): with one, the shortcut
+// is Invalid naming card. Errors: Invalid naming the field, PaymentFailed
+// when the card is refused, Forbidden for guests.
 func (s *Service) AddPaymentMethod(ctx context.Context, c kassa.Card) (*kassa.PaymentMethod, error) {
-	if _, err := buyer(ctx); err != nil {
-		return nil, err
-	}
-	m, err := s.saveCard(ctx, c)
+	a, err := buyer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.CreatePaymentMethod(ctx, m); err != nil {
-		return nil, err
+	saver, ok := s.gw.(kassa.CardSaver)
+	if !ok {
+		return nil, kassa.InvalidE("card", "error.card.hosted_only")
 	}
-	return m, nil
-}
-
-// saveCard validates c and saves it with the gateway.
-func (s *Service) saveCard(ctx context.Context, c kassa.Card) (*kassa.PaymentMethod, error) {
 	c.Name, c.Address = strings.TrimSpace(c.Name), c.Address.Trimmed()
 	if _, _, err := c.Validate(s.clock.Now()); err != nil {
 		return nil, err
@@ -33,19 +28,47 @@ func (s *Service) saveCard(ctx context.Context, c kassa.Card) (*kassa.PaymentMet
 	if err := kassa.ValidateAddress("address.", c.Address); err != nil {
 		return nil, err
 	}
-	saved, err := s.gw.SaveCard(ctx, c)
+	customer, err := s.customer(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return &kassa.PaymentMethod{
-		GatewayRef: saved.Ref, Brand: saved.Brand, Last4: saved.Last4,
-		ExpMonth: saved.ExpMonth, ExpYear: saved.ExpYear, Name: c.Name, Address: c.Address,
-	}, nil
+	saved, err := saver.SaveCard(ctx, customer, c)
+	if err != nil {
+		return nil, err
+	}
+	m := paymentMethod(saved, customer)
+	if m.Name == "" {
+		m.Name, m.Address = c.Name, c.Address
+	}
+	if err := s.db.CreatePaymentMethod(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-// UpdatePaymentMethod changes a card's security code, expiry date, name or
-// address: the gateway checks and keeps the change first. Errors: NotFound,
-// Invalid naming the field, PaymentFailed.
+// paymentMethod is what kassa keeps of a card the gateway saved.
+func paymentMethod(c kassa.SavedCard, customerRef string) *kassa.PaymentMethod {
+	return &kassa.PaymentMethod{GatewayRef: c.Ref, CustomerRef: customerRef, Brand: c.Brand, Last4: c.Last4,
+		ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, Name: c.Name, Address: c.Address}
+}
+
+// customer returns the actor's customer at the gateway, made the first
+// time it is needed.
+func (s *Service) customer(ctx context.Context, a *kassa.Actor) (string, error) {
+	ref, err := s.db.CustomerOf(ctx)
+	if err != nil || ref != "" {
+		return ref, err
+	}
+	if ref, err = s.gw.CreateCustomer(ctx, kassa.Customer{Name: a.User.Name, Email: a.User.Email}); err != nil {
+		return "", err
+	}
+	return s.db.SetCustomer(ctx, ref)
+}
+
+// UpdatePaymentMethod changes a card's expiry date, name or address: the
+// gateway checks and keeps the change first. (A new security code is
+// entered on the gateway's card page: OpenCardPage with Replaces.)
+// Errors: NotFound, Invalid naming the field, PaymentFailed.
 func (s *Service) UpdatePaymentMethod(ctx context.Context, id string, u kassa.CardUpdate) (*kassa.PaymentMethod, error) {
 	if _, err := buyer(ctx); err != nil {
 		return nil, err
@@ -59,11 +82,6 @@ func (s *Service) UpdatePaymentMethod(ctx context.Context, id string, u kassa.Ca
 	}, s.clock.Now())
 	if err != nil {
 		return nil, err
-	}
-	if u.CVC != nil {
-		if err := kassa.ValidateCVC("cvc", *u.CVC, m.Brand); err != nil {
-			return nil, err
-		}
 	}
 	// The gateway gets the whole expiry date when either half changes.
 	if u.ExpMonth != nil || u.ExpYear != nil {
@@ -96,9 +114,9 @@ func (s *Service) DeletePaymentMethod(ctx context.Context, id string) error {
 	return nil
 }
 
-// CreateBillingProfile makes a billing profile with a customer at the
-// gateway, paying with one of the actor's cards when p names one. Errors:
-// Invalid naming the field, Forbidden for guests.
+// CreateBillingProfile makes a billing profile, paying with one of the
+// actor's cards when p names one. Errors: Invalid naming the field,
+// Forbidden for guests.
 func (s *Service) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile) error {
 	a, err := buyer(ctx)
 	if err != nil {
@@ -107,17 +125,8 @@ func (s *Service) CreateBillingProfile(ctx context.Context, p *kassa.BillingProf
 	if err := p.Validate(a.Tenant); err != nil {
 		return err
 	}
-	card, err := s.cardFor(ctx, p.PaymentMethodID)
-	if err != nil {
+	if _, err := s.cardFor(ctx, p.PaymentMethodID); err != nil {
 		return err
-	}
-	if p.CustomerRef, err = s.gw.CreateCustomer(ctx, kassa.Customer{Name: p.Name, Email: p.Email, Address: p.Address}); err != nil {
-		return err
-	}
-	if card != nil {
-		if err := attachCard(ctx, s.gw, card, p.CustomerRef); err != nil {
-			return err
-		}
 	}
 	return s.db.CreateBillingProfile(ctx, p)
 }
@@ -151,7 +160,7 @@ func (s *Service) UpdateBillingProfile(ctx context.Context, id string, u kassa.B
 		return nil, err
 	}
 	if next.PaymentMethodID != p.PaymentMethodID {
-		if err := s.attach(ctx, next); err != nil {
+		if _, err := s.cardFor(ctx, next.PaymentMethodID); err != nil {
 			return nil, err
 		}
 	}
@@ -159,53 +168,4 @@ func (s *Service) UpdateBillingProfile(ctx context.Context, id string, u kassa.B
 		return nil, err
 	}
 	return next, nil
-}
-
-// attach makes the gateway charge p's customer with p's payment method.
-func (s *Service) attach(ctx context.Context, p *kassa.BillingProfile) error {
-	card, err := s.cardFor(ctx, p.PaymentMethodID)
-	if err != nil || card == nil {
-		return err
-	}
-	return attachCard(ctx, s.gw, card, p.CustomerRef)
-}
-
-// attachCard attaches a stored card at the gateway. A card the gateway no
-// longer knows is the caller's input at fault, not a missing route.
-func attachCard(ctx context.Context, gw kassa.Gateway, card *kassa.PaymentMethod, customerRef string) error {
-	err := gw.AttachCard(ctx, card.GatewayRef, customerRef)
-	if kassa.ErrorCode(err) == kassa.NotFound {
-		return kassa.InvalidE("payment_method_id", "error.card.gone", "Last4", card.Last4)
-	}
-	return err
-}
-
-// ReplacePaymentMethod adds a new card and makes it the one the profile
-// pays with, both or neither. Errors: NotFound, Invalid, PaymentFailed.
-func (s *Service) ReplacePaymentMethod(ctx context.Context, profileID string, c kassa.Card) (*kassa.BillingProfile, error) {
-	if _, err := buyer(ctx); err != nil {
-		return nil, err
-	}
-	p, err := s.db.FindBillingProfileByID(ctx, profileID)
-	if err != nil {
-		return nil, err
-	}
-	m, err := s.saveCard(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.gw.AttachCard(ctx, m.GatewayRef, p.CustomerRef); err != nil {
-		return nil, err
-	}
-	err = s.db.Atomically(ctx, func(ctx context.Context) error {
-		if err := s.db.CreatePaymentMethod(ctx, m); err != nil {
-			return err
-		}
-		p.PaymentMethodID = m.ID
-		return s.db.UpdateBillingProfile(ctx, p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }

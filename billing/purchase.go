@@ -40,6 +40,7 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 		if sub, inv, card, err = s.newPurchase(ctx, a, r); err != nil {
 			return nil, nil, err
 		}
+		inv.ReturnURL = returnURL(ctx, a.User.ID)
 		_, err = s.db.CreatePurchase(ctx, sub, inv, requestKey)
 		if err == nil {
 			break
@@ -64,7 +65,7 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 				return nil, nil, err
 			}
 		}
-		if err := s.charge(ctx, inv, profile.CustomerRef, card.GatewayRef); err != nil {
+		if err := s.charge(ctx, inv, card.CustomerRef, card.GatewayRef); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -79,15 +80,22 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 
 // charge charges a pending invoice and records the outcome. The gateway's
 // idempotency key is the invoice's id, so charging it again — a retry, the
-// reconciler, another process — never charges twice.
+// reconciler, another process — never charges twice. When the person whose
+// card it is makes the request (Present), the charge is made with them
+// present, and their bank may want them at its page first: the invoice
+// then holds the payment (see settle), and its ActionURL is the bank's page.
 func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, cardRef string) error {
 	if inv.AmountDue().Amount == 0 {
 		return s.db.CompleteCharge(ctx, inv.ID, "") // the balance paid it all
 	}
-	p, err := s.gw.Charge(ctx, kassa.ChargeRequest{
+	r := kassa.ChargeRequest{
 		CustomerRef: customerRef, CardRef: cardRef, Amount: inv.AmountDue(),
 		Description: "kassa invoice " + inv.ID, IdempotencyKey: "kassa-" + inv.ID,
-	})
+	}
+	if inv.ReturnURL != "" {
+		r.OnSession, r.ReturnURL = true, inv.ReturnURL
+	}
+	p, err := s.gw.Charge(ctx, r)
 	if reason := kassa.DeclineReason(err); reason != "" {
 		if ferr := s.db.FailCharge(ctx, inv.ID, reason); ferr != nil {
 			return ferr
@@ -97,7 +105,114 @@ func (s *Service) charge(ctx context.Context, inv *kassa.Invoice, customerRef, c
 		s.log.Warn("charge left pending", "invoice", inv.ID, "err", err)
 		return kassa.E(kassa.Unavailable, "error.payment.pending")
 	}
-	return s.db.CompleteCharge(ctx, inv.ID, p.Ref)
+	return s.settle(ctx, inv.ID, p)
+}
+
+// returnURL is where the bank sends the person back to, when the request
+// is theirs (Present) and the invoice is theirs to pay: only they can
+// answer their bank. "" makes the charge without them.
+func returnURL(ctx context.Context, ownerID string) string {
+	a := kassa.ActorFromContext(ctx)
+	if base, ok := presentAt(ctx); ok && a != nil && a.User.ID == ownerID {
+		return base + PaymentReturnPath
+	}
+	return ""
+}
+
+// settle records what a pending invoice's payment came to: paid (the
+// invoice issued and what it pays for done), declined or given up (the
+// invoice void, a purchase's subscription gone), or still waiting for the
+// person's bank (held). A declined payment's error has its DeclineReason.
+func (s *Service) settle(ctx context.Context, invoiceID string, p kassa.Payment) error {
+	switch p.Status {
+	case kassa.PaymentSucceeded:
+		return s.db.CompleteCharge(ctx, invoiceID, p.Ref)
+	case kassa.PaymentRequiresAction, kassa.PaymentProcessing:
+		return s.db.HoldCharge(ctx, invoiceID, p.Ref, p.ActionURL)
+	}
+	reason := p.Decline
+	if reason == "" {
+		reason = kassa.DeclineAuthenticationFailed // canceled: the person gave up
+	}
+	if err := s.db.FailCharge(ctx, invoiceID, reason); err != nil {
+		return err
+	}
+	return kassa.Declined(reason)
+}
+
+// PaymentReturnPath is where the person's bank sends them back to kassa
+// after a payment; the gateway adds the payment's reference
+// (?payment_intent=…, as Stripe does).
+const PaymentReturnPath = "/billing/payments/return"
+
+type presentKey struct{}
+
+// Present marks ctx as the request of the person themselves (a page or an
+// API call of theirs): a payment from their card is made with them present,
+// and may send them to their bank, which sends them back to kassa at base
+// (kassa's base URL). Without it payments are made without the person
+// (renewals, the reconciler), and a bank that wants them declines with
+// authentication_required.
+func Present(ctx context.Context, base string) context.Context {
+	return context.WithValue(ctx, presentKey{}, base)
+}
+
+func presentAt(ctx context.Context) (string, bool) {
+	base, ok := ctx.Value(presentKey{}).(string)
+	return base, ok && base != ""
+}
+
+// SettlePayment finishes the actor's invoice whose payment (the gateway's
+// reference) waited for their bank, as the payment stands now: after they
+// came back from the bank's page. It returns the invoice as it is then
+// (still pending while the bank waits). Errors: NotFound (no invoice of
+// theirs has that payment), Unavailable.
+func (s *Service) SettlePayment(ctx context.Context, chargeRef string) (*kassa.Invoice, error) {
+	inv, err := s.db.FindInvoiceByCharge(ctx, chargeRef)
+	if err != nil {
+		return nil, err
+	}
+	if a := kassa.ActorFromContext(ctx); a == nil || inv.OwnerID != a.User.ID || inv.TenantID != a.Tenant.ID {
+		return nil, kassa.E(kassa.NotFound, "error.invoice.no_such")
+	}
+	if err := s.settleInvoice(ctx, inv); err != nil && kassa.DeclineReason(err) == "" {
+		return nil, err
+	}
+	return s.db.FindInvoiceByID(ctx, inv.ID)
+}
+
+// settleInvoice reads the payment of a held invoice again and records what
+// it came to; an invoice with no payment under way is left as it is.
+func (s *Service) settleInvoice(ctx context.Context, inv *kassa.Invoice) error {
+	if inv.ChargeRef == "" || (inv.Status != kassa.InvoicePending && inv.Status != kassa.InvoiceOpen) {
+		return nil
+	}
+	p, err := s.gw.FindPayment(ctx, inv.ChargeRef)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		// The gateway forgot it (the simulator without its ledger): nothing was taken.
+		p = kassa.Payment{Ref: inv.ChargeRef, Status: kassa.PaymentCanceled}
+	} else if err != nil {
+		return err
+	}
+	if inv.Status == kassa.InvoiceOpen {
+		return s.settleRenewal(ctx, inv, p)
+	}
+	return s.settle(ctx, inv.ID, p)
+}
+
+// SettleCharge settles the invoice the gateway's payment is for, as the
+// payment stands: a gateway's event said it changed. Errors: Unavailable.
+func (s *Service) SettleCharge(ctx context.Context, chargeRef string) error {
+	inv, err := s.db.FindInvoiceByCharge(ctx, chargeRef)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		return nil // not kassa's, or not kassa's yet: the reconciler has it
+	} else if err != nil {
+		return err
+	}
+	if err := s.settleInvoice(ctx, inv); err != nil && kassa.DeclineReason(err) == "" {
+		return err
+	}
+	return nil
 }
 
 // newPurchase checks a request against the catalog, the tenant's policy and
@@ -186,6 +301,11 @@ func lineDescription(product string, term kassa.Term, lang string) string {
 	return w.T("invoice.line.monthly", "Product", product)
 }
 
+// AuthenticationLife is how long a payment waits for the person's bank:
+// a purchase or more licenses left at the bank's page for longer is given
+// up, nothing bought and nothing charged.
+const AuthenticationLife = 24 * time.Hour
+
 // Reconcile finishes purchases and immediate cancellations left pending
 // for longer than age — by a crash, or a gateway that did not answer — by
 // charging or refunding them again with the same idempotency key: a charge
@@ -198,15 +318,34 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 		return 0, err
 	}
 	done := 0
+	abandoned := s.clock.Now().Add(-AuthenticationLife)
 	for _, pc := range pending {
-		if pc.CardRef == "" {
-			if err := s.db.FailCharge(ctx, pc.Invoice.ID, "no_payment_method"); err != nil {
-				return done, err
+		var err error
+		switch {
+		case pc.Invoice.ChargeRef != "":
+			// Waiting for the person's bank: as the payment stands, and
+			// given up after AuthenticationLife.
+			var p kassa.Payment
+			p, err = s.gw.FindPayment(ctx, pc.Invoice.ChargeRef)
+			if kassa.ErrorCode(err) == kassa.NotFound {
+				p, err = kassa.Payment{Status: kassa.PaymentCanceled}, nil
 			}
-			done++
-			continue
+			if err == nil && p.Status == kassa.PaymentRequiresAction {
+				if pc.Since.After(abandoned) {
+					continue
+				}
+				if err = s.gw.CancelPayment(ctx, pc.Invoice.ChargeRef); err == nil {
+					p.Status = kassa.PaymentCanceled
+				}
+			}
+			if err == nil {
+				err = s.settle(ctx, pc.Invoice.ID, p)
+			}
+		case pc.CardRef == "":
+			err = s.db.FailCharge(ctx, pc.Invoice.ID, "no_payment_method")
+		default:
+			err = s.charge(ctx, pc.Invoice, pc.CustomerRef, pc.CardRef)
 		}
-		err := s.charge(ctx, pc.Invoice, pc.CustomerRef, pc.CardRef)
 		switch kassa.ErrorCode(err) {
 		case "", kassa.PaymentFailed:
 			done++
@@ -215,6 +354,16 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 		default:
 			return done, err
 		}
+	}
+	claims, err := s.reconcileClaims(ctx)
+	done += claims
+	if err != nil {
+		return done, err
+	}
+	cards, err := s.reconcileCardSessions(ctx, before)
+	done += cards
+	if err != nil {
+		return done, err
 	}
 	cancellations, err := s.db.FindPendingCancellations(ctx, before)
 	if err != nil {

@@ -158,6 +158,7 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 	if inv.AmountDue().Amount > 0 && payer.CardRef == "" {
 		return kassa.E(kassa.Conflict, "error.profile.no_payment_method")
 	}
+	inv.ReturnURL = returnURL(ctx, kassa.ActorFromContext(ctx).User.ID) // kept for the purchaser's own request
 	if _, err := s.db.CreateChargeInvoice(ctx, inv, "quantity", requestKey); err != nil {
 		return err
 	}
@@ -170,6 +171,10 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 	if err := s.charge(ctx, inv, payer.CustomerRef, payer.CardRef); err != nil {
 		return err
 	}
-	inv.Status = kassa.InvoicePaid
+	after, err := s.db.FindInvoiceForSystem(ctx, inv.ID)
+	if err != nil {
+		return err
+	}
+	inv.Status, inv.ChargeRef, inv.ActionURL = after.Status, after.ChargeRef, after.ActionURL
 	return nil
 }

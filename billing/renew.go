@@ -111,7 +111,16 @@ func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
 		if err != nil {
 			return err
 		}
-		return s.chargeRenewal(ctx, d, inv, sub.AnchorAt)
+		// One payer at a time: the purchaser may be paying it themselves.
+		if _, err := s.db.ClaimInvoice(ctx, inv.ID, claimRetry, ""); kassa.ErrorCode(err) == kassa.Conflict {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := s.chargeRenewal(ctx, d, inv, sub.AnchorAt); err != nil {
+			return err // still claimed: the reconciler releases it
+		}
+		return s.db.ReleaseInvoice(ctx, inv.ID)
 	case sub.CancelAtTermEnd || !sub.AutoRenew:
 		return s.db.EndSubscription(ctx, sub.ID, kassa.StatusCanceled)
 	case sub.Status == kassa.StatusTrialing && d.CardRef == "":
@@ -234,5 +243,12 @@ func (s *Service) renewalFailed(ctx context.Context, d *sqldb.Due, inv *kassa.In
 	}
 	s.log.Info("renewal charge failed", "subscription", sub.ID, "invoice", inv.Number, "attempt", attempt,
 		"reason", kassa.DeclineReason(err))
-	return s.db.RenewalFailed(ctx, sub, attempt, next, anchor)
+	if err := s.db.RenewalFailed(ctx, sub, attempt, next, anchor); err != nil {
+		return err
+	}
+	if kassa.DeclineReason(err) == kassa.DeclineAuthenticationRequired {
+		// The bank wants the purchaser: they are asked to pay it themselves.
+		return s.db.MarkActionRequired(ctx, inv.ID)
+	}
+	return nil
 }

@@ -39,6 +39,11 @@ type Config struct {
 	// SSO signs people in through their organization's identity provider;
 	// nil makes one over DB and Auth.
 	SSO *sso.Service
+	// Gateway is what Billing moves money through, and GatewayName its
+	// name ("stripe", "simulator"): its events come in at
+	// /webhooks/{GatewayName}, and the simulator's pages are served.
+	Gateway     kassa.Gateway
+	GatewayName string
 }
 
 // New returns the handler of every route.
@@ -61,6 +66,7 @@ func New(cfg Config) http.Handler {
 	})
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
 		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL, SSO: cfg.SSO}))
+	mountGateway(mux, cfg)
 	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,

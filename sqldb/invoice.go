@@ -14,7 +14,7 @@ import (
 const invoiceColumns = `i.id, i.tenant_id, i.owner_id, i.billing_profile_id, COALESCE(i.subscription_id, ''),
 	COALESCE(i.number, ''), i.type, i.status, i.language, i.issued_at, i.period_start, i.period_end,
 	i.subtotal, i.tax_rate, i.tax, i.total, i.currency, i.credit_of, i.charge_ref, i.failure,
-	i.balance_applied, i.quantity_delta`
+	i.balance_applied, i.quantity_delta, i.action_url, i.action_required, i.return_url, i.claim, i.kind`
 
 // scanInvoice reads invoiceColumns, then any further columns into more.
 func scanInvoice(r row, more ...any) (*kassa.Invoice, error) {
@@ -24,7 +24,7 @@ func scanInvoice(r row, more ...any) (*kassa.Invoice, error) {
 	err := r.Scan(append([]any{&inv.ID, &inv.TenantID, &inv.OwnerID, &inv.BillingProfileID, &inv.SubscriptionID,
 		&inv.Number, &inv.Type, &inv.Status, &inv.Language, &issued, &inv.PeriodStart, &inv.PeriodEnd,
 		&inv.Subtotal.Amount, &inv.TaxRate, &inv.Tax.Amount, &inv.Total.Amount, &currency, &inv.CreditOf,
-		&inv.ChargeRef, &inv.Failure, &inv.BalanceApplied.Amount, &inv.QuantityDelta}, more...)...)
+		&inv.ChargeRef, &inv.Failure, &inv.BalanceApplied.Amount, &inv.QuantityDelta, &inv.ActionURL, &inv.ActionRequired, &inv.ReturnURL, &inv.Claim, &inv.Kind}, more...)...)
 	inv.Subtotal.Currency, inv.Tax.Currency, inv.Total.Currency = currency, currency, currency
 	inv.BalanceApplied.Currency = currency
 	inv.IssuedAt = issued.Time.UTC()
@@ -87,13 +87,13 @@ func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, reque
 // invoiceInsertColumns are what invoiceRow gives values for.
 var invoiceInsertColumns = []string{"id", "tenant_id", "owner_id", "billing_profile_id", "subscription_id", "kind",
 	"type", "status", "language", "period_start", "period_end", "subtotal", "tax_rate", "tax", "total", "currency",
-	"credit_of", "request_key", "balance_applied", "quantity_delta", "number", "issued_at", "created_at"}
+	"credit_of", "request_key", "balance_applied", "quantity_delta", "number", "issued_at", "created_at", "return_url"}
 
 func invoiceRow(inv *kassa.Invoice, kind, requestKey string, now time.Time) []any {
 	return []any{inv.ID, inv.TenantID, inv.OwnerID, inv.BillingProfileID, nullable(inv.SubscriptionID), kind, inv.Type,
 		inv.Status, inv.Language, inv.PeriodStart, inv.PeriodEnd, inv.Subtotal.Amount, inv.TaxRate,
 		inv.Tax.Amount, inv.Total.Amount, inv.Total.Currency, inv.CreditOf, nullable(requestKey),
-		inv.BalanceApplied.Amount, inv.QuantityDelta, nullable(inv.Number), nullTime(inv.IssuedAt), now}
+		inv.BalanceApplied.Amount, inv.QuantityDelta, nullable(inv.Number), nullTime(inv.IssuedAt), now, inv.ReturnURL}
 }
 
 var lineInsertColumns = []string{"invoice_id", "position", "description", "quantity", "unit_amount",
@@ -209,7 +209,7 @@ func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) e
 		// Claim the invoice before taking a number: one finished by
 		// another process since the read takes none, so none is lost.
 		res, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'paid', issued_at = $2, charge_ref = $3
+			UPDATE invoices SET status = 'paid', issued_at = $2, charge_ref = $3, action_url = ''
 			WHERE id = $1 AND status = 'pending'`, invoiceID, tx.now, chargeRef)
 		if err != nil {
 			return fmt.Errorf("issue invoice %s: %w", invoiceID, err)
@@ -281,7 +281,7 @@ func (db *DB) FailCharge(ctx context.Context, invoiceID, reason string) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'void', failure = $2,
+			UPDATE invoices SET status = 'void', failure = $2, action_url = '',
 				subscription_id = CASE WHEN kind = 'purchase' THEN NULL ELSE subscription_id END
 			WHERE id = $1 AND status = 'pending'`, invoiceID, reason); err != nil {
 			return fmt.Errorf("void invoice %s: %w", invoiceID, err)
@@ -297,6 +297,132 @@ func (db *DB) FailCharge(ctx context.Context, invoiceID, reason string) error {
 		}
 		return nil
 	})
+}
+
+// HoldCharge records that an invoice's payment waits for the person's
+// bank: the gateway's payment and the bank's page ("" while the processor
+// finishes it alone). The invoice stays as it is otherwise: pending (a
+// purchase, more licenses) or open (a renewal the purchaser pays). Like
+// CompleteCharge it works for the system.
+func (db *DB) HoldCharge(ctx context.Context, invoiceID, chargeRef, actionURL string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE invoices SET charge_ref = $2, action_url = $3
+			WHERE id = $1 AND status IN ('pending', 'open')`, invoiceID, chargeRef, actionURL)
+		if err != nil {
+			return fmt.Errorf("hold charge of %s: %w", invoiceID, err)
+		}
+		return nil
+	})
+}
+
+// ClaimInvoice makes claim ("retry" or "person") the one payer of an open
+// renewal invoice, with the return URL its charge uses, and returns when it
+// was claimed (the charge's key is made of it); a claim of another payer
+// stands, as a Conflict, until it is released (the reconciler releases one
+// its payer left behind, once it knows what its charge came to).
+func (db *DB) ClaimInvoice(ctx context.Context, invoiceID, claim, returnURL string) (time.Time, error) {
+	var at time.Time
+	err := db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE invoices SET claim = $2, claimed_at = $3, return_url = $4
+			WHERE id = $1 AND status = 'open' AND claim = ''`,
+			invoiceID, claim, tx.now, returnURL)
+		if err != nil {
+			return fmt.Errorf("claim invoice %s: %w", invoiceID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return kassa.E(kassa.Conflict, "error.invoice.being_paid")
+		}
+		at = tx.now
+		return nil
+	})
+	return at, err
+}
+
+// ReleaseInvoice ends the claim on an open invoice, and the payment it
+// held: nobody is paying it now.
+func (db *DB) ReleaseInvoice(ctx context.Context, invoiceID string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE invoices SET claim = '', claimed_at = NULL, charge_ref = '', action_url = ''
+			WHERE id = $1 AND status = 'open'`, invoiceID)
+		return err
+	})
+}
+
+// Claimed is an open invoice a payer claimed.
+type Claimed struct {
+	Invoice   *kassa.Invoice
+	ClaimedAt time.Time
+}
+
+// FindClaimedInvoices returns open invoices claimed before t, for the
+// reconciler: a payer that died left them so.
+func (db *DB) FindClaimedInvoices(ctx context.Context, before time.Time) ([]Claimed, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+invoiceColumns+`, i.claimed_at FROM invoices i
+		WHERE i.status = 'open' AND i.claim <> '' AND i.claimed_at < $1 ORDER BY i.claimed_at LIMIT 500`, before)
+	if err != nil {
+		return nil, fmt.Errorf("find claimed invoices: %w", err)
+	}
+	defer rows.Close()
+	var out []Claimed
+	for rows.Next() {
+		var c Claimed
+		var err error
+		if c.Invoice, err = scanInvoice(rows, &c.ClaimedAt); err != nil {
+			return nil, fmt.Errorf("find claimed invoices: %w", err)
+		}
+		c.ClaimedAt = c.ClaimedAt.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// MarkActionRequired marks an open renewal invoice whose charge without
+// the purchaser their bank refused (authentication_required), and asks the
+// purchaser to pay it themselves, once.
+func (db *DB) MarkActionRequired(ctx context.Context, invoiceID string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		inv, err := findInvoice(ctx, tx, `i.id = $1`, invoiceID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE invoices SET action_required = TRUE WHERE id = $1 AND status = 'open' AND NOT action_required`, invoiceID)
+		if err != nil {
+			return fmt.Errorf("mark invoice %s: %w", invoiceID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		sub, err := findSubscriptionTx(ctx, tx, inv.SubscriptionID)
+		if err != nil {
+			return err
+		}
+		data := notificationData(sub, sub.PurchaserName)
+		data.InvoiceID, data.Amount = inv.ID, inv.AmountDue()
+		return tx.notifyPurchaser(ctx, kassa.NotifyPaymentAction, sub, data)
+	})
+}
+
+// FindSubscriptionForSystem returns any subscription by its id (the
+// system's view). Errors: NotFound.
+func (db *DB) FindSubscriptionForSystem(ctx context.Context, id string) (*kassa.Subscription, error) {
+	return findSubscriptionTx(ctx, db.reader(ctx), id)
+}
+
+// FindInvoiceForSystem returns any invoice by its id (the system's view:
+// billing reads what it recorded). Errors: NotFound.
+func (db *DB) FindInvoiceForSystem(ctx context.Context, id string) (*kassa.Invoice, error) {
+	return findInvoice(ctx, db.reader(ctx), `i.id = $1`, id)
+}
+
+// FindInvoiceByCharge returns the invoice the gateway's payment is for
+// (the system's view, for the gateway's events). Errors: NotFound.
+func (db *DB) FindInvoiceByCharge(ctx context.Context, chargeRef string) (*kassa.Invoice, error) {
+	if chargeRef == "" {
+		return nil, kassa.E(kassa.NotFound, "error.invoice.no_such")
+	}
+	return findInvoice(ctx, db.reader(ctx), `i.charge_ref = $1`, chargeRef)
 }
 
 func nullTime(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
@@ -335,6 +461,7 @@ type PendingCharge struct {
 	Invoice     *kassa.Invoice
 	CustomerRef string
 	CardRef     string
+	Since       time.Time // when it was recorded
 }
 
 // FindPendingCharges returns invoices pending since before t, oldest first,
@@ -342,10 +469,10 @@ type PendingCharge struct {
 // reconciler). Credit notes waiting for a refund are FindPendingCancellations'.
 func (db *DB) FindPendingCharges(ctx context.Context, before time.Time) ([]PendingCharge, error) {
 	rows, err := db.reader(ctx).QueryContext(ctx, `
-		SELECT `+invoiceColumns+`, b.customer_ref, COALESCE(m.gateway_ref, '')
+		SELECT `+invoiceColumns+`, COALESCE(m.customer_ref, ''), COALESCE(m.gateway_ref, ''), i.created_at
 		FROM invoices i
 		JOIN billing_profiles b ON b.id = i.billing_profile_id
-		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+		LEFT JOIN payment_methods m ON m.id = b.card_id
 		WHERE i.status = 'pending' AND i.created_at < $1 AND i.kind <> 'cancel'
 		ORDER BY i.created_at, i.id LIMIT 500`, before)
 	if err != nil {
@@ -356,7 +483,7 @@ func (db *DB) FindPendingCharges(ctx context.Context, before time.Time) ([]Pendi
 	for rows.Next() {
 		var pc PendingCharge
 		var err error
-		if pc.Invoice, err = scanInvoice(rows, &pc.CustomerRef, &pc.CardRef); err != nil {
+		if pc.Invoice, err = scanInvoice(rows, &pc.CustomerRef, &pc.CardRef, &pc.Since); err != nil {
 			return nil, fmt.Errorf("find pending charges: %w", err)
 		}
 		out = append(out, pc)

@@ -12,13 +12,13 @@ import (
 // Payment methods and billing profiles belong to the user who made them:
 // every query here is scoped to the actor's tenant and to the actor.
 
-const paymentMethodColumns = `id, tenant_id, owner_id, gateway_ref, brand, last4, exp_month, exp_year, name,
+const paymentMethodColumns = `id, tenant_id, owner_id, gateway_ref, customer_ref, brand, last4, exp_month, exp_year, name,
 	address_line1, address_line2, address_city, address_postal_code, address_country, created_at`
 
 func scanPaymentMethod(r row) (*kassa.PaymentMethod, error) {
 	m := &kassa.PaymentMethod{}
 	a := &m.Address
-	err := r.Scan(&m.ID, &m.TenantID, &m.OwnerID, &m.GatewayRef, &m.Brand, &m.Last4, &m.ExpMonth, &m.ExpYear,
+	err := r.Scan(&m.ID, &m.TenantID, &m.OwnerID, &m.GatewayRef, &m.CustomerRef, &m.Brand, &m.Last4, &m.ExpMonth, &m.ExpYear,
 		&m.Name, &a.Line1, &a.Line2, &a.City, &a.PostalCode, &a.Country, &m.CreatedAt)
 	m.CreatedAt = m.CreatedAt.UTC()
 	return m, err
@@ -35,10 +35,10 @@ func (db *DB) CreatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 		m.ID, m.TenantID, m.OwnerID, m.CreatedAt = newID("pm"), a.Tenant.ID, a.User.ID, tx.now
 		ad := m.Address
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO payment_methods (id, tenant_id, owner_id, gateway_ref, brand, last4, exp_month, exp_year, name,
+			INSERT INTO payment_methods (id, tenant_id, owner_id, gateway_ref, customer_ref, brand, last4, exp_month, exp_year, name,
 				address_line1, address_line2, address_city, address_postal_code, address_country, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
-			m.ID, m.TenantID, m.OwnerID, m.GatewayRef, m.Brand, m.Last4, m.ExpMonth, m.ExpYear, m.Name,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)`,
+			m.ID, m.TenantID, m.OwnerID, m.GatewayRef, m.CustomerRef, m.Brand, m.Last4, m.ExpMonth, m.ExpYear, m.Name,
 			ad.Line1, ad.Line2, ad.City, ad.PostalCode, ad.Country, m.CreatedAt)
 		if err != nil {
 			return fmt.Errorf("insert payment method: %w", err)
@@ -135,7 +135,7 @@ func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
 		}
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM payment_methods WHERE tenant_id = $1 AND owner_id = $2 AND id = $3
-			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE payment_method_id = $3)`,
+			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE card_id = $3)`,
 			a.Tenant.ID, a.User.ID, id)
 		if classify(err) == errForeignKey {
 			return inUse(id)

@@ -10,7 +10,7 @@ import (
 )
 
 const profileColumns = `id, tenant_id, owner_id, name, email, address_line1, address_line2, address_city,
-	address_postal_code, address_country, currency, po_number, COALESCE(payment_method_id, ''), balance,
+	address_postal_code, address_country, currency, po_number, COALESCE(card_id, ''), balance,
 	customer_ref, created_at`
 
 func scanProfile(r row) (*kassa.BillingProfile, error) {
@@ -29,8 +29,8 @@ func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid:
 
 // CreateBillingProfile stores a validated profile as the actor's and sets its
 // ID, TenantID, OwnerID and CreatedAt. Its payment method, when set, must be
-// one of the actor's that pays for no other profile (else Invalid naming
-// payment_method_id).
+// one of the actor's (else Invalid naming payment_method_id); one card may
+// pay for any of its owner's profiles.
 func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile) error {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -45,7 +45,7 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		ad := p.Address
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO billing_profiles (id, tenant_id, owner_id, name, email, address_line1, address_line2,
-				address_city, address_postal_code, address_country, currency, po_number, payment_method_id,
+				address_city, address_postal_code, address_country, currency, po_number, card_id,
 				balance, customer_ref, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15)`,
 			p.ID, p.TenantID, p.OwnerID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
@@ -79,13 +79,10 @@ func (tx *Tx) checkPaymentMethod(ctx context.Context, a *kassa.Actor, id string)
 	return nil
 }
 
-// paymentMethodError maps what the keys on payment_method_id say when a
-// write loses a race: the card began to pay for another profile (unique), or
-// was deleted after it was checked (foreign key).
+// paymentMethodError maps what the key on card_id says when a write loses
+// a race: the card was deleted after it was checked.
 func paymentMethodError(err error) error {
 	switch classify(err) {
-	case errUnique:
-		return kassa.InvalidE("payment_method_id", "error.profile.payment_method_taken")
 	case errForeignKey:
 		return kassa.InvalidE("payment_method_id", "error.profile.payment_method_unknown")
 	}
@@ -161,7 +158,7 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		res, err := tx.ExecContext(ctx, `
 			UPDATE billing_profiles SET name = $4, email = $5, address_line1 = $6, address_line2 = $7,
 				address_city = $8, address_postal_code = $9, address_country = $10, po_number = $11,
-				payment_method_id = $12, updated_at = $13
+				card_id = $12, updated_at = $13
 			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
 			a.Tenant.ID, a.User.ID, p.ID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
 			ad.Country, p.PONumber, nullable(p.PaymentMethodID), tx.now)

@@ -51,6 +51,9 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 			return fmt.Errorf("find purchaser: %w", err)
 		}
 		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, purchaser
+		if purchaser != a.User.ID {
+			inv.ReturnURL = "" // only the card's owner can answer their bank
+		}
 		inv.Type, inv.Status = kassa.TypeInvoice, kassa.InvoicePending
 		return tx.insertInvoice(ctx, inv, kind, requestKey)
 	})

@@ -55,17 +55,20 @@ func (db *DB) DueWork(ctx context.Context, until time.Time, limit int) ([]*Due, 
 		// term's start, so only a refund pending for weeks meets a renewal.)
 		{DueTermEnd, "s.period_end", `s.status = 'active' AND s.period_end <= $1 AND NOT s.cancelling`, until},
 		{DueTermEnd, "s.period_end", `s.status = 'trialing' AND s.period_end <= $1`, until},
-		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1 AND NOT s.cancelling`, until},
+		// A renewal being paid (by its purchaser, or a retry that died: the
+		// reconciler releases it) waits.
+		{DueRetry, "s.next_retry_at", `s.status = 'past_due' AND s.next_retry_at <= $1 AND NOT s.cancelling
+			AND NOT EXISTS (SELECT 1 FROM invoices ci WHERE ci.subscription_id = s.id AND ci.status = 'open' AND ci.claim <> '')`, until},
 		{DueExpiry, "s.suspended_at", `s.status = 'suspended' AND s.suspended_at <= $1`, until.Add(-kassa.SuspendedLife)},
 	}
 	var due []*Due
 	for _, q := range queries {
 		rows, err := db.reader(ctx).QueryContext(ctx, `
-			SELECT `+subscriptionColumns+`, `+q.at+`, s.failed_attempts, t.country, t.locale, b.customer_ref,
+			SELECT `+subscriptionColumns+`, `+q.at+`, s.failed_attempts, t.country, t.locale, COALESCE(m.customer_ref, ''),
 				COALESCE(m.gateway_ref, ''), COALESCE(pr.unit_amount, s.unit_amount)`+subscriptionFrom+`
 			JOIN tenants t ON t.id = s.tenant_id
 			JOIN billing_profiles b ON b.id = s.billing_profile_id
-			LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+			LEFT JOIN payment_methods m ON m.id = b.card_id
 			LEFT JOIN prices pr ON pr.product_id = s.product_id AND pr.term = s.term AND pr.currency = s.currency
 			WHERE `+q.cond+` ORDER BY `+q.at+`, s.id LIMIT $2`, q.arg, limit)
 		if err != nil {

@@ -159,12 +159,22 @@ func (db *DB) FindPayer(ctx context.Context, subID string) (*Payer, error) {
 		return nil, err
 	}
 	cond, args := visible(a, []any{subID})
+	return db.findPayer(ctx, subID, cond, args)
+}
+
+// FindPayerForSystem returns the billing profile paying for any
+// subscription (the system's view, for the reconciler).
+func (db *DB) FindPayerForSystem(ctx context.Context, subID string) (*Payer, error) {
+	return db.findPayer(ctx, subID, "TRUE", []any{subID})
+}
+
+func (db *DB) findPayer(ctx context.Context, subID, cond string, args []any) (*Payer, error) {
 	p := &Payer{}
-	err = db.reader(ctx).QueryRowContext(ctx, `
-		SELECT b.balance, b.currency, b.customer_ref, COALESCE(m.gateway_ref, '')
+	err := db.reader(ctx).QueryRowContext(ctx, `
+		SELECT b.balance, b.currency, COALESCE(m.customer_ref, ''), COALESCE(m.gateway_ref, '')
 		FROM subscriptions s
 		JOIN billing_profiles b ON b.id = s.billing_profile_id
-		LEFT JOIN payment_methods m ON m.id = b.payment_method_id
+		LEFT JOIN payment_methods m ON m.id = b.card_id
 		WHERE s.id = $1 AND `+cond, args...).Scan(&p.Balance.Amount, &p.Balance.Currency, &p.CustomerRef, &p.CardRef)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)

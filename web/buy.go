@@ -27,6 +27,9 @@ type BuyPage struct {
 
 func (*BuyPage) template() string { return "buy.html" }
 
+// formActions lets a purchase lead to the bank's page.
+func (*BuyPage) formActions() string { return processorPages }
+
 // BuyReview is what a purchase costs, for the review step.
 type BuyReview struct {
 	Key, Term, Quantity, ProfileID string
@@ -136,8 +139,11 @@ func (s *server) buy(w http.ResponseWriter, r *http.Request) error {
 		p.Form = nil
 		return s.render(w, http.StatusOK, p)
 	}
-	sub, _, err := s.billing.Purchase(r.Context(), billing.PurchaseRequest{ProductID: c.product.ID, Term: term,
+	sub, inv, err := s.billing.Purchase(billing.Present(r.Context(), s.base(r)), billing.PurchaseRequest{ProductID: c.product.ID, Term: term,
 		Quantity: quantity, BillingProfileID: bp.ID, Trial: trial}, requestKey(p.Actor, in.key))
+	if err == nil && inv != nil && inv.Status == kassa.InvoicePending && inv.ActionURL != "" {
+		return seeOther(w, r, inv.ActionURL) // the bank wants the person first
+	}
 	if err == nil {
 		done := "purchased"
 		if trial {

@@ -10,27 +10,28 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
-// CardForm is the form of a card: to add one, with its number, or to edit
-// one, whose number never changes and is shown masked. Whatever was typed
-// comes back on an error, except the number and the security code.
+// CardForm edits a saved card: its expiry date, name and billing
+// address. Card numbers and security codes are never typed into kassa's
+// pages: a card is entered on the processor's own card page, and so is a
+// new security code (SecurityAction opens it for this card). Whatever was
+// typed comes back on an error.
 type CardForm struct {
 	Action, Cancel string
 	Submit         string // the button's label
 	Masked         string // the card being edited, as "Visa •••• 4242"
-	Number, CVC    Field
+	// SecurityAction opens the card page to enter the card again, with its
+	// security code; "" leaves that out.
+	SecurityAction string
 	// The expiry date is one group with one error.
 	ExpMonth, ExpYear Field
 	ExpError          string
 	Name              Field
 	Address           AddressFields
 	FormError         string
-	// Retype asks, after an error, for what is never shown again.
-	Retype string
 }
 
-// cardInput is a card as typed into a form.
+// cardInput is a card's details as typed into a form.
 type cardInput struct {
-	number, cvc       string
 	expMonth, expYear string
 	name              string
 	address           kassa.Address
@@ -38,7 +39,6 @@ type cardInput struct {
 
 func readCardInput(form url.Values) cardInput {
 	return cardInput{
-		number: form.Get("number"), cvc: strings.TrimSpace(form.Get("cvc")),
 		expMonth: strings.TrimSpace(form.Get("exp_month")), expYear: strings.TrimSpace(form.Get("exp_year")),
 		name: strings.TrimSpace(form.Get("name")), address: readAddress(form),
 	}
@@ -50,13 +50,10 @@ func cardInputOf(m *kassa.PaymentMethod) cardInput {
 		name: m.Name, address: m.Address}
 }
 
-// newCardForm returns the form filled in with in. Without masked it asks for
-// the number of a new card; with it, it edits the card masked names.
+// newCardForm returns the form of the card masked names, filled in with in.
 func newCardForm(l *Layout, in cardInput, masked string) *CardForm {
-	f := &CardForm{
+	return &CardForm{
 		Masked: masked,
-		CVC: Field{ID: "card-cvc", Name: "cvc", Label: l.T("card.cvc"), Hint: l.T("card.cvc.hint"),
-			Autocomplete: "cc-csc", InputMode: "numeric", MaxLength: 4, Required: true, Class: "short"},
 		ExpMonth: Field{ID: "card-exp-month", Name: "exp_month", Label: l.T("card.exp_month"), Value: in.expMonth,
 			Autocomplete: "cc-exp-month", InputMode: "numeric", MaxLength: 2, Required: true, Class: "short"},
 		ExpYear: Field{ID: "card-exp-year", Name: "exp_year", Label: l.T("card.exp_year"), Value: in.expYear,
@@ -65,80 +62,46 @@ func newCardForm(l *Layout, in cardInput, masked string) *CardForm {
 			Autocomplete: "cc-name", MaxLength: 200, Required: true},
 		Address: newAddressFields(l, in.address),
 	}
-	if masked == "" {
-		f.Number = Field{ID: "card-number", Name: "number", Label: l.T("card.number"),
-			Autocomplete: "cc-number", InputMode: "numeric", MaxLength: 23, Required: true}
-	} else {
-		// A new code is asked for only when the card has one.
-		f.CVC.Hint, f.CVC.Required = l.T("card.cvc.edit_hint"), false
-	}
-	return f
 }
 
 // fields lists the inputs in the order they are shown.
 func (f *CardForm) fields() []*Field {
-	fs := []*Field{}
-	if f.Masked == "" {
-		fs = append(fs, &f.Number)
-	}
-	fs = append(fs, &f.ExpMonth, &f.ExpYear, &f.CVC, &f.Name)
-	return append(fs, f.Address.fields()...)
+	return append([]*Field{&f.ExpMonth, &f.ExpYear, &f.Name}, f.Address.fields()...)
 }
 
 // check checks in with the domain's rules and shows every error beside its
-// field at once; it returns the card, and its brand, when there is none.
-// brand is the brand of the card edited; a new card's comes from its number.
-// Whether the card has expired needs the service's clock: the service
-// checks that.
-func (f *CardForm) check(l *Layout, in cardInput, brand kassa.Brand) (kassa.Card, kassa.Brand, bool) {
-	c := kassa.Card{Number: in.number, CVC: in.cvc, Name: in.name, Address: in.address}
-	if f.Masked == "" {
-		var err error
-		if _, brand, err = kassa.ParseCardNumber("card.number", in.number); err != nil {
-			f.setError(l, "card.number", in, "")
-		}
-	}
-	var okMonth, okYear bool
-	c.ExpMonth, okMonth = parseMonth(in.expMonth)
-	c.ExpYear, okYear = parseYear(in.expYear)
+// field at once; it returns the changes when there is none. Whether the
+// card has expired needs the service's clock: the service checks that.
+func (f *CardForm) check(l *Layout, m *kassa.PaymentMethod, in cardInput) (kassa.CardUpdate, bool) {
+	var u kassa.CardUpdate
+	month, okMonth := parseMonth(in.expMonth)
+	year, okYear := parseYear(in.expYear)
 	if !okMonth {
-		f.setError(l, "card.exp_month", in, brand)
+		f.setError(l, "exp_month", in)
 	}
 	if !okYear {
-		f.setError(l, "card.exp_year", in, brand)
+		f.setError(l, "exp_year", in)
 	}
-	switch {
-	case in.cvc == "" && f.Masked != "":
-		// Kept as it is.
-	case brand != "":
-		if kassa.ValidateCVC("card.cvc", in.cvc, brand) != nil {
-			f.setError(l, "card.cvc", in, brand)
-		}
-	case in.cvc == "":
-		f.setError(l, "card.cvc", in, "")
-	}
-	if kassa.ValidateName("card.name", in.name) != nil {
-		f.setError(l, "card.name", in, brand)
+	if kassa.ValidateName("name", in.name) != nil {
+		f.setError(l, "name", in)
 	}
 	f.Address.check(l, in.address)
 	for _, fd := range f.fields() {
 		if fd.IsInvalid() {
 			focusFirstError(f.fields()...)
-			return c, brand, false
+			return u, false
 		}
 	}
-	return c, brand, true
-}
-
-// askRetype tells, on a form shown again, that the number and the security
-// code typed are gone and why.
-func (f *CardForm) askRetype(l *Layout, in cardInput) {
-	switch {
-	case f.Masked == "" && (in.number != "" || in.cvc != ""):
-		f.Retype = l.T("card.retype.number")
-	case f.Masked != "" && in.cvc != "":
-		f.Retype = l.T("card.retype.cvc")
+	if month != m.ExpMonth || year != m.ExpYear {
+		u.ExpMonth, u.ExpYear = &month, &year
 	}
+	if in.name != m.Name {
+		u.Name = &in.name
+	}
+	if in.address != m.Address {
+		u.Address = &in.address
+	}
+	return u, true
 }
 
 // parseMonth reads a month from 1 to 12, typed as "3" or "03".
@@ -160,31 +123,14 @@ func parseYear(s string) (int, bool) {
 	return y, len(s) == 4
 }
 
-// setError shows the error the domain's rules give about field (with or
-// without the "card." prefix of a new card) beside it, in words that fit
-// what was typed; it reports whether the form has such a field.
-func (f *CardForm) setError(l *Layout, field string, in cardInput, brand kassa.Brand) bool {
+// setError shows the error the domain's rules give about field beside
+// it, in words that fit what was typed; it reports whether the form has
+// such a field.
+func (f *CardForm) setError(l *Layout, field string, in cardInput) bool {
 	field = strings.TrimPrefix(field, "card.")
 	switch field {
-	case "number":
-		if f.Masked != "" {
-			return false
-		}
-		f.Number.Error = l.T("card.error.number_invalid")
-		if strings.TrimSpace(in.number) == "" {
-			f.Number.Error = l.T("form.error.required", "Field", f.Number.Label)
-		}
 	case "exp_month", "exp_year":
 		f.ExpError = f.expiryError(l, field, in)
-	case "cvc":
-		switch {
-		case brand == kassa.Amex:
-			f.CVC.Error = l.T("card.error.cvc", "Digits", 4)
-		case brand != "":
-			f.CVC.Error = l.T("card.error.cvc", "Digits", 3)
-		default:
-			f.CVC.Error = l.T("form.error.required", "Field", f.CVC.Label)
-		}
 	case "name":
 		f.Name.Error = requiredOrTooLong(l, &f.Name, f.Name.Label)
 	default:
@@ -216,39 +162,32 @@ func (f *CardForm) expiryError(l *Layout, field string, in cardInput) string {
 
 // declineKeys explain each reason a gateway gives for refusing a card.
 var declineKeys = map[string]string{
-	kassa.DeclineCardDeclined:      msg("decline.card_declined"),
-	kassa.DeclineInsufficientFunds: msg("decline.insufficient_funds"),
-	kassa.DeclineExpiredCard:       msg("decline.expired_card"),
-	kassa.DeclineIncorrectCVC:      msg("decline.incorrect_cvc"),
-	kassa.DeclineProcessingError:   msg("decline.processing_error"),
+	kassa.DeclineCardDeclined:           msg("decline.card_declined"),
+	kassa.DeclineInsufficientFunds:      msg("decline.insufficient_funds"),
+	kassa.DeclineExpiredCard:            msg("decline.expired_card"),
+	kassa.DeclineIncorrectCVC:           msg("decline.incorrect_cvc"),
+	kassa.DeclineProcessingError:        msg("decline.processing_error"),
+	kassa.DeclineAuthenticationRequired: msg("decline.authentication_required"),
+	kassa.DeclineAuthenticationFailed:   msg("decline.authentication_failed"),
 }
 
 // showError shows what the service answered to the form beside the field
 // it concerns, and returns the status of the page that shows it; an error
 // the form cannot show (not found, forbidden, internal) comes back as it is.
-func (f *CardForm) showError(l *Layout, err error, in cardInput, brand kassa.Brand) (int, error) {
+func (f *CardForm) showError(l *Layout, err error, in cardInput) (int, error) {
 	defer focusFirstError(f.fields()...)
 	switch kassa.ErrorCode(err) {
 	case kassa.Invalid:
-		if !f.setError(l, kassa.ErrorField(err), in, brand) {
+		if !f.setError(l, kassa.ErrorField(err), in) {
 			f.FormError = l.T("form.error.invalid")
 		}
 		return http.StatusUnprocessableEntity, nil
 	case kassa.PaymentFailed:
-		reason := kassa.DeclineReason(err)
-		text := l.T("decline.other")
-		if key, ok := declineKeys[reason]; ok {
-			text = l.T(key)
-		}
-		switch {
-		case reason == kassa.DeclineIncorrectCVC:
-			f.CVC.Error = text
-		case reason == kassa.DeclineExpiredCard:
+		text := declineText(l, err)
+		if kassa.DeclineReason(err) == kassa.DeclineExpiredCard {
 			f.ExpError, f.ExpMonth.Invalid, f.ExpYear.Invalid = text, true, true
 			f.ExpMonth.GroupError, f.ExpYear.GroupError = "card-exp-error", "card-exp-error"
-		case f.Masked == "":
-			f.Number.Error = text
-		default:
+		} else {
 			f.FormError = text
 		}
 		return http.StatusPaymentRequired, nil

@@ -251,6 +251,7 @@ var notices = map[string]string{
 	"scim_token_revoked": msg("notice.scim_token_revoked"),
 	"sso_saved":          msg("notice.sso_saved"),
 	"sso_off":            msg("notice.sso_off"),
+	"invoice_paid":       msg("notice.invoice_paid"),
 }
 
 // notice returns the translated message of the change r's page follows, or "".

@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 // paymentMethodsPath is the Payment methods tab of Bills & payments.
@@ -24,6 +26,14 @@ type PaymentMethodsPage struct {
 
 func (*PaymentMethodsPage) template() string { return "payment_methods.html" }
 
+// formActions lets the page's forms lead to the processor's card page.
+func (*PaymentMethodsPage) formActions() string { return processorPages }
+
+// processorPages are where forms that open the processor's pages (its card
+// page, the bank's page of a payment) may lead: the processor's own
+// https pages, or the simulator's on kassa's host.
+const processorPages = "'self' https:"
+
 // CardRow is a card as the list and its pane show it.
 type CardRow struct {
 	ID, Href string
@@ -31,18 +41,18 @@ type CardRow struct {
 	Expiry   string // "12/2029"
 	Name     string
 	Address  []string
-	Profile  *ProfileLink // the billing profile that pays with it, if any
+	Profiles []ProfileLink // the billing profiles that pay with it
 	Current  bool
 }
 
 // ProfileLink names a billing profile and links to its page.
 type ProfileLink struct{ Name, Href string }
 
-func newCardRow(l *Layout, m *kassa.PaymentMethod, usedBy *kassa.BillingProfile) CardRow {
+func newCardRow(l *Layout, m *kassa.PaymentMethod, usedBy []*kassa.BillingProfile) CardRow {
 	row := CardRow{ID: m.ID, Href: paymentMethodsPath + "/" + m.ID, Label: cardLabel(l, m.Brand, m.Last4),
 		Expiry: expiry(m.ExpMonth, m.ExpYear), Name: m.Name, Address: addressLines(l, m.Address)}
-	if usedBy != nil {
-		row.Profile = &ProfileLink{Name: usedBy.Name, Href: profilesPath + "/" + usedBy.ID}
+	for _, bp := range usedBy {
+		row.Profiles = append(row.Profiles, ProfileLink{Name: bp.Name, Href: profilesPath + "/" + bp.ID})
 	}
 	return row
 }
@@ -58,10 +68,10 @@ func (s *server) paymentMethodsPage(r *http.Request, id string) (*PaymentMethods
 	if err != nil {
 		return nil, nil, err
 	}
-	usedBy := map[string]*kassa.BillingProfile{}
+	usedBy := map[string][]*kassa.BillingProfile{}
 	for _, bp := range ps {
 		if bp.PaymentMethodID != "" {
-			usedBy[bp.PaymentMethodID] = bp
+			usedBy[bp.PaymentMethodID] = append(usedBy[bp.PaymentMethodID], bp)
 		}
 	}
 	p := &PaymentMethodsPage{Layout: s.layout(r, msg("nav.bills"))}
@@ -102,43 +112,76 @@ func (s *server) paymentMethod(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, p)
 }
 
-// addCardForm is the Add a payment method form, filled in with in.
-func addCardForm(l *Layout, in cardInput) *CardForm {
-	f := newCardForm(l, in, "")
-	f.Action, f.Cancel, f.Submit = paymentMethodsPath+"/new", paymentMethodsPath, l.T("button.add")
-	return f
-}
-
 func (s *server) newPaymentMethod(w http.ResponseWriter, r *http.Request) error {
 	p, _, err := s.paymentMethodsPage(r, "")
 	if err != nil {
 		return err
 	}
 	p.Pane = "add"
-	p.Form = addCardForm(&p.Layout, cardInput{address: kassa.Address{Country: p.Actor.Tenant.Country}})
-	focusFirstError(p.Form.fields()...)
 	return s.render(w, http.StatusOK, p)
 }
 
+// addPaymentMethod sends the person to the processor's card page; they come
+// back to cardReturned.
 func (s *server) addPaymentMethod(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	p, _, err := s.paymentMethodsPage(r, "")
+	return s.openCardPage(w, r, billing.CardPage{ReturnTo: paymentMethodsPath})
+}
+
+// openCardPage opens the processor's card page and sends the browser there.
+func (s *server) openCardPage(w http.ResponseWriter, r *http.Request, cp billing.CardPage) error {
+	l := s.layout(r, "")
+	cp.Base, cp.Language = s.base(r), l.Lang
+	_, url, err := s.billing.OpenCardPage(r.Context(), cp)
 	if err != nil {
 		return err
 	}
-	in := readCardInput(r.PostForm)
-	p.Pane, p.Form = "add", addCardForm(&p.Layout, in)
-	var added *kassa.PaymentMethod
-	status, err := submitCard(&p.Layout, p.Form, in, "", func(c kassa.Card) (err error) {
-		added, err = s.billing.AddPaymentMethod(r.Context(), c)
-		return err
-	})
-	if err != nil || status != 0 {
-		return s.renderForm(w, status, p, err)
+	return seeOther(w, r, url)
+}
+
+// cardReturned keeps the card the person saved on the processor's card
+// page and goes on to where they started.
+func (s *server) cardReturned(w http.ResponseWriter, r *http.Request) error {
+	m, cs, err := s.billing.FinishCardPage(r.Context(), r.PathValue("id"))
+	switch kassa.ErrorCode(err) {
+	case "":
+		done := "card_added"
+		if cs.ProfileID != "" || cs.Replaces != "" {
+			done = "card_replaced"
+		}
+		to := cs.ReturnTo
+		if to == paymentMethodsPath {
+			to = paymentMethodsPath + "/" + m.ID
+		}
+		return seeOther(w, r, withQuery(to, url.Values{"done": {done}}))
+	case kassa.Conflict:
+		p, _, err := s.paymentMethodsPage(r, "")
+		if err != nil {
+			return err
+		}
+		p.Error = p.T("card.page.not_finished")
+		return s.render(w, http.StatusConflict, p)
 	}
-	return seeOther(w, r, paymentMethodsPath+"/"+added.ID+"?done=card_added")
+	return err
+}
+
+// securityCode opens the processor's card page to enter the card m again,
+// with its security code: the new card takes its place everywhere.
+func (s *server) securityCode(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	_, m, err := s.paymentMethodsPage(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	back := paymentMethodsPath
+	if to := safeNext(r.PostForm.Get("back")); to != "/" {
+		back = to
+	}
+	return s.openCardPage(w, r, billing.CardPage{Replaces: m.ID, ReturnTo: back})
 }
 
 // editCardForm is the form that edits m, filled in with in, going back to
@@ -146,6 +189,7 @@ func (s *server) addPaymentMethod(w http.ResponseWriter, r *http.Request) error 
 func editCardForm(l *Layout, m *kassa.PaymentMethod, in cardInput, action, cancel string) *CardForm {
 	f := newCardForm(l, in, cardLabel(l, m.Brand, m.Last4))
 	f.Action, f.Cancel, f.Submit = action, cancel, l.T("button.save")
+	f.SecurityAction = paymentMethodsPath + "/" + m.ID + "/security-code"
 	return f
 }
 
@@ -183,7 +227,7 @@ func (s *server) confirmDeletePaymentMethod(w http.ResponseWriter, r *http.Reque
 	}
 	// A card a profile pays with cannot go: its details say why.
 	p.Pane = "delete"
-	if p.Selected.Profile != nil {
+	if len(p.Selected.Profiles) > 0 {
 		p.Pane = "details"
 	}
 	return s.render(w, http.StatusOK, p)
@@ -207,42 +251,18 @@ func (s *server) deletePaymentMethod(w http.ResponseWriter, r *http.Request) err
 	return s.render(w, http.StatusConflict, p)
 }
 
-// submitCard checks what was typed into f and, when the rules allow it,
-// hands the card to save; what save refuses is shown on f. It returns the
-// status of the page that shows f again, or 0 once the card is saved.
-func submitCard(l *Layout, f *CardForm, in cardInput, brand kassa.Brand, save func(kassa.Card) error) (int, error) {
-	c, brand, ok := f.check(l, in, brand)
+// updateCard saves the changes made in the edit form of m: only what
+// changed. It returns the status of the page that shows the form again, or
+// 0 once saved.
+func (s *server) updateCard(r *http.Request, l *Layout, f *CardForm, m *kassa.PaymentMethod, in cardInput) (int, error) {
+	u, ok := f.check(l, m, in)
 	if !ok {
-		f.askRetype(l, in)
 		return http.StatusUnprocessableEntity, nil
 	}
-	if err := save(c); err != nil {
-		f.askRetype(l, in)
-		return f.showError(l, err, in, brand)
+	if _, err := s.billing.UpdatePaymentMethod(r.Context(), m.ID, u); err != nil {
+		return f.showError(l, err, in)
 	}
 	return 0, nil
-}
-
-// updateCard saves the changes made in the edit form of m: only what
-// changed, and the security code when one was typed.
-func (s *server) updateCard(r *http.Request, l *Layout, f *CardForm, m *kassa.PaymentMethod, in cardInput) (int, error) {
-	return submitCard(l, f, in, m.Brand, func(c kassa.Card) error {
-		var u kassa.CardUpdate
-		if c.CVC != "" {
-			u.CVC = &c.CVC
-		}
-		if c.ExpMonth != m.ExpMonth || c.ExpYear != m.ExpYear {
-			u.ExpMonth, u.ExpYear = &c.ExpMonth, &c.ExpYear
-		}
-		if c.Name != m.Name {
-			u.Name = &c.Name
-		}
-		if c.Address != m.Address {
-			u.Address = &c.Address
-		}
-		_, err := s.billing.UpdatePaymentMethod(r.Context(), m.ID, u)
-		return err
-	})
 }
 
 // renderForm shows a page again with its form's errors at status, unless

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 // profilesPath is Billing › Billing profiles.
@@ -37,13 +38,19 @@ type ProfilePage struct {
 	Pane    string   // "", "edit", "edit_card" or "replace"
 	Details *ProfileForm
 	Form    *CardForm
-	// Others are the user's cards no profile pays with, which the
-	// profile may pay with instead of a new one.
+	// Others are the user's other cards, which the profile may pay with
+	// instead of a new one.
 	Others *Field
+	// NewCard opens the processor's card page for a new card of the
+	// profile.
+	NewCard string
 	Notice string
 }
 
 func (*ProfilePage) template() string { return "profile.html" }
+
+// formActions lets a new card lead to the processor's card page.
+func (*ProfilePage) formActions() string { return processorPages }
 
 // ProfileView is a billing profile as its page shows it.
 type ProfileView struct {
@@ -87,32 +94,25 @@ func (s *server) profilesPage(r *http.Request) (*ProfilesPage, error) {
 	return p, nil
 }
 
-// unusedCards returns the user's cards that no billing profile pays with.
-func (s *server) unusedCards(r *http.Request) ([]*kassa.PaymentMethod, error) {
+// cardsBut returns the user's cards but the one of id: any of them may pay
+// for any of their billing profiles.
+func (s *server) cardsBut(r *http.Request, id string) ([]*kassa.PaymentMethod, error) {
 	ms, err := s.db.FindPaymentMethods(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	ps, err := s.db.FindBillingProfiles(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	used := map[string]bool{}
-	for _, bp := range ps {
-		used[bp.PaymentMethodID] = true
-	}
-	unused := []*kassa.PaymentMethod{}
+	others := []*kassa.PaymentMethod{}
 	for _, m := range ms {
-		if !used[m.ID] {
-			unused = append(unused, m)
+		if m.ID != id {
+			others = append(others, m)
 		}
 	}
-	return unused, nil
+	return others, nil
 }
 
 // newProfileForm is the Add a billing profile form, filled in with in.
 func (s *server) newProfileForm(r *http.Request, l *Layout, in profileInput) (*ProfileForm, error) {
-	cards, err := s.unusedCards(r)
+	cards, err := s.cardsBut(r, "")
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *server) profilePage(r *http.Request) (*ProfilePage, *kassa.BillingProfi
 		if m, err = s.db.FindPaymentMethodByID(r.Context(), bp.PaymentMethodID); err != nil {
 			return nil, nil, nil, err
 		}
-		row := newCardRow(&p.Layout, m, bp)
+		row := newCardRow(&p.Layout, m, []*kassa.BillingProfile{bp})
 		p.Card = &row
 	}
 	return p, bp, m, nil
@@ -267,13 +267,11 @@ func (s *server) updateProfileCard(w http.ResponseWriter, r *http.Request) error
 	return seeOther(w, r, p.Profile.Href+"?done=card_saved")
 }
 
-// replacePane opens the Replace pane on p: a new card filled in with in, or
-// one of the user's unused cards.
-func (s *server) replacePane(r *http.Request, p *ProfilePage, in cardInput) error {
-	p.Pane = "replace"
-	p.Form = newCardForm(&p.Layout, in, "")
-	p.Form.Action, p.Form.Cancel, p.Form.Submit = p.Profile.Href+"/payment-method/replace", p.Profile.Href, p.T("button.save")
-	cards, err := s.unusedCards(r)
+// replacePane opens the Replace pane on p: a new card, entered on the
+// processor's card page, or one of the user's other cards.
+func (s *server) replacePane(r *http.Request, p *ProfilePage, current string) error {
+	p.Pane, p.NewCard = "replace", p.Profile.Href+"/payment-method/replace"
+	cards, err := s.cardsBut(r, current)
 	if err != nil || len(cards) == 0 {
 		return err
 	}
@@ -286,55 +284,35 @@ func (s *server) replacePane(r *http.Request, p *ProfilePage, in cardInput) erro
 }
 
 func (s *server) replaceForm(w http.ResponseWriter, r *http.Request) error {
-	p, bp, m, err := s.profilePage(r)
-	if err != nil {
-		return err
-	}
-	if err := s.replacePane(r, p, cardInput{address: newCardAddress(bp, m)}); err != nil {
-		return err
-	}
-	focusFirstError(p.Form.fields()...)
-	return s.render(w, http.StatusOK, p)
-}
-
-// newCardAddress is the address a new card of bp starts with: that of the
-// card m it replaces, else the profile's own.
-func newCardAddress(bp *kassa.BillingProfile, m *kassa.PaymentMethod) kassa.Address {
-	if m != nil {
-		return m.Address
-	}
-	return bp.Address
-}
-
-func (s *server) replaceCard(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
 	p, bp, _, err := s.profilePage(r)
 	if err != nil {
 		return err
 	}
-	in := readCardInput(r.PostForm)
-	if err := s.replacePane(r, p, in); err != nil {
+	if err := s.replacePane(r, p, bp.PaymentMethodID); err != nil {
 		return err
 	}
-	status, err := submitCard(&p.Layout, p.Form, in, "", func(c kassa.Card) error {
-		_, err := s.billing.ReplacePaymentMethod(r.Context(), bp.ID, c)
-		return err
-	})
-	if err != nil || status != 0 {
-		return s.renderForm(w, status, p, err)
-	}
-	return seeOther(w, r, p.Profile.Href+"?done=card_replaced")
+	return s.render(w, http.StatusOK, p)
 }
 
-// useCard makes the profile pay with one of the user's cards no other
-// profile pays with.
+// replaceCard sends the person to the processor's card page for the
+// profile's new card; they come back to the profile.
+func (s *server) replaceCard(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	_, bp, _, err := s.profilePage(r)
+	if err != nil {
+		return err
+	}
+	return s.openCardPage(w, r, billing.CardPage{ProfileID: bp.ID, ReturnTo: profilesPath + "/" + bp.ID})
+}
+
+// useCard makes the profile pay with another of the user's cards.
 func (s *server) useCard(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	p, bp, m, err := s.profilePage(r)
+	p, bp, _, err := s.profilePage(r)
 	if err != nil {
 		return err
 	}
@@ -346,7 +324,7 @@ func (s *server) useCard(w http.ResponseWriter, r *http.Request) error {
 	if kassa.ErrorCode(err) != kassa.Invalid && kassa.ErrorCode(err) != kassa.Unavailable {
 		return err
 	}
-	if err := s.replacePane(r, p, cardInput{address: newCardAddress(bp, m)}); err != nil {
+	if err := s.replacePane(r, p, bp.PaymentMethodID); err != nil {
 		return err
 	}
 	status := http.StatusUnprocessableEntity
@@ -355,7 +333,7 @@ func (s *server) useCard(w http.ResponseWriter, r *http.Request) error {
 		status, msgText = http.StatusServiceUnavailable, p.T("form.error.unavailable")
 	}
 	if p.Others == nil {
-		p.Form.FormError = msgText
+		p.Notice = msgText
 	} else {
 		p.Others.Error = msgText
 		p.Others.Autofocus = true

@@ -112,7 +112,10 @@ func (s *server) setLicenses(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, http.StatusUnprocessableEntity, p)
 	}
 	if r.PostForm.Get("step") == "save" && r.PostForm.Get("reviewed") == typed {
-		_, _, err := s.billing.SetQuantity(r.Context(), sub.ID, n, requestKey(p.Actor, f.Key))
+		_, inv, err := s.billing.SetQuantity(billing.Present(r.Context(), s.base(r)), sub.ID, n, requestKey(p.Actor, f.Key))
+		if err == nil && inv != nil && inv.Status == kassa.InvoicePending && inv.ActionURL != "" {
+			return seeOther(w, r, inv.ActionURL) // the bank wants the person first
+		}
 		if err == nil {
 			done := "licenses_added"
 			if n < sub.Quantity {

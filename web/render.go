@@ -90,6 +90,21 @@ func (l *Layout) CardView(c *CardRow, showUse bool) CardView {
 	return CardView{Layout: l, Card: c, ShowUse: showUse}
 }
 
+// CardPageForm is a form that opens the processor's card page: a card is
+// entered there, never on kassa's pages.
+type CardPageForm struct {
+	*Layout
+	Action, Text, Hint, Submit string
+	Cancel, CancelLabel        string
+}
+
+// CardPage returns the form for the card-page partial, posting to action,
+// saying text, with a cancel link to cancel ("" for none).
+func (l *Layout) CardPage(action, text, cancel string) CardPageForm {
+	return CardPageForm{Layout: l, Action: action, Text: text, Hint: l.T("card.page.hint"),
+		Submit: l.T("card.page.continue"), Cancel: cancel, CancelLabel: l.T("button.cancel")}
+}
+
 // page is a page struct: it embeds Layout and names its template.
 type page interface {
 	base() *Layout

@@ -33,6 +33,9 @@ type SubscriptionPage struct {
 
 func (*SubscriptionPage) template() string { return "subscription.html" }
 
+// formActions lets more licenses lead to the bank's page.
+func (*SubscriptionPage) formActions() string { return processorPages }
+
 // SubscriptionView is a subscription as its page shows it.
 type SubscriptionView struct {
 	Href, Product                 string

@@ -128,11 +128,18 @@ func (s *server) routes() *http.ServeMux {
 	// Bills & payments: the Invoices tab, each invoice's pane and PDF.
 	handle("GET "+billsPath, s.signedIn(s.bills))
 	handle("GET "+invoicesPath+"/{file}", s.signedIn(s.invoice))
+	// Payments that go by the person's bank (SPEC §10): where it sends
+	// them back, and a renewal invoice they pay themselves.
+	handle("GET "+billing.PaymentReturnPath, s.buyersOnly(s.paymentReturned))
+	handle("GET "+invoicesPath+"/{id}/pay", s.buyersOnly(s.payForm))
+	handle("POST "+invoicesPath+"/{id}/pay", s.buyersOnly(s.pay))
 
 	const pm = "/billing/bills/payment-methods"
 	handle("GET "+pm, s.buyersOnly(s.paymentMethods))
 	handle("GET "+pm+"/new", s.buyersOnly(s.newPaymentMethod))
 	handle("POST "+pm+"/new", s.buyersOnly(s.addPaymentMethod))
+	handle("GET "+pm+"/cards/{id}", s.buyersOnly(s.cardReturned))
+	handle("POST "+pm+"/{id}/security-code", s.buyersOnly(s.securityCode))
 	handle("GET "+pm+"/{id}", s.buyersOnly(s.paymentMethod))
 	handle("GET "+pm+"/{id}/edit", s.buyersOnly(s.editPaymentMethod))
 	handle("POST "+pm+"/{id}/edit", s.buyersOnly(s.updatePaymentMethod))

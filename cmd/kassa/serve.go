@@ -49,12 +49,12 @@ func (m *Main) serveCommand() *cobra.Command {
 				return err
 			}
 		}
-		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, gw, *support, *base)
+		return m.serve(cmd.Context(), *addr, *dsn, *withDemo, clock, gw, *gateway, *support, *base)
 	}
 	return cmd
 }
 
-func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, gw kassa.Gateway, support, baseURL string) error {
+func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock kassa.Clock, gw kassa.Gateway, gwName, support, baseURL string) error {
 	log := m.logger()
 	db, err := openDB(ctx, dsn, clock)
 	if err != nil {
@@ -98,7 +98,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		Handler: server.New(server.Config{
 			DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: testClockOf(clock), Log: log, SupportEmail: support,
 			Issuer:  invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
-			BaseURL: given,
+			BaseURL: given, Gateway: gw, GatewayName: gwName,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -190,7 +190,8 @@ func (m *Main) gateway(name string, clock kassa.Clock) (kassa.Gateway, error) {
 		}
 		return gw, nil
 	case "stripe":
-		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger()})
+		return stripe.New(stripe.Config{Key: m.Getenv("KASSA_STRIPE_KEY"), BaseURL: m.Getenv("KASSA_STRIPE_URL"), Log: m.logger(),
+			WebhookSecret: m.Getenv("KASSA_STRIPE_WEBHOOK_SECRET")})
 	}
 	return nil, kassa.InvalidE("gateway", "error.cli.gateway", "Value", strconv.Quote(name))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -266,7 +267,17 @@ func (g *Gateway) submitBank(w http.ResponseWriter, r *http.Request) {
 		g.emit(r.Context(), typ, map[string]any{"id": ref, "object": "payment_intent", "status": p.Status,
 			"amount": p.Amount.Amount, "currency": strings.ToLower(p.Amount.Currency)})
 	}
-	http.Redirect(w, r, h.Return, http.StatusSeeOther)
+	http.Redirect(w, r, withPayment(h.Return, ref), http.StatusSeeOther)
+}
+
+// withPayment adds the payment's reference to the return URL, as Stripe
+// adds ?payment_intent=….
+func withPayment(u, ref string) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "payment_intent=" + url.QueryEscape(ref)
 }
 
 // cardWords names a saved card by its brand.

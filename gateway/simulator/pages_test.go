@@ -184,7 +184,7 @@ func TestStrongCustomerAuthentication(t *testing.T) {
 		t.Errorf("the bank's page: %d\n%s", status, page)
 	}
 	status, to, _ := s.post(t, p.ActionURL, url.Values{"action": {"complete"}})
-	if status != 303 || to != "https://kassa.example/paid/k1" {
+	if status != 303 || to != "https://kassa.example/paid/k1?payment_intent="+p.Ref {
 		t.Fatalf("complete: %d to %q", status, to)
 	}
 	if got, err := g.FindPayment(t.Context(), p.Ref); err != nil || got.Status != kassa.PaymentSucceeded {
