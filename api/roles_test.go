@@ -63,6 +63,13 @@ func TestRoleMatrix(t *testing.T) {
 		}, 401, 200, 404},
 		"DELETE /api/v1/payment-methods/{id}": {func() call { return call{"/api/v1/payment-methods/" + card(), nil} },
 			401, 204, 404},
+		"POST /api/v1/payment-methods/setup-sessions": {fixed("/api/v1/payment-methods/setup-sessions", map[string]any{}), 401, 201, 201},
+		// erik's card page: open for him, nobody else's to read.
+		"GET /api/v1/payment-methods/setup-sessions/{id}": {func() call {
+			var page struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/payment-methods/setup-sessions", erik.token, map[string]any{}).body, &page)
+			return call{"/api/v1/payment-methods/setup-sessions/" + page.ID, nil}
+		}, 401, 200, 404},
 		"GET /api/v1/billing-profiles":  {fixed("/api/v1/billing-profiles", nil), 401, 200, 200},
 		"POST /api/v1/billing-profiles": {fixed("/api/v1/billing-profiles", profileBody), 401, 201, 201},
 		"GET /api/v1/billing-profiles/{id}": {fixed("/api/v1/billing-profiles/"+erik.profile, nil),
@@ -86,6 +93,8 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /api/v1/invoices":          {fixed("/api/v1/invoices", nil), 401, 200, 200},
 		"GET /api/v1/invoices/{id}":     {fixed("/api/v1/invoices/"+invoice, nil), 401, 200, 404},
 		"GET /api/v1/invoices/{id}/pdf": {fixed("/api/v1/invoices/"+invoice+"/pdf", nil), 401, 200, 404},
+		// erik's invoice is paid: nothing to pay; the admin's to pay it is not.
+		"POST /api/v1/invoices/{id}/pay": {fixed("/api/v1/invoices/"+invoice+"/pay", nil), 401, 409, 404},
 		"GET /api/v1/admin/self-service-subscriptions": {fixed("/api/v1/admin/self-service-subscriptions", nil),
 			401, 403, 200},
 		"GET /api/v1/admin/purchase-policies": {fixed("/api/v1/admin/purchase-policies", nil), 401, 403, 200},

@@ -29,7 +29,7 @@ type CardPage struct {
 
 // CardReturnPath is where the processor sends the person back, under
 // kassa's base URL, for the card page id: kassa keeps the card there.
-func CardReturnPath(id string) string { return "/billing/bills/payment-methods/cards/" + id }
+func CardReturnPath(id string) string { return "/billing/bills/card-pages/" + id }
 
 // OpenCardPage opens the processor's card page for the actor (made its
 // customer the first time) and returns it, with the URL to send them to.

@@ -48,8 +48,9 @@ func serveDemo(t *testing.T) *demoSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gw := simulator.New(clock)
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
-		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
+		Billing: billing.New(db, gw, clock, log), Licensing: licensing.New(db), Gateway: gw, GatewayName: "simulator"}))
 	t.Cleanup(ts.Close)
 	return &demoSite{url: ts.URL, db: db, auth: a}
 }

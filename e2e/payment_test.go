@@ -26,7 +26,7 @@ type paymentWords struct {
 	add, addTitle, edit, editTitle, save string
 	replace, replaceTitle, delete        string
 	addProfile, addProfileTitle          string
-	declined                             string
+	toCardPage, saveCard, declined       string
 }
 
 var swedish = paymentWords{
@@ -35,6 +35,7 @@ var swedish = paymentWords{
 	profileDetails: "Information om faktureringsprofil", paymentMethod: "Betalningsmetod",
 	add: "Lägg till", addTitle: "Lägg till en betalningsmetod", edit: "Redigera", editTitle: "Redigera betalningsmetod",
 	save: "Spara", replace: "Ersätt", replaceTitle: "Ersätt betalningsmetod", delete: "Ta bort",
+	toCardPage: "Fortsätt till kortsidan", saveCard: "Spara kortet",
 	declined: "Kortet nekades. Använd ett annat kort eller kontakta din bank.",
 }
 
@@ -45,6 +46,16 @@ var english = paymentWords{
 	add: "Add", addTitle: "Add a payment method", edit: "Edit", editTitle: "Edit payment method",
 	save: "Save", replace: "Replace", replaceTitle: "Replace payment method", delete: "Delete",
 	addProfile: "Add", addProfileTitle: "Add a billing profile",
+	toCardPage: "Continue to the card page", saveCard: "Save card",
+}
+
+// onCardPage checks that the tab is on the processor's card page (the
+// simulator's), in the language kassa opened it in.
+func onCardPage(t *testing.T, tab context.Context, lang string) {
+	t.Helper()
+	if got := readPage(t, tab); !strings.HasPrefix(got.Path, "/simulator/cards/") || got.Lang != lang {
+		t.Fatalf("not on the card page in %s: %+v", lang, got)
+	}
 }
 
 func TestPaymentDetails(t *testing.T) {
@@ -75,12 +86,17 @@ func TestPaymentDetails(t *testing.T) {
 		follow(t, tab, "//aside", w.save)
 		wantTexts(t, tab, "#payment-method dd", "Visa •••• 4242", fmt.Sprintf("11/%d", year+4), "Erik J. Johansson")
 
+		// A new card is typed on the processor's card page, never on kassa's.
 		follow(t, tab, `//section[@id="payment-method"]`, w.replace)
 		wantPane(t, tab, w.replaceTitle)
-		fill(t, tab, map[string]string{"card-number": "5555 5555 5555 4444", "card-exp-month": "08",
-			"card-exp-year": strconv.Itoa(year + 2), "card-cvc": "123", "card-name": "Erik Johansson"})
 		screenshot(t, tab, "profile-replace-sv")
-		follow(t, tab, "//aside", w.save)
+		follow(t, tab, "//aside", w.toCardPage)
+		onCardPage(t, tab, w.lang)
+		fill(t, tab, map[string]string{"number": "5555 5555 5555 4444", "exp_month": "08",
+			"exp_year": strconv.Itoa(year + 2), "cvc": "123", "name": "Erik Johansson",
+			"line1": "Storgatan 12", "postal_code": "111 22", "city": "Stockholm", "country": "SE"})
+		screenshot(t, tab, "card-page-sv")
+		follow(t, tab, "//main", w.saveCard)
 		wantTexts(t, tab, "#payment-method dd", "Mastercard •••• 4444", fmt.Sprintf("08/%d", year+2))
 		screenshot(t, tab, "profile-replaced-sv")
 
@@ -95,7 +111,7 @@ func TestPaymentDetails(t *testing.T) {
 		screenshot(t, tab, "payment-method-sv")
 		follow(t, tab, "//aside", w.edit)
 		wantPane(t, tab, w.editTitle)
-		fill(t, tab, map[string]string{"card-cvc": "321", "card-exp-month": "10", "card-exp-year": strconv.Itoa(year + 5),
+		fill(t, tab, map[string]string{"card-exp-month": "10", "card-exp-year": strconv.Itoa(year + 5),
 			"card-name": "Erik Johansson", "address-line1": "Drottninggatan 5", "address-line2": "",
 			"address-city": "Göteborg", "address-postal-code": "411 03"})
 		screenshot(t, tab, "payment-method-edit-sv")
@@ -104,27 +120,28 @@ func TestPaymentDetails(t *testing.T) {
 		wantTexts(t, tab, "aside dd", fmt.Sprintf("10/%d", year+5), "Drottninggatan 5\n411 03 Göteborg\nSverige")
 
 		// Add a new payment method: Payment methods tab → Add a payment
-		// method → the pane → Add. A refused card first: the error is
-		// beside the number, which has to be typed again.
+		// method → the pane → on to the processor's card page. A refused
+		// card first: the error is beside the number, which has to be
+		// typed again.
 		follow(t, tab, "//main", w.addTitle)
 		wantPane(t, tab, w.addTitle)
-		if country := value(t, tab, "address-country"); country != "SE" {
-			t.Errorf("country of a new card: %q, want SE, Nordvik's", country)
-		}
-		fill(t, tab, map[string]string{"card-number": "4000 0000 0000 0002", "card-exp-month": "05",
-			"card-exp-year": strconv.Itoa(year + 3), "card-cvc": "123", "card-name": "Erik Johansson",
-			"address-line1": "Storgatan 12", "address-city": "Stockholm", "address-postal-code": "111 22"})
-		submit(t, tab, 402, "//aside", w.add)
-		wantTexts(t, tab, "#card-number-error", w.declined)
-		if v := value(t, tab, "card-number") + value(t, tab, "card-cvc"); v != "" {
+		screenshot(t, tab, "payment-method-add-sv")
+		follow(t, tab, "//aside", w.toCardPage)
+		onCardPage(t, tab, w.lang)
+		fill(t, tab, map[string]string{"number": "4000 0000 0000 0002", "exp_month": "05",
+			"exp_year": strconv.Itoa(year + 3), "cvc": "123", "name": "Erik Johansson",
+			"line1": "Storgatan 12", "city": "Stockholm", "postal_code": "111 22", "country": "SE"})
+		submit(t, tab, 422, "//main", w.saveCard)
+		wantTexts(t, tab, "#number-error", w.declined)
+		if v := value(t, tab, "number") + value(t, tab, "cvc"); v != "" {
 			t.Errorf("number and code typed again: %q, want them empty", v)
 		}
-		if v := value(t, tab, "card-name"); v != "Erik Johansson" {
+		if v := value(t, tab, "name"); v != "Erik Johansson" {
 			t.Errorf("name on card after the error: %q, want it kept", v)
 		}
-		screenshot(t, tab, "payment-method-declined-sv")
-		fill(t, tab, map[string]string{"card-number": "3782 822463 10005", "card-cvc": "1234"})
-		follow(t, tab, "//aside", w.add)
+		screenshot(t, tab, "card-page-declined-sv")
+		fill(t, tab, map[string]string{"number": "3782 822463 10005", "cvc": "1234"})
+		follow(t, tab, "//main", w.saveCard)
 		wantPane(t, tab, "American Express •••• 0005")
 		wantTexts(t, tab, "table.data tbody th", "Visa •••• 4242", "Mastercard •••• 4444", "American Express •••• 0005")
 
@@ -145,19 +162,19 @@ func TestPaymentDetails(t *testing.T) {
 		follow(t, tab, "//nav", w.bills)
 		follow(t, tab, "//main", w.paymentMethodsTab)
 		follow(t, tab, "//main", w.addTitle)
-		if country := value(t, tab, "address-country"); country != "US" {
-			t.Errorf("country of a new card: %q, want US, Harbor's", country)
-		}
-		fill(t, tab, map[string]string{"card-number": "4242 4242 4242 4242", "card-exp-month": "3",
-			"card-exp-year": strconv.Itoa(year + 2), "card-cvc": "424", "card-name": "Mike Alvarez",
-			"address-line1": "1 Harbor Way", "address-city": "Seattle", "address-postal-code": "98101"})
-		follow(t, tab, "//aside", w.add)
+		follow(t, tab, "//aside", w.toCardPage)
+		onCardPage(t, tab, w.lang)
+		fill(t, tab, map[string]string{"number": "4242 4242 4242 4242", "exp_month": "3",
+			"exp_year": strconv.Itoa(year + 2), "cvc": "424", "name": "Mike Alvarez",
+			"line1": "1 Harbor Way", "city": "Seattle", "postal_code": "98101", "country": "US"})
+		screenshot(t, tab, "card-page-en")
+		follow(t, tab, "//main", w.saveCard)
 		wantTexts(t, tab, "table.data tbody th", "Visa •••• 4242")
 
 		// Update an existing payment method.
 		follow(t, tab, "//main//table", "Visa •••• 4242")
 		follow(t, tab, "//aside", w.edit)
-		fill(t, tab, map[string]string{"card-cvc": "425", "card-exp-year": strconv.Itoa(year + 6), "card-name": "Mike J. Alvarez",
+		fill(t, tab, map[string]string{"card-exp-year": strconv.Itoa(year + 6), "card-name": "Mike J. Alvarez",
 			"address-line2": "Suite 400"})
 		follow(t, tab, "//aside", w.save)
 		wantTexts(t, tab, "aside dd", "Visa •••• 4242", fmt.Sprintf("03/%d", year+6), "Mike J. Alvarez",
@@ -182,9 +199,12 @@ func TestPaymentDetails(t *testing.T) {
 		wantTexts(t, tab, "#payment-method dd", fmt.Sprintf("12/%d", year+6), "Mike Alvarez")
 		follow(t, tab, `//section[@id="payment-method"]`, w.replace)
 		wantPane(t, tab, w.replaceTitle)
-		fill(t, tab, map[string]string{"card-number": "5555555555554444", "card-exp-month": "09",
-			"card-exp-year": strconv.Itoa(year + 1), "card-cvc": "555", "card-name": "Mike Alvarez"})
-		follow(t, tab, "//aside", w.save)
+		follow(t, tab, "//aside", w.toCardPage)
+		onCardPage(t, tab, w.lang)
+		fill(t, tab, map[string]string{"number": "5555555555554444", "exp_month": "09",
+			"exp_year": strconv.Itoa(year + 1), "cvc": "555", "name": "Mike Alvarez",
+			"line1": "1 Harbor Way", "city": "Seattle", "postal_code": "98101", "country": "US"})
+		follow(t, tab, "//main", w.saveCard)
 		wantTexts(t, tab, "#payment-method dd", "Mastercard •••• 4444", fmt.Sprintf("09/%d", year+1))
 		screenshot(t, tab, "profile-en")
 	})

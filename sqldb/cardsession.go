@@ -231,6 +231,9 @@ func (db *DB) CompleteCardSession(ctx context.Context, sessionID string, m *kass
 			}
 			old, err := findPaymentMethodTx(ctx, tx, a, s.Replaces)
 			if err == nil {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM card_sessions WHERE payment_method_id = $1`, old.ID); err != nil {
+					return err
+				}
 				if _, err := tx.ExecContext(ctx, `DELETE FROM payment_methods WHERE id = $1`, old.ID); err != nil {
 					return err
 				}

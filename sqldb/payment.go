@@ -133,6 +133,11 @@ func (db *DB) DeletePaymentMethod(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		// The card page that saved it is done with: it goes with the card.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM card_sessions WHERE payment_method_id = $1
+			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE card_id = $1)`, id); err != nil {
+			return fmt.Errorf("delete card pages of %s: %w", id, err)
+		}
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM payment_methods WHERE tenant_id = $1 AND owner_id = $2 AND id = $3
 			AND NOT EXISTS (SELECT 1 FROM billing_profiles WHERE card_id = $3)`,

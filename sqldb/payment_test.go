@@ -61,7 +61,10 @@ func TestDeleteRacesReplace(t *testing.T) {
 	}
 }
 
-func TestOneCardPaysForOneProfile(t *testing.T) {
+// TestOneCardPaysForManyProfiles: a card a person saved pays for any of
+// their billing profiles (SPEC §10), and a card stays while any profile
+// pays with it, also when it is deleted while profiles are made with it.
+func TestOneCardPaysForManyProfiles(t *testing.T) {
 	t.Parallel()
 	db := sqldbtest.MustOpenDB(t, kassa.NewTestClock(testNow))
 	ctx, _ := mustTenant(t, db, "Nordvik", "Erik Johansson")
@@ -71,12 +74,14 @@ func TestOneCardPaysForOneProfile(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
+	var deleted error
 	for i := range 8 {
 		wg.Go(func() {
 			errs <- db.CreateBillingProfile(ctx, &kassa.BillingProfile{Name: fmt.Sprint("P", i), Email: "p@x.example",
-				Address: testAddress, Currency: "SEK", CustomerRef: "c", PaymentMethodID: m.ID})
+				Address: testAddress, Currency: "SEK", PaymentMethodID: m.ID})
 		})
 	}
+	wg.Go(func() { deleted = db.DeletePaymentMethod(ctx, m.ID) })
 	wg.Wait()
 	close(errs)
 	ok := 0
@@ -92,7 +97,23 @@ func TestOneCardPaysForOneProfile(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	}
-	if ok != 1 {
-		t.Errorf("%d profiles pay with one card, want 1", ok)
+	profiles, err := db.FindBillingProfiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paying := 0
+	for _, p := range profiles {
+		if p.PaymentMethodID == m.ID {
+			paying++
+		}
+	}
+	_, found := db.FindPaymentMethodByID(ctx, m.ID)
+	switch {
+	case paying != ok:
+		t.Errorf("%d profiles made, %d pay with the card", ok, paying)
+	case deleted == nil && (found == nil || ok > 0):
+		t.Errorf("the card was deleted, yet %d profiles pay with it (found: %v)", ok, found)
+	case deleted != nil && (kassa.ErrorCode(deleted) != kassa.Conflict || found != nil || ok == 0):
+		t.Errorf("the card stayed: %v, %d profiles (found: %v)", deleted, ok, found)
 	}
 }

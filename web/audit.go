@@ -65,6 +65,7 @@ var auditActionKeys = map[string]string{
 	"subscription.quantity_changed": msg("audit.action.subscription.quantity_changed"),
 	"subscription.canceled":         msg("audit.action.subscription.canceled"),
 	"subscription.cancel_scheduled": msg("audit.action.subscription.cancel_scheduled"),
+	"subscription.disputed":         msg("audit.action.subscription.disputed"),
 	"subscription.reactivated":      msg("audit.action.subscription.reactivated"),
 	"subscription.renewed":          msg("audit.action.subscription.renewed"),
 	"subscription.past_due":         msg("audit.action.subscription.past_due"),

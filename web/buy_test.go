@@ -48,10 +48,9 @@ func profileID(t *testing.T, s *site, who http.Header) string {
 // with it for who, and returns the profile's id.
 func payingProfile(t *testing.T, s *site, who http.Header, number, country string) string {
 	t.Helper()
-	r := s.do("POST", pmPath+"/new", cardForm(set("number", number), set("country", country)), who)
-	r.wantStatus(t, http.StatusSeeOther)
-	pm := strings.TrimSuffix(strings.TrimPrefix(r.Header.Get("Location"), pmPath+"/"), "?done=card_added")
-	r = s.do("POST", bpPath+"/new", profileForm(set("name", "Pays with "+number[len(number)-4:]),
+	_, loc := s.viaCardPage(t, pmPath+"/new", who, cardForm(set("number", number), set("country", country)))
+	pm := strings.TrimSuffix(strings.TrimPrefix(loc, pmPath+"/"), "?done=card_added")
+	r := s.do("POST", bpPath+"/new", profileForm(set("name", "Pays with "+number[len(number)-4:]),
 		set("country", country), set("payment_method_id", pm)), who)
 	r.wantStatus(t, http.StatusSeeOther)
 	return strings.TrimSuffix(strings.TrimPrefix(r.Header.Get("Location"), bpPath+"/"), "?done=profile_created")

@@ -244,38 +244,38 @@ func FuzzChosenIDs(f *testing.F) {
 	})
 }
 
-// FuzzCardForm checks the card form: the number and the security code
-// typed never come back in its fields; a year is read as printed on cards,
-// two digits or four, and a month from 1 to 12; and the form accepts a card
-// exactly when the domain's rules do (the expiry date aside: whether it
-// has passed is the service's to tell, by its clock).
+// FuzzCardForm checks the form that edits a card (its number and security
+// code are never typed on kassa's pages): a year is read as printed on
+// cards, two digits or four, and a month from 1 to 12; the form accepts
+// the changes exactly when the domain's rules do (the expiry date aside:
+// whether it has passed is the service's to tell, by its clock); and what
+// it sends on is only what changed.
 func FuzzCardForm(f *testing.F) {
-	f.Add("4242 4242 4242 4242", "123", "12", "30", "Erik", "Drottninggatan 1", "Stockholm", "111 51", "SE")
-	f.Add("378282246310005", "123", "1", "2031", "Erik", "x", "y", "1", "US")
-	f.Add("4242424242424241", "", "13", "+9", " ", "", "", "", "se")
-	f.Add("5555555555554444", "1234", "-0", "-0", "E", "x", "y", "1", "SE")
+	f.Add("12", "30", "Erik", "Drottninggatan 1", "Stockholm", "111 51", "SE")
+	f.Add("1", "2031", "Erik", "x", "y", "1", "US")
+	f.Add("13", "+9", " ", "", "", "", "se")
+	f.Add("-0", "-0", "E", "x", "y", "1", "SE")
 	l := fuzzLayout(f)
-	f.Fuzz(func(t *testing.T, number, cvc, month, year, name, line1, city, postal, country string) {
-		in := readCardInput(url.Values{"number": {number}, "cvc": {cvc}, "exp_month": {month}, "exp_year": {year},
+	m := &kassa.PaymentMethod{Brand: kassa.Visa, Last4: "4242", ExpMonth: 12, ExpYear: 2030, Name: "Erik",
+		Address: kassa.Address{Line1: "Drottninggatan 1", City: "Stockholm", PostalCode: "111 51", Country: "SE"}}
+	f.Fuzz(func(t *testing.T, month, year, name, line1, city, postal, country string) {
+		in := readCardInput(url.Values{"exp_month": {month}, "exp_year": {year},
 			"name": {name}, "line1": {line1}, "city": {city}, "postal_code": {postal}, "country": {country}})
-		form := newCardForm(l, in, "")
-		_, brand, ok := form.check(l, in, "")
-		form.askRetype(l, in)
-		if form.Number.Value != "" || form.CVC.Value != "" {
-			t.Fatalf("the card form shows %q and %q again", form.Number.Value, form.CVC.Value)
-		}
-		m, okMonth := parseMonth(in.expMonth)
-		y, okYear := parseYear(in.expYear)
-		if okMonth && (m < 1 || m > 12) || okYear && (len(in.expYear) != 2 && len(in.expYear) != 4 ||
+		form := newCardForm(l, in, "Visa •••• 4242")
+		u, ok := form.check(l, m, in)
+		pm, okMonth := parseMonth(in.expMonth)
+		py, okYear := parseYear(in.expYear)
+		if okMonth && (pm < 1 || pm > 12) || okYear && (len(in.expYear) != 2 && len(in.expYear) != 4 ||
 			strings.Trim(in.expYear, "0123456789") != "") {
-			t.Fatalf("parseMonth(%q) = %d, %v; parseYear(%q) = %d, %v", in.expMonth, m, okMonth, in.expYear, y, okYear)
+			t.Fatalf("parseMonth(%q) = %d, %v; parseYear(%q) = %d, %v", in.expMonth, pm, okMonth, in.expYear, py, okYear)
 		}
-		// The domain's rules, with an expiry date that has not passed.
-		card := kassa.Card{Number: in.number, CVC: in.cvc, ExpMonth: 12, ExpYear: fuzzNow.Year() + 1, Name: in.name}
-		_, want, err := card.Validate(fuzzNow)
-		if rules := okMonth && okYear && err == nil && kassa.ValidateAddress("address.", in.address) == nil; ok != rules ||
-			ok && brand != want {
-			t.Fatalf("the card form says %v (%q), the rules %v (%q, %v) for %+v", ok, brand, rules, want, err, in)
+		rules := okMonth && okYear && kassa.ValidateName("name", in.name) == nil && kassa.ValidateAddress("address.", in.address) == nil
+		if ok != rules {
+			t.Fatalf("the card form says %v, the rules %v, for %+v", ok, rules, in)
+		}
+		if ok && ((u.Name != nil) != (in.name != m.Name) || (u.ExpMonth != nil) != (pm != m.ExpMonth || py != m.ExpYear) ||
+			(u.Address != nil) != (in.address != m.Address)) {
+			t.Fatalf("changes %+v for %+v", u, in)
 		}
 	})
 }

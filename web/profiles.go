@@ -44,7 +44,7 @@ type ProfilePage struct {
 	// NewCard opens the processor's card page for a new card of the
 	// profile.
 	NewCard string
-	Notice string
+	Notice  string
 }
 
 func (*ProfilePage) template() string { return "profile.html" }

@@ -73,37 +73,29 @@ func TestBillingProfiles(t *testing.T) {
 		s.get(profile, erik).wantBody(t, "<dd>Erik J. Johansson</dd>", fmt.Sprintf("<dd>11/%d</dd>", year+4))
 	})
 
-	replace := func(edits ...func(url.Values)) response {
-		return s.do("POST", profile+"/payment-method/replace", cardForm(edits...), erik)
-	}
 	t.Run("ReplaceRefusesBadCardsAndKeepsTheOld", func(t *testing.T) {
 		r := s.get(profile+"/payment-method/replace", erik)
 		r.wantStatus(t, http.StatusOK)
-		r.wantBody(t, `<h2 id="pane-heading">Ersätt betalningsmetod</h2>`, `id="card-number" name="number"`,
-			`name="line1" type="text" value="Storgatan 12"`, ">Spara</button>")
-		r.wantNotBody(t, "Eller använd ett kort du redan har") // erik has no other card
+		r.wantBody(t, `<h2 id="pane-heading">Ersätt betalningsmetod</h2>`, `action="`+profile+`/payment-method/replace"`,
+			">Fortsätt till kortsidan</button>", "Du anger det nya kortet på betalleverantörens sida.")
+		r.wantNotBody(t, "Eller använd ett kort du redan har", `name="number"`) // erik has no other card
 
-		r = replace(set("number", "4000 0000 0000 9995"))
-		r.wantStatus(t, http.StatusPaymentRequired)
-		r.wantFieldError(t, "card-number", "Kortet nekades eftersom det inte finns täckning på kontot.")
-		r.wantNotBody(t, "9995", `value="737"`)
-		r = replace(set("number", "5555 5555 5555 4445"))
-		r.wantStatus(t, http.StatusUnprocessableEntity)
-		r.wantFieldError(t, "card-number", "Ange ett giltigt kortnummer")
-		r = replace(set("line1", ""), set("postal_code", ""))
-		r.wantStatus(t, http.StatusUnprocessableEntity)
-		r.wantFieldError(t, "address-line1", "Gatuadress måste fyllas i.")
-		r.wantFieldError(t, "address-postal-code", "Postnummer måste fyllas i.")
-
+		for number, status := range map[string]int{"4000 0000 0000 9995": 422, "5555 5555 5555 4445": 422} {
+			cr, to := s.viaCardPage(t, profile+"/payment-method/replace", erik, cardForm(set("number", number)))
+			if cr.StatusCode != status || to != "" {
+				t.Errorf("%s: %d, on to %q", number, cr.StatusCode, to)
+			}
+		}
 		s.get(profile, erik).wantBody(t, "<dd>Visa •••• 4242</dd>")
 		if cards := s.get(pmPath, erik).ids(pmPath); len(cards) != 1 {
 			t.Errorf("cards after refused replacements: %v, want the Visa only", cards)
 		}
 	})
 	t.Run("ReplaceWithNewCard", func(t *testing.T) {
-		r := replace()
-		r.wantStatus(t, http.StatusSeeOther)
-		r.wantLocation(t, profile+"?done=card_replaced")
+		_, loc := s.viaCardPage(t, profile+"/payment-method/replace", erik, cardForm())
+		if loc != profile+"?done=card_replaced" {
+			t.Fatalf("on to %q", loc)
+		}
 		p := s.get(profile+"?done=card_replaced", erik)
 		p.wantBody(t, "Faktureringsprofilen betalar nu med det nya kortet.", "<dd>Mastercard •••• 4444</dd>",
 			fmt.Sprintf("<dd>08/%d</dd>", year+2))
@@ -113,7 +105,7 @@ func TestBillingProfiles(t *testing.T) {
 	})
 	t.Run("ReplaceWithCardAlreadyThere", func(t *testing.T) {
 		// A card of Erik's that no billing profile pays with.
-		loc := s.do("POST", pmPath+"/new", cardForm(set("number", "3782 822463 10005"), set("cvc", "1234")), erik).Header.Get("Location")
+		_, loc := s.viaCardPage(t, pmPath+"/new", erik, cardForm(set("number", "3782 822463 10005"), set("cvc", "1234")))
 		amex, ok := strings.CutSuffix(strings.TrimPrefix(loc, pmPath+"/"), "?done=card_added")
 		if !ok || !strings.HasPrefix(amex, "pm_") {
 			t.Fatalf("add an Amex: Location %q, want the new card's pane", loc)
@@ -122,7 +114,7 @@ func TestBillingProfiles(t *testing.T) {
 		r.wantBody(t, "Eller använd ett kort du redan har", `<option value="`+amex+`">American Express •••• 0005`)
 		r = s.do("POST", profile+"/payment-method/use", url.Values{"payment_method_id": {"pm_nothing"}}, erik)
 		r.wantStatus(t, http.StatusUnprocessableEntity)
-		r.wantFieldError(t, "other-card", "Välj ett av dina kort som ingen annan faktureringsprofil betalar med.")
+		r.wantFieldError(t, "other-card", "Välj ett av dina kort.")
 		r = s.do("POST", profile+"/payment-method/use", url.Values{"payment_method_id": {amex}}, erik)
 		r.wantStatus(t, http.StatusSeeOther)
 		r.wantLocation(t, profile+"?done=card_chosen")

@@ -81,6 +81,13 @@ func TestPageRoleMatrix(t *testing.T) {
 		"POST /billing/products/subscriptions/{id}/reactivate": {sub + "/reactivate", url.Values{}, login, conflict, forbidden},
 		"GET /billing/bills":                 {"/billing/bills", nil, login, ok, ok},
 		"GET /billing/bills/invoices/{file}": {"/billing/bills/invoices/" + invoice, nil, login, ok, notFound},
+		// erik's invoice is paid: the page says so, and there is nothing to pay.
+		"GET /billing/bills/invoices/{id}/pay":  {"/billing/bills/invoices/" + invoice + "/pay", nil, login, ok, notFound},
+		"POST /billing/bills/invoices/{id}/pay": {"/billing/bills/invoices/" + invoice + "/pay", url.Values{}, login, conflict, notFound},
+		// A payment or a card page nobody made.
+		"GET /billing/payments/return":                           {"/billing/payments/return?payment_intent=sim_ch_nothing", nil, login, notFound, notFound},
+		"GET /billing/bills/card-pages/{id}":                     {"/billing/bills/card-pages/cs_nothing", nil, login, notFound, notFound},
+		"POST /billing/bills/payment-methods/{id}/security-code": {pm + "/security-code", url.Values{}, login, seeOther, notFound},
 
 		"GET /billing/bills/payment-methods":                {pmPath, nil, login, ok, ok},
 		"GET /billing/bills/payment-methods/new":            {pmPath + "/new", nil, login, ok, ok},

@@ -55,8 +55,9 @@ func newSiteAt(t *testing.T, clock kassa.Clock) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gw := simulator.New(clock)
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
-		Billing: billing.New(db, simulator.New(clock), clock, log), Licensing: licensing.New(db)}))
+		Billing: billing.New(db, gw, clock, log), Licensing: licensing.New(db), Gateway: gw, GatewayName: "simulator"}))
 	t.Cleanup(ts.Close)
 	return &site{t: t, url: ts.URL, db: db, auth: a, dsn: dsn}
 }

@@ -138,7 +138,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET "+pm, s.buyersOnly(s.paymentMethods))
 	handle("GET "+pm+"/new", s.buyersOnly(s.newPaymentMethod))
 	handle("POST "+pm+"/new", s.buyersOnly(s.addPaymentMethod))
-	handle("GET "+pm+"/cards/{id}", s.buyersOnly(s.cardReturned))
+	handle("GET "+billing.CardReturnPath("{id}"), s.buyersOnly(s.cardReturned))
 	handle("POST "+pm+"/{id}/security-code", s.buyersOnly(s.securityCode))
 	handle("GET "+pm+"/{id}", s.buyersOnly(s.paymentMethod))
 	handle("GET "+pm+"/{id}/edit", s.buyersOnly(s.editPaymentMethod))

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -53,39 +54,12 @@ type field struct {
 	Size                                        int
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="{{.W.Lang}}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title><link rel="stylesheet" href="/static/style.css"></head>
-<body class="public"><header class="topbar"><span class="brand">{{.W.T "simulator.brand"}}</span></header>
-<main class="content"><div class="card signin processor">
-<h1>{{.Title}}</h1>
-<p class="lead">{{.W.T "simulator.notice"}}</p>
-{{- if .Outcome}}<p class="alert" role="status">{{.Outcome}}</p>
-{{- else if .Bank}}
-<p>{{.W.T "simulator.bank.ask" "Amount" .Amount "Card" .Card}}</p>
-{{if .Error}}<p class="alert" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="{{.Action}}">
-<button class="primary" type="submit" name="action" value="complete">{{.W.T "simulator.bank.complete"}}</button>
-<button class="secondary" type="submit" name="action" value="fail">{{.W.T "simulator.bank.fail"}}</button>
-</form>
-{{- else}}
-{{if .Error}}<p class="alert" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="{{.Action}}" novalidate>
-{{- range .Fields}}
-<div class="field{{if .Error}} has-error{{end}}">
-<label for="{{.ID}}">{{.Label}}</label>
-<input id="{{.ID}}" name="{{.ID}}" value="{{.Value}}" autocomplete="{{.Autocomplete}}"{{if .Mode}} inputmode="{{.Mode}}"{{end}}{{if .Size}} size="{{.Size}}"{{end}}
-{{- if .Error}} aria-invalid="true" aria-describedby="{{.ID}}-error"{{end}}>
-{{if .Error}}<p class="field-error" id="{{.ID}}-error">{{.Error}}</p>{{end}}
-</div>
-{{- end}}
-<button class="primary" type="submit">{{.W.T "simulator.card.save"}}</button>
-</form>
-{{- end}}
-{{if .Cancel}}<p><a href="{{.Cancel}}">{{.W.T "simulator.back"}}</a></p>{{end}}
-</div></main></body></html>
-`))
+// page.html is the simulator's one page template.
+//
+//go:embed page.html
+var pageFile string
+
+var pageTemplate = template.Must(template.New("page").Parse(pageFile))
 
 func render(w http.ResponseWriter, status int, p *page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -170,15 +144,19 @@ func (g *Gateway) submitCard(w http.ResponseWriter, r *http.Request) {
 		saved, err = g.saved(number, brand, c)
 	}
 	if err != nil {
-		name := strings.NewReplacer("card.address.", "", "card.", "").Replace(kassa.ErrorField(err))
+		name, text := strings.NewReplacer("card.address.", "", "card.", "").Replace(kassa.ErrorField(err)), wd.Error(err)
+		if reason := kassa.DeclineReason(err); reason != "" {
+			// A refused card: its reason, in words, beside the number.
+			name, text = "number", declineWords(wd, reason)
+		}
 		placed := false
 		for i := range p.Fields {
 			if p.Fields[i].ID == name {
-				p.Fields[i].Error, placed = wd.Error(err), true
+				p.Fields[i].Error, placed = text, true
 			}
 		}
 		if !placed {
-			p.Error = wd.Error(err)
+			p.Error = text
 		}
 		render(w, http.StatusUnprocessableEntity, p)
 		return
@@ -278,6 +256,17 @@ func withPayment(u, ref string) string {
 		sep = "&"
 	}
 	return u + sep + "payment_intent=" + url.QueryEscape(ref)
+}
+
+// declineWords says why a card was refused, in words people read.
+func declineWords(wd locale.Words, reason string) string {
+	switch reason {
+	case kassa.DeclineInsufficientFunds:
+		return wd.T("decline.insufficient_funds")
+	case kassa.DeclineCardDeclined:
+		return wd.T("decline.card_declined")
+	}
+	return wd.T("decline.other")
 }
 
 // cardWords names a saved card by its brand.
