@@ -66,6 +66,7 @@ type Subscription struct {
 	CancelReason     CancelReason
 	CancelFeedback   string
 	Cancelling       bool // cancelled at once, waiting for the refund: its money may not change meanwhile
+	Disputed         bool // a card holder disputed a charge of it (SPEC §10)
 	CreatedAt        time.Time
 
 	// Read with the subscription, for showing it.

@@ -68,6 +68,15 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest, requestKey st
 		if err := s.charge(ctx, inv, card.CustomerRef, card.GatewayRef); err != nil {
 			return nil, nil, err
 		}
+		// Waiting for the person's bank: the purchase stays pending (and
+		// out of lists), its invoice holding the bank's page.
+		held, err := s.db.FindInvoiceForSystem(ctx, inv.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if held.Status == kassa.InvoicePending {
+			return sub, held, nil
+		}
 	}
 	if sub, err = s.db.FindSubscriptionByID(ctx, sub.ID); err != nil {
 		return nil, nil, err

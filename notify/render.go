@@ -50,7 +50,7 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 	// Every message names the same facts; each names the ones it needs.
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
-		"Organization", f.organization}
+		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -96,6 +96,11 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 			T("mail.footer.invited")}
 	case kind == kassa.NotifyPasswordReset:
 		return T("mail.reset.subject"), []string{T("mail.reset.text"), d.Link, T("mail.reset.expires"), T("mail.footer.reset")}
+	case kind == kassa.NotifyPaymentAction:
+		return T("mail.payment_action.subject"), []string{T("mail.payment_action.text"), d.Link,
+			T("mail.payment_action.dunning"), footer}
+	case kind == kassa.NotifyDispute:
+		return T("mail.dispute.subject"), []string{sentences(T("mail.dispute.text"), T("mail.dispute.flagged")), footer}
 	case kind == kassa.NotifyLicenseReleased:
 		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:
@@ -134,6 +139,8 @@ type facts struct {
 	reason       string // why the purchaser canceled, in words
 	holder       string // whose license came free
 	organization string // the tenant, for an invitation
+	amount       string // what an invoice asks or a charge took
+	dispute      string // why a card holder disputed a charge, as their issuer says
 }
 
 func factsOf(d kassa.NotificationData, w locale.Words) facts {
@@ -166,6 +173,10 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 	if !d.EndsAt.IsZero() {
 		f.date = locale.FormatDate(d.EndsAt, lang)
 	}
+	if kassa.ValidCurrency(d.Amount.Currency) {
+		f.amount = locale.FormatMoney(d.Amount, lang)
+	}
+	f.dispute = cmp.Or(oneLine(d.Reason), "–")
 	if kassa.ValidCurrency(d.UnitPrice.Currency) {
 		price := locale.FormatMoney(d.UnitPrice, lang)
 		switch d.Term {

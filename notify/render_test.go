@@ -137,6 +137,26 @@ func TestRender(t *testing.T) {
 		}}, "Someone canceled a product", []string{"Someone canceled the subscription to a product (0 licenses)."}, []string{"Reason", "Access ends"}},
 		{"UnknownKind", "renewal", "sv", nil,
 			"Prenumerationen på Kassa Möten har ändrats", []string{"Prenumerationen på Kassa Möten (5 licenser) har ändrats."}, nil},
+		{"PaymentActionEnglish", kassa.NotifyPaymentAction, "en", []change{purchaser, func(d *kassa.NotificationData) {
+			d.Amount, d.Link = kassa.Money{Amount: 149375, Currency: "SEK"}, "https://kassa.example/billing/bills/invoices/inv_1/pay"
+		}},
+			"Confirm the renewal of Kassa Meetings",
+			[]string{"Your bank wants you to confirm the payment of SEK" + nb + "1,493.75 for Kassa Meetings yourself",
+				"\n\nhttps://kassa.example/billing/bills/invoices/inv_1/pay\n\n", "the subscription is suspended"},
+			nil},
+		{"PaymentActionSwedish", kassa.NotifyPaymentAction, "sv", []change{purchaser, func(d *kassa.NotificationData) {
+			d.Amount, d.Link = kassa.Money{Amount: 149375, Currency: "SEK"}, "https://kassa.example/billing/bills/invoices/inv_1/pay"
+		}},
+			"Bekräfta förnyelsen av Kassa Möten",
+			[]string{"Din bank vill att du själv bekräftar betalningen på 1" + nb + "493,75" + nb + "kr för Kassa Möten", "/invoices/inv_1/pay"},
+			nil},
+		{"DisputeToAdminEnglish", kassa.NotifyDispute, "en", []change{func(d *kassa.NotificationData) {
+			d.Amount, d.Reason = kassa.Money{Amount: 149375, Currency: "SEK"}, "fraudulent"
+		}},
+			"A payment for Kassa Meetings was disputed",
+			[]string{"disputed a payment of SEK" + nb + "1,493.75 for Kassa Meetings, bought by Åsa Öberg (asa@nordvik.example)",
+				"(reason: fraudulent)", "marked as disputed", "because you're an admin"},
+			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := meetings()

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"net/url"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -138,6 +139,11 @@ func (w *Worker) deliver(ctx context.Context, n *kassa.Notification, left time.D
 // message sent twice (a retry) carries two links, either of which works
 // until one is used.
 func (w *Worker) link(ctx context.Context, n *kassa.Notification) error {
+	if n.Kind == kassa.NotifyPaymentAction {
+		// The page that pays the invoice: kassa's, behind sign-in.
+		n.Data.Link = w.BaseURL + "/billing/bills/invoices/" + url.PathEscape(n.Data.InvoiceID) + "/pay"
+		return nil
+	}
 	lp, ok := linkPaths[n.Kind]
 	if !ok {
 		return nil

@@ -16,7 +16,8 @@ import (
 const (
 	subscriptionRowColumns = `s.id, s.tenant_id, s.product_id, s.purchaser_id, s.billing_profile_id, s.channel,
 	s.status, s.term, s.quantity, s.assigned, s.unit_amount, s.currency, s.anchor_at, s.period_start,
-	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.cancelling, s.created_at`
+	s.period_end, s.auto_renew, s.cancel_at_term_end, s.cancel_reason, s.cancel_feedback, s.cancelling, s.created_at,
+	s.disputed`
 	subscriptionColumns = subscriptionRowColumns + `, p.name_en, p.name_sv, p.name_de, u.name, u.email`
 )
 
@@ -38,7 +39,7 @@ func scanSubscriptionRow(r row, s *kassa.Subscription, more ...any) error {
 	err := r.Scan(append([]any{&s.ID, &s.TenantID, &s.ProductID, &s.PurchaserID, &s.BillingProfileID, &s.Channel,
 		&s.Status, &s.Term, &s.Quantity, &s.Assigned, &s.UnitPrice.Amount, &s.UnitPrice.Currency, &s.AnchorAt,
 		&s.PeriodStart, &s.ExpiresAt, &s.AutoRenew, &s.CancelAtTermEnd, &s.CancelReason, &s.CancelFeedback,
-		&s.Cancelling, &s.CreatedAt}, more...)...)
+		&s.Cancelling, &s.CreatedAt, &s.Disputed}, more...)...)
 	s.AnchorAt, s.PeriodStart, s.ExpiresAt, s.CreatedAt = s.AnchorAt.UTC(), s.PeriodStart.UTC(), s.ExpiresAt.UTC(), s.CreatedAt.UTC()
 	return err
 }
