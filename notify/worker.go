@@ -2,10 +2,10 @@ package notify
 
 import (
 	"context"
-	"net/url"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 
