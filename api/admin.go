@@ -27,6 +27,8 @@ type purchaseJSON struct {
 	// PurchaserDisabled: the purchaser was disabled, and the subscription
 	// waits for an admin to take it over.
 	PurchaserDisabled bool `json:"purchaser_disabled"`
+	// Disputed: a card holder disputed a charge of it.
+	Disputed bool `json:"disputed"`
 }
 
 const (
@@ -76,7 +78,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 			SubscriptionID: p.ID, Product: productRefJSON{ID: p.ProductID, Name: p.ProductName.In(f.Lang)},
 			Purchaser: userRefJSON{ID: p.PurchaserID, Name: p.PurchaserName, Email: p.PurchaserEmail},
 			Quantity:  p.Quantity, ExpiresAt: p.ExpiresAt, PurchasePrice: p.PurchasePrice(), AssignedUsers: p.AssignedUsers,
-			PurchaserDisabled: p.PurchaserDisabled,
+			PurchaserDisabled: p.PurchaserDisabled, Disputed: p.Disputed,
 		})
 	}
 	writeJSON(w, http.StatusOK, newList(data, next))

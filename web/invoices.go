@@ -56,6 +56,10 @@ type InvoiceRow struct {
 	StatusClass             kassa.InvoiceStatus
 	AmountDue, BalanceUsed  string
 	Subtotal, VATLabel, VAT string
+	// Pay is the page that pays an unpaid renewal, and BankWants says the
+	// purchaser's bank refused to let it be charged without them.
+	Pay       string
+	BankWants bool
 }
 
 // InvoiceView is the invoice of the pane, with its lines.
@@ -173,6 +177,9 @@ func invoiceRow(l *Layout, money *amounts, inv *kassa.Invoice, query string) Inv
 	}
 	if inv.BalanceApplied.Amount != 0 {
 		row.BalanceUsed = money.of(kassa.Money{Amount: -inv.BalanceApplied.Amount, Currency: inv.BalanceApplied.Currency})
+	}
+	if inv.Status == kassa.InvoiceOpen && inv.Type == kassa.TypeInvoice {
+		row.Pay, row.BankWants = invoicesPath+"/"+inv.ID+"/pay", inv.ActionRequired
 	}
 	if query != "" {
 		row.Href += "?" + query

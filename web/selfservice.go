@@ -67,11 +67,13 @@ type PurchaseRow struct {
 	// PurchaserDisabled says, in words, that the purchaser was disabled:
 	// the subscription waits for an admin to take it over.
 	PurchaserDisabled string
-	Quantity          int
-	Expires           string
-	Price             string // per term, before VAT: "1 195,00 kr/mån"
-	Assigned          []string
-	TakeOver          string // the take-over confirmation; "" when it has ended
+	// Disputed says, in words, that a card holder disputed a charge of it.
+	Disputed string
+	Quantity int
+	Expires  string
+	Price    string // per term, before VAT: "1 195,00 kr/mån"
+	Assigned []string
+	TakeOver string // the take-over confirmation; "" when it has ended
 }
 
 // purchaseColumns are the sortable columns, in kassa.PurchaseSorts' order.
@@ -219,6 +221,9 @@ func purchaseRow(l *Layout, money *amounts, p *kassa.SelfServicePurchase) Purcha
 	}
 	if p.PurchaserDisabled {
 		row.PurchaserDisabled = l.T("self_service.purchaser_disabled")
+	}
+	if p.Disputed {
+		row.Disputed = l.T("self_service.disputed")
 	}
 	for _, u := range p.AssignedUsers {
 		row.Assigned = append(row.Assigned, u.Name)

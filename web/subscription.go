@@ -29,6 +29,12 @@ type SubscriptionPage struct {
 	// TakeOver is where an admin takes this self-service subscription
 	// over, "" when they cannot.
 	TakeOver string
+	// Unpaid is the page that pays its overdue renewal, for its purchaser;
+	// BankWants says their bank refused to let it be charged without them.
+	Unpaid    string
+	BankWants bool
+	// Disputed says a card holder disputed one of its charges.
+	Disputed bool
 }
 
 func (*SubscriptionPage) template() string { return "subscription.html" }
@@ -101,7 +107,16 @@ func (s *server) subscriptionPage(r *http.Request) (*SubscriptionPage, *kassa.Su
 			return nil, nil, err
 		}
 		v.Profile = &ProfileLink{Name: bp.Name, Href: profilesPath + "/" + bp.ID}
+		if sub.Status == kassa.StatusPastDue {
+			inv, err := s.db.FindOpenRenewal(r.Context(), sub)
+			if err == nil && inv.Status == kassa.InvoiceOpen {
+				p.Unpaid, p.BankWants = invoicesPath+"/"+inv.ID+"/pay", inv.ActionRequired
+			} else if err != nil && kassa.ErrorCode(err) != kassa.NotFound {
+				return nil, nil, err
+			}
+		}
 	}
+	p.Disputed = sub.Disputed
 	switch {
 	case sub.CanManage(a):
 		v.Changeable, v.Cancelable = changeable(sub), cancelable(sub)
