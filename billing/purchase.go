@@ -187,7 +187,8 @@ func (s *Service) SettlePayment(ctx context.Context, chargeRef string) (*kassa.I
 	if err := s.settleInvoice(ctx, inv); err != nil && kassa.DeclineReason(err) == "" {
 		return nil, err
 	}
-	return s.db.FindInvoiceByID(ctx, inv.ID)
+	// A void one too: the person is told why nothing was bought.
+	return s.db.FindInvoiceForSystem(ctx, inv.ID)
 }
 
 // settleInvoice reads the payment of a held invoice again and records what

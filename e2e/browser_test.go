@@ -31,15 +31,17 @@ func startSite(t *testing.T) string { return serveDemo(t).url }
 
 // demoSite is kassa serving the demo, with what serves it.
 type demoSite struct {
-	url  string
-	db   *sqldb.DB
-	auth *auth.Auth
+	url     string
+	db      *sqldb.DB
+	dsn     string // the database's address, for what tests change behind kassa's back
+	auth    *auth.Auth
+	billing *billing.Service
 }
 
 func serveDemo(t *testing.T) *demoSite {
 	t.Helper()
 	clock := kassa.SystemClock{}
-	db := sqldbtest.MustOpenDB(t, clock)
+	db, dsn := sqldbtest.MustOpen(t, clock)
 	if _, err := demo.Load(context.Background(), db, simulator.New(kassa.SystemClock{})); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
@@ -49,10 +51,11 @@ func serveDemo(t *testing.T) *demoSite {
 		t.Fatal(err)
 	}
 	gw := simulator.New(clock)
+	b := billing.New(db, gw, clock, log)
 	ts := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, SupportEmail: "help@kassa.example",
-		Billing: billing.New(db, gw, clock, log), Licensing: licensing.New(db), Gateway: gw, GatewayName: "simulator"}))
+		Billing: b, Licensing: licensing.New(db), Gateway: gw, GatewayName: "simulator"}))
 	t.Cleanup(ts.Close)
-	return &demoSite{url: ts.URL, db: db, auth: a}
+	return &demoSite{url: ts.URL, db: db, dsn: dsn, auth: a, billing: b}
 }
 
 // startBrowser starts one headless Chromium for the test, with a profile of

@@ -187,6 +187,15 @@ func setDates(t *testing.T, tab context.Context, from, to time.Time) {
 // with it, through the API.
 func givePaymentDetails(t *testing.T, base, email string) {
 	t.Helper()
+	cardProfile(t, base, email, "4242424242424242", "Harbor Labs – Mike",
+		map[string]string{"line1": "1 Harbor Way", "city": "Seattle", "postal_code": "98101", "country": "US"})
+}
+
+// cardProfile gives the user a card of the simulator's (its test-mode
+// shortcut) and a billing profile named name paying with it, through the
+// API.
+func cardProfile(t *testing.T, base, email, number, name string, address map[string]string) {
+	t.Helper()
 	call := func(path, token string, body any, out any) {
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
@@ -208,11 +217,10 @@ func givePaymentDetails(t *testing.T, base, email string) {
 	}
 	var login struct{ Token string }
 	call("/api/v1/login", "", map[string]string{"email": email, "password": demo.Password}, &login)
-	address := map[string]string{"line1": "1 Harbor Way", "city": "Seattle", "postal_code": "98101", "country": "US"}
 	var card struct{ ID string }
 	call("/api/v1/payment-methods", login.Token, map[string]any{"address": address, "card": map[string]any{
-		"number": "4242424242424242", "exp_month": 12, "exp_year": time.Now().Year() + 3, "cvc": "123", "name": "Mike Alvarez"}}, &card)
+		"number": number, "exp_month": 12, "exp_year": time.Now().Year() + 3, "cvc": "123", "name": "Card Holder"}}, &card)
 	var profile struct{ ID string }
-	call("/api/v1/billing-profiles", login.Token, map[string]any{"name": "Harbor Labs – Mike", "email": email,
+	call("/api/v1/billing-profiles", login.Token, map[string]any{"name": name, "email": email,
 		"address": address, "payment_method_id": card.ID}, &profile)
 }

@@ -214,7 +214,8 @@ func (g *Gateway) bankPage(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	wd := locale.In(r.URL.Query().Get("lang"))
+	// The bank speaks the browser's language, as a bank's page does.
+	wd := locale.In(locale.Pick(r.URL.Query().Get("lang"), r.Header.Get("Accept-Language"), locale.English))
 	p := &page{W: wd, Title: wd.T("simulator.bank.title"), Action: r.URL.Path, Bank: true,
 		Amount: locale.FormatMoney(h.Money(), wd.Lang()), Card: cardWords(h.Card)}
 	if h.status != kassa.PaymentRequiresAction {
