@@ -210,6 +210,35 @@ func (s *Service) settleInvoice(ctx context.Context, inv *kassa.Invoice) error {
 	return s.settle(ctx, inv.ID, p)
 }
 
+// errWaiting says a payment still waits for the person's bank.
+var errWaiting = errors.New("waiting for the person's bank")
+
+// settleHeld reads a payment that waited for the person's bank and
+// records what it came to; one that waits still is given up when abandoned
+// (AuthenticationLife passed), else left.
+func (s *Service) settleHeld(ctx context.Context, invoiceID, chargeRef string, abandoned bool) error {
+	p, err := s.gw.FindPayment(ctx, chargeRef)
+	if kassa.ErrorCode(err) == kassa.NotFound {
+		p, err = kassa.Payment{Status: kassa.PaymentCanceled}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if p.Status == kassa.PaymentRequiresAction {
+		if !abandoned {
+			return errWaiting
+		}
+		if err := s.gw.CancelPayment(ctx, chargeRef); err != nil {
+			return err
+		}
+		// As it stands now: the person may have completed it meanwhile.
+		if p, err = s.gw.FindPayment(ctx, chargeRef); err != nil {
+			return err
+		}
+	}
+	return s.settle(ctx, invoiceID, p)
+}
+
 // SettleCharge settles the invoice the gateway's payment is for, as the
 // payment stands: a gateway's event said it changed. Errors: Unavailable.
 func (s *Service) SettleCharge(ctx context.Context, chargeRef string) error {
@@ -333,33 +362,25 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 		var err error
 		switch {
 		case pc.Invoice.ChargeRef != "":
-			// Waiting for the person's bank: as the payment stands, and
-			// given up after AuthenticationLife.
-			var p kassa.Payment
-			p, err = s.gw.FindPayment(ctx, pc.Invoice.ChargeRef)
-			if kassa.ErrorCode(err) == kassa.NotFound {
-				p, err = kassa.Payment{Status: kassa.PaymentCanceled}, nil
-			}
-			if err == nil && p.Status == kassa.PaymentRequiresAction {
-				if pc.Since.After(abandoned) {
-					continue
-				}
-				if err = s.gw.CancelPayment(ctx, pc.Invoice.ChargeRef); err == nil {
-					p.Status = kassa.PaymentCanceled
-				}
-			}
-			if err == nil {
-				err = s.settle(ctx, pc.Invoice.ID, p)
-			}
+			err = s.settleHeld(ctx, pc.Invoice.ID, pc.Invoice.ChargeRef, pc.Since.Before(abandoned))
 		case pc.CardRef == "":
 			err = s.db.FailCharge(ctx, pc.Invoice.ID, "no_payment_method")
 		default:
 			err = s.charge(ctx, pc.Invoice, pc.CustomerRef, pc.CardRef)
+			if err == nil && pc.Since.Before(abandoned) {
+				// Charged again, it may wait for the bank still: given
+				// up, as it is a day old.
+				var held *kassa.Invoice
+				if held, err = s.db.FindInvoiceForSystem(ctx, pc.Invoice.ID); err == nil && held.Status == kassa.InvoicePending && held.ChargeRef != "" {
+					err = s.settleHeld(ctx, held.ID, held.ChargeRef, true)
+				}
+			}
 		}
-		switch kassa.ErrorCode(err) {
-		case "", kassa.PaymentFailed:
+		switch {
+		case errors.Is(err, errWaiting):
+		case kassa.ErrorCode(err) == "", kassa.ErrorCode(err) == kassa.PaymentFailed:
 			done++
-		case kassa.Unavailable:
+		case kassa.ErrorCode(err) == kassa.Unavailable:
 			// Still unknown: the next run tries again.
 		default:
 			return done, err

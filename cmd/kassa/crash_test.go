@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
@@ -103,7 +104,8 @@ func TestCrash(t *testing.T) {
 	w.advance(t.Context(), []*apiClient{c}, 3*time.Minute)
 	w.retry(t.Context(), c, rng, 0.5)
 	srv.stop(t)
-	reconcile(t, dsn, ledger, w.clock())
+	// A day later: payments left at the bank's page are given up.
+	reconcile(t, dsn, ledger, w.clock().Add(billing.AuthenticationLife))
 	w.report(t)
 	requireInvariants(t, dsn, ledger)
 	t.Logf("%d kills in %v; clock moved to %s; %v in all", *crashKills, killed.Round(time.Millisecond),

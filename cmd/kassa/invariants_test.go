@@ -68,7 +68,34 @@ func checkInvariants(ctx context.Context, q querier, ledger []simulator.LedgerEn
 	chargedBy := map[string][]string{} // invoice id → its charge keys
 	charges := map[string]simulator.LedgerEntry{}
 	refunded := map[string]int64{}
+	holds := map[string]simulator.LedgerEntry{} // a charge waiting for the bank, by its ref
+	resolved := map[string]bool{}
 	for _, e := range ledger {
+		switch e.Op {
+		case "session", "session_done": // card pages move no money
+			continue
+		case "hold":
+			if _, ok := holds[e.Ref]; !ok {
+				holds[e.Ref] = e
+			}
+			continue
+		case "resolve":
+			h, ok := holds[e.Ref]
+			switch {
+			case !ok:
+				report("the bank answered %s, which no charge waited for", e.Ref)
+				continue
+			case resolved[e.Ref]:
+				report("the bank answered %s twice", e.Ref)
+				continue
+			}
+			resolved[e.Ref] = true
+			if e.Status != "succeeded" {
+				continue
+			}
+			// The money moved when the bank's page was completed.
+			e = simulator.LedgerEntry{Op: "charge", Key: h.Key, Ref: h.Ref, Card: h.Card, Amount: h.Amount, Currency: h.Currency, At: e.At}
+		}
 		if first, ok := byKey[e.Key]; ok {
 			if first.Op != e.Op || first.Ref != e.Ref || first.Money() != e.Money() || first.Card != e.Card || first.Charge != e.Charge {
 				report("ledger key %s answered twice, differently: %+v and %+v", e.Key, first, e)

@@ -33,6 +33,23 @@ func newAPIClient(base string, tokens *tokenBook) *apiClient {
 	return &apiClient{base: base, tokens: tokens, http: &http.Client{Transport: &http.Transport{}, Timeout: 2 * time.Minute}}
 }
 
+// bank answers the bank's page of a payment ("complete" or "fail") as a
+// person's browser posts it, and returns the status, without following the
+// redirect back to kassa.
+func (c *apiClient) bank(ctx context.Context, url, answer string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader("action="+answer))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := c.http.Transport.RoundTrip(req)
+	if err != nil {
+		return 0, err
+	}
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
 // close drops the client's connections, for a server that was killed.
 func (c *apiClient) close() { c.http.CloseIdleConnections() }
 
@@ -128,7 +145,10 @@ type workload struct {
 	products []string // ids of the products erik may buy
 	trial    string   // the one he may only try
 	profile  string
-	users    []string // Nordvik's active members
+	// bankProfile pays with the simulator's 4000 0027 6000 3184, whose bank
+	// wants every payment confirmed on its page.
+	bankProfile string
+	users       []string // Nordvik's active members
 	refunds  bool     // cancel within a term's first week too, which refunds
 
 	mu        sync.Mutex
@@ -184,13 +204,23 @@ func newWorkload(t *testing.T, base string) *workload {
 		t.Fatalf("the demo lacks what the load needs: %+v %+v %d users", products, profiles, len(w.users))
 	}
 	w.profile = profiles.Data[0].ID
+	var card struct{ ID string }
+	address := map[string]string{"line1": "Storgatan 12", "city": "Stockholm", "postal_code": "111 22", "country": "SE"}
+	apiCall(t, base, "POST", "/api/v1/payment-methods", erik, map[string]any{"address": address, "card": map[string]any{
+		"number": "4000002760003184", "exp_month": 12, "exp_year": time.Now().Year() + 3, "cvc": "123", "name": "Erik"}}, &card)
+	var bank struct{ ID string }
+	apiCall(t, base, "POST", "/api/v1/billing-profiles", erik, map[string]any{"name": "Erik – the bank's card",
+		"email": buyer, "address": address, "payment_method_id": card.ID}, &bank)
+	w.bankProfile = bank.ID
 	return w
 }
 
 // run does random operations as erik on c until ctx ends.
 func (w *workload) run(ctx context.Context, c *apiClient, rng *rand.Rand) {
 	for ctx.Err() == nil {
-		switch n := rng.IntN(20); {
+		switch n := rng.IntN(22); {
+		case n >= 20:
+			w.purchaseAtTheBank(ctx, c, rng)
 		case n < 4:
 			w.purchase(ctx, c, rng)
 		case n < 9:
@@ -215,6 +245,36 @@ func (w *workload) purchase(ctx context.Context, c *apiClient, rng *rand.Rand) {
 		body["product_id"], body["trial"] = w.trial, true
 	}
 	w.money(ctx, c, moneyRequest{"POST", "/api/v1/subscriptions", newKey(rng), body})
+}
+
+// purchaseAtTheBank buys with the card whose bank wants every payment
+// confirmed (202, the bank's page), then completes the bank's page, fails
+// it, or abandons it (the reconciler gives it up after a day).
+func (w *workload) purchaseAtTheBank(ctx context.Context, c *apiClient, rng *rand.Rand) {
+	body := map[string]any{"product_id": w.products[rng.IntN(len(w.products))], "term": "monthly",
+		"quantity": 1 + rng.IntN(3), "billing_profile_id": w.bankProfile}
+	status, answer := w.money(ctx, c, moneyRequest{"POST", "/api/v1/subscriptions", newKey(rng), body})
+	if status != http.StatusAccepted {
+		return
+	}
+	var next struct {
+		NextAction struct{ URL string } `json:"next_action"`
+	}
+	if err := json.Unmarshal(answer, &next); err != nil || !strings.HasPrefix(next.NextAction.URL, c.base+"/simulator/pay/") {
+		w.problem(fmt.Sprintf("a purchase waiting for the bank answered %s", answer))
+		return
+	}
+	choice := []string{"complete", "complete", "complete", "fail", ""}[rng.IntN(5)]
+	if choice == "" {
+		return
+	}
+	status, err := c.bank(ctx, next.NextAction.URL, choice)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.count("bank", status, err)
+	if err == nil && status != http.StatusSeeOther {
+		w.problems = append(w.problems, fmt.Sprintf("the bank's page answered %d", status))
+	}
 }
 
 func (w *workload) changeQuantity(ctx context.Context, c *apiClient, rng *rand.Rand) {
@@ -299,9 +359,10 @@ func (w *workload) unassign(ctx context.Context, c *apiClient, rng *rand.Rand) {
 	}
 }
 
-// money sends a request that may charge. An unknown outcome — no answer, or
-// 503 while its charge is pending — keeps it for a retry with its key.
-func (w *workload) money(ctx context.Context, c *apiClient, r moneyRequest) {
+// money sends a request that may charge, and returns its answer. An
+// unknown outcome — no answer, or 503 while its charge is pending — keeps
+// it for a retry with its key.
+func (w *workload) money(ctx context.Context, c *apiClient, r moneyRequest) (int, []byte) {
 	status, body, err := c.call(ctx, r.method, r.path, buyer, r.key, r.body)
 	op := "purchase"
 	switch {
@@ -314,6 +375,7 @@ func (w *workload) money(ctx context.Context, c *apiClient, r moneyRequest) {
 	defer w.mu.Unlock()
 	w.count(op, status, err)
 	switch {
+	case status == http.StatusAccepted: // waiting for the bank
 	case errors.Is(err, syscall.ECONNREFUSED): // it never reached a server
 	case err != nil || status == http.StatusServiceUnavailable:
 		w.unsettled = append(w.unsettled, r)
@@ -323,7 +385,7 @@ func (w *workload) money(ctx context.Context, c *apiClient, r moneyRequest) {
 		var sub struct{ ID string }
 		if err := json.Unmarshal(body, &sub); err != nil || sub.ID == "" {
 			w.problems = append(w.problems, fmt.Sprintf("purchase answered %s", body))
-			return
+			return status, body
 		}
 		if prev, ok := w.bought[r.key]; ok && prev != sub.ID {
 			w.problems = append(w.problems, fmt.Sprintf("purchase %s bought %s and then %s", r.key, prev, sub.ID))
@@ -332,6 +394,7 @@ func (w *workload) money(ctx context.Context, c *apiClient, r moneyRequest) {
 			w.subs = append(w.subs, sub.ID)
 		}
 	}
+	return status, body
 }
 
 // plain sends a request that moves no money: any answer under 500 is one a
