@@ -39,10 +39,10 @@ var swedishSCA = scaWords{
 	lang: "sv", acceptLanguage: "sv-SE,sv;q=0.9",
 	products: "Dina produkter", buy: "Köp", review: "Granska", profile: "Nordvik – bankens kort",
 	complete: "Slutför", fail: "Misslyckas",
-	purchased:    "Tack för ditt köp. Prenumerationen är aktiv och fakturan finns under Räkningar och betalningar.",
-	failed:       "Din bank bekräftade inte betalningen, så inget drogs. Försök igen eller använd ett annat kort. Inget köptes och inget drogs.",
-	subject:      "Bekräfta förnyelsen av Projektplanering",
-	payNow:       "Betala nu", paid: "Fakturan är betald.", nothingTaken: "Inget köptes",
+	purchased: "Tack för ditt köp. Prenumerationen är aktiv och fakturan finns under Räkningar och betalningar.",
+	failed:    "Din bank bekräftade inte betalningen, så inget drogs. Försök igen eller använd ett annat kort. Inget köptes och inget drogs.",
+	subject:   "Bekräfta förnyelsen av Projektplanering",
+	payNow:    "Betala nu", paid: "Fakturan är betald.", nothingTaken: "Inget köptes",
 	address: map[string]string{"line1": "Storgatan 12", "city": "Stockholm", "postal_code": "111 22", "country": "SE"},
 }
 
@@ -50,10 +50,10 @@ var englishSCA = scaWords{
 	lang: "en", acceptLanguage: "en-US,en;q=0.9",
 	products: "Your products", buy: "Buy", review: "Review", profile: "Harbor – the bank's card",
 	complete: "Complete", fail: "Fail",
-	purchased:    "Thank you for your purchase. The subscription is active, and its invoice is under Bills & payments.",
-	failed:       "Your bank did not confirm the payment, so nothing was charged. Try again or use another card. Nothing was bought and nothing was charged.",
-	subject:      "Confirm the renewal of Project Plan",
-	payNow:       "Pay now", paid: "The invoice is paid.", nothingTaken: "Nothing was bought",
+	purchased: "Thank you for your purchase. The subscription is active, and its invoice is under Bills & payments.",
+	failed:    "Your bank did not confirm the payment, so nothing was charged. Try again or use another card. Nothing was bought and nothing was charged.",
+	subject:   "Confirm the renewal of Project Plan",
+	payNow:    "Pay now", paid: "The invoice is paid.", nothingTaken: "Nothing was bought",
 	address: map[string]string{"line1": "1 Harbor Way", "city": "Seattle", "postal_code": "98101", "country": "US"},
 }
 

@@ -149,7 +149,7 @@ type workload struct {
 	// wants every payment confirmed on its page.
 	bankProfile string
 	users       []string // Nordvik's active members
-	refunds  bool     // cancel within a term's first week too, which refunds
+	refunds     bool     // cancel within a term's first week too, which refunds
 
 	mu        sync.Mutex
 	now       time.Time // where the servers' test clocks are (to be)
