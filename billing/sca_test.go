@@ -278,3 +278,64 @@ func TestRenewalTheBankRefuses(t *testing.T) {
 		t.Errorf("the subscription: %s until %s", got.Status, got.ExpiresAt)
 	}
 }
+
+// TestCardPageKeptWithoutTheReturn: a person saves a card on the card page
+// and closes the tab; with no event either (the processor's is lost), the
+// reconciler keeps the card, once, and a page left open for a day is
+// forgotten.
+func TestCardPageKeptWithoutTheReturn(t *testing.T) {
+	t.Parallel()
+	clock := kassa.NewTestClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	db := sqldbtest.MustOpenDB(t, clock)
+	gw := simulator.New(clock) // delivers no events
+	if _, err := demo.Load(t.Context(), db, gw); err != nil {
+		t.Fatal(err)
+	}
+	s := billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(gw.Handler())
+	defer srv.Close()
+	ctx := erikContext(t, db)
+	before, _ := db.FindPaymentMethods(ctx)
+
+	saved, url1, err := s.OpenCardPage(ctx, billing.CardPage{Base: "https://kassa.test", ReturnTo: "/billing/bills/payment-methods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, _, err := s.OpenCardPage(ctx, billing.CardPage{Base: "https://kassa.test", ReturnTo: "/billing/bills/payment-methods"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.PostForm(srv.URL+url1, url.Values{"number": {"5555555555554444"}, "exp_month": {"8"}, "exp_year": {"2031"},
+		"cvc": {"123"}, "name": {"Erik Johansson"}, "line1": {"Storgatan 12"}, "postal_code": {"111 22"}, "city": {"Stockholm"}, "country": {"SE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "https://kassa.test"+billing.CardReturnPath(saved.ID) {
+		t.Fatalf("the card page: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Nobody came back, and no event came.
+	clock.Set(clock.Now().Add(2 * time.Minute))
+	for range 2 {
+		if _, err := s.Reconcile(t.Context(), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, _ := db.FindPaymentMethods(ctx)
+	if len(after) != len(before)+1 || after[len(after)-1].Last4 != "4444" || after[len(after)-1].Name != "Erik Johansson" {
+		t.Fatalf("cards after the reconciler: %d, want one more (the Mastercard)", len(after))
+	}
+	// The person's late return finds the card kept.
+	if m, _, err := s.FinishCardPage(ctx, saved.ID); err != nil || m.ID != after[len(after)-1].ID {
+		t.Errorf("the late return: %+v, %v", m, err)
+	}
+	// The page nobody finished is forgotten after a day.
+	clock.Set(clock.Now().Add(25 * time.Hour))
+	if _, err := s.Reconcile(t.Context(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.FinishCardPage(ctx, left.ID); kassa.ErrorCode(err) != kassa.NotFound {
+		t.Errorf("the page left open: %v, want it forgotten", err)
+	}
+}
