@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -60,8 +61,22 @@ func newTestServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := billing.New(db, simulator.New(clock), clock, log)
-	srv := httptest.NewServer(New(Config{DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: clock, Issuer: testIssuer, Log: log}))
+	// The simulator's pages (its card page, its bank's page) are served
+	// beside the API, and its events reach billing as the webhook hands
+	// them on.
+	gw := simulator.New(clock)
+	b := billing.New(db, gw, clock, log)
+	gw.Deliver("whsec_test", func(ctx context.Context, payload []byte, signature string) error {
+		ev, err := gw.VerifyEvent(payload, signature)
+		if err != nil {
+			return err
+		}
+		return b.HandleEvent(ctx, ev)
+	}, log)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", New(Config{DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: clock, Issuer: testIssuer, Log: log}))
+	mux.Handle(simulator.Prefix, gw.Handler())
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
 }

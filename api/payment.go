@@ -120,11 +120,10 @@ func (s *Server) startSetupSession(w http.ResponseWriter, r *http.Request) error
 	cs, url, err := s.billing.OpenCardPage(r.Context(), billing.CardPage{Base: s.base(r), ProfileID: req.BillingProfileID,
 		Replaces: req.Replaces, ReturnTo: back, Language: requestLang(r)})
 	if kassa.ErrorCode(err) == kassa.NotFound && (req.BillingProfileID != "" || req.Replaces != "") {
-		field := "billing_profile_id"
 		if req.Replaces != "" {
-			field = "replaces"
+			return kassa.InvalidE("replaces", "error.card_session.unknown_card")
 		}
-		return kassa.InvalidE(field, "error.card_session.unknown_target")
+		return kassa.InvalidE("billing_profile_id", "error.card_session.unknown_profile")
 	} else if err != nil {
 		return err
 	}
