@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
@@ -51,6 +55,16 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 		return sub.ID, nil
 	}
 	var analytics, meetings, plan, diagrams string
+	// The marketing team's profile pays with a card whose bank wants every
+	// payment confirmed (4000 0027 6000 3184): erik confirmed the purchase at
+	// the bank's page, and the renewal the bank then refused without him
+	// waits for him to pay it (Bills & payments › Pay now).
+	// Made after his own profile, which stays the one offered first.
+	later := kassa.NewTestClock(now.Add(time.Minute))
+	marketing, err := bankProfile(ctx, billing.New(db.WithClock(later), gw, later, slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return err
+	}
 	steps := []struct {
 		at time.Time
 		do func() error
@@ -64,6 +78,7 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 			return err
 		}},
 		{now.AddDate(0, -2, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 12, ""); return err }},
+		{now.AddDate(0, -1, -2), func() error { return buyAtTheBank(ctx, b, gw, sku["MEETING_ROOMS"], marketing) }},
 		{now.AddDate(0, 0, -20), func() (err error) { diagrams, err = buy("DIAGRAM_STUDIO", kassa.Monthly, 5, true); return }},
 	}
 	for _, s := range steps {
@@ -103,4 +118,49 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	}
 	// The history's notifications are not news: nobody is mailed about it.
 	return db.SettleOutbox(ctx, creds.Tenant.ID, now)
+}
+
+// bankProfile gives erik the marketing team's billing profile, paying with
+// the simulator's card whose bank wants every payment confirmed.
+func bankProfile(ctx context.Context, b *billing.Service) (string, error) {
+	address := kassa.Address{Line1: "Storgatan 12", Line2: "Plan 3", City: "Stockholm", PostalCode: "111 22", Country: "SE"}
+	m, err := b.AddPaymentMethod(ctx, kassa.Card{Number: "4000 0027 6000 3184", CVC: "123", ExpMonth: 9,
+		ExpYear: time.Now().Year() + 2, Name: "Erik Johansson", Address: address})
+	if err != nil {
+		return "", err
+	}
+	p := &kassa.BillingProfile{Name: "Nordvik AB – Marknad", Email: "marknad@nordvik.example", Address: address,
+		Currency: "SEK", PONumber: "PO-2026-204", PaymentMethodID: m.ID}
+	if err := b.CreateBillingProfile(ctx, p); err != nil {
+		return "", err
+	}
+	return p.ID, nil
+}
+
+// buyAtTheBank buys meeting rooms for the marketing team as erik does:
+// present, sent to the bank's page (the simulator's), which he completes,
+// and back.
+func buyAtTheBank(ctx context.Context, b *billing.Service, gw kassa.Gateway, product, profile string) error {
+	sim, ok := gw.(*simulator.Gateway)
+	if !ok {
+		return nil
+	}
+	ctx = billing.Present(ctx, "http://localhost:8080")
+	_, inv, err := b.Purchase(ctx, billing.PurchaseRequest{ProductID: product, Term: kassa.Monthly, Quantity: 3,
+		BillingProfileID: profile}, "")
+	if err != nil {
+		return err
+	}
+	if inv == nil || inv.ActionURL == "" {
+		return fmt.Errorf("the purchase did not wait for the bank: %+v", inv)
+	}
+	r := httptest.NewRequestWithContext(ctx, "POST", inv.ActionURL, strings.NewReader("action=complete"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	sim.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusSeeOther {
+		return fmt.Errorf("the bank's page answered %d", w.Code)
+	}
+	_, err = b.SettlePayment(ctx, inv.ChargeRef)
+	return err
 }

@@ -346,11 +346,18 @@ func reconcile(t *testing.T, dsn, ledgerPath string, at time.Time) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n, err := billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil))).Reconcile(t.Context(), time.Minute)
-	if err != nil {
-		t.Fatal(err)
+	b := billing.New(db, gw, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	total := 0
+	for range 20 { // it takes up to 500 at a time
+		n, err := b.Reconcile(t.Context(), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total += n; n == 0 {
+			break
+		}
 	}
-	t.Logf("the reconciler finished %d pending charges", n)
+	t.Logf("the reconciler finished %d pending charges", total)
 }
 
 // loadDemo loads the demo into dsn, paying through the simulator with the

@@ -184,8 +184,11 @@ func newWorkload(t *testing.T, base string) *workload {
 			w.trial = p.ID
 		}
 	}
-	var profiles struct{ Data []struct{ ID string } }
+	var profiles struct{ Data []struct{ ID, Name string } }
 	apiCall(t, base, "GET", "/api/v1/billing-profiles", erik, nil, &profiles)
+	// His own profile, which pays with a Visa, comes first (the demo's
+	// marketing profile pays with a card whose bank wants every payment
+	// confirmed).
 	var subs struct{ Data []struct{ ID string } }
 	apiCall(t, base, "GET", "/api/v1/subscriptions", erik, nil, &subs)
 	var users struct {
