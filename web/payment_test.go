@@ -239,7 +239,7 @@ func TestPaymentMethods(t *testing.T) {
 		}
 		p := s.get(loc, erik)
 		p.wantBody(t, "Nordvik AB – Erik Johansson", ">Visa •••• 4242</a>")
-		p.wantNotBody(t, "987")
+		p.wantNotBody(t, `"987"`, ">987<")
 		s.get(pmPath+"/"+visa, erik).wantStatus(t, http.StatusNotFound)
 		visa = renewed
 	})
