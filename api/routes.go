@@ -64,6 +64,13 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/admin/scim-tokens", handler: s.scimTokens, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/scim-tokens", handler: s.createSCIMToken, admin: true},
 		{method: http.MethodDelete, path: "/api/v1/admin/scim-tokens/{id}", handler: s.revokeSCIMToken, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/apps", handler: s.apps, admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/apps", handler: s.createApp, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/apps/{id}", handler: s.app, admin: true},
+		{method: http.MethodDelete, path: "/api/v1/admin/apps/{id}", handler: s.deleteApp, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/apps/{id}/secrets", handler: s.appSecrets, admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/apps/{id}/secrets", handler: s.createAppSecret, admin: true},
+		{method: http.MethodDelete, path: "/api/v1/admin/apps/{id}/secrets/{secret_id}", handler: s.deleteAppSecret, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/organization", handler: s.organization, admin: true},
 		{method: http.MethodPatch, path: "/api/v1/admin/organization", handler: s.updateOrganization, admin: true},
 

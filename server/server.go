@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-billing/kassa/api"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/billing"
+	"github.com/kassa-billing/kassa/graph"
 	"github.com/kassa-billing/kassa/invoicepdf"
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/scim"
@@ -85,7 +86,17 @@ func New(cfg Config) http.Handler {
 		}
 		http.Error(w, msg, http.StatusForbidden)
 	}))
-	return recoverPanics(cfg.Log, logRequests(cfg.Log, cop.Handler(mux)))
+	// Apps sign in at /{directory_id}/oauth2/v2.0/token, where Microsoft's
+	// identity libraries look (a pattern for it would clash with /api/).
+	token, protected := graph.TokenHandler(cfg.Auth, cfg.Log), cop.Handler(mux)
+	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if graph.IsTokenPath(r.URL.Path) {
+			token.ServeHTTP(w, r)
+			return
+		}
+		protected.ServeHTTP(w, r)
+	})
+	return recoverPanics(cfg.Log, logRequests(cfg.Log, routed))
 }
 
 // statusRecorder remembers the status a handler wrote.
