@@ -68,6 +68,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
 		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL, SSO: cfg.SSO}))
 	mountGateway(mux, cfg)
+	mux.Handle(graph.Prefix+"/", graph.New(graph.Config{DB: cfg.DB, Auth: cfg.Auth, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,

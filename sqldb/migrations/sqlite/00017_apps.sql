@@ -32,7 +32,12 @@ CREATE TABLE app_tokens (
 CREATE INDEX app_tokens_app ON app_tokens (app_id);
 CREATE INDEX app_tokens_expiry ON app_tokens (expires_at);
 
+-- A license an app assigned through the Graph-compatible API names it
+-- (assigned_by is then the admin who registered it).
+ALTER TABLE licenses ADD COLUMN assigned_by_app TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE licenses DROP COLUMN assigned_by_app;
 DROP TABLE app_tokens;
 DROP TABLE app_secrets;
 DROP TABLE apps;
