@@ -93,4 +93,3 @@ func clientAddr(r *http.Request) string {
 	}
 	return host
 }
-

@@ -270,4 +270,3 @@ func (tx *Tx) takeFreeLicense(ctx context.Context, tenantID, sku string) (string
 	}
 	return "", &ErrNoFreeLicense{SKUID: sku}
 }
-
