@@ -44,6 +44,12 @@ func TestRoleMatrix(t *testing.T) {
 	sub := func(suffix string, body any, make func() string) func() call {
 		return func() call { return call{"/api/v1/subscriptions/" + make() + suffix, body} }
 	}
+	appBody := map[string]any{"name": "License sync", "permissions": []string{"User.Read.All"}}
+	newApp := func() string {
+		var made struct{ ID string }
+		mustUnmarshal(t, ts.do("POST", "/api/v1/admin/apps", astrid, appBody).body, &made)
+		return made.ID
+	}
 	matrix := map[string]row{
 		"GET /api/v1/openapi.json":    {fixed("/api/v1/openapi.json", nil), 200, 200, 200},
 		"POST /api/v1/login":          {fixed("/api/v1/login", map[string]string{"email": "nobody@nordvik.example", "password": "x"}), 401, 401, 401},
@@ -128,6 +134,26 @@ func TestRoleMatrix(t *testing.T) {
 			var made struct{ ID string }
 			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/scim-tokens", astrid, map[string]any{"name": "Okta"}).body, &made)
 			return call{"/api/v1/admin/scim-tokens/" + made.ID, nil}
+		}, 401, 403, 204},
+		"GET /api/v1/admin/apps":  {fixed("/api/v1/admin/apps", nil), 401, 403, 200},
+		"POST /api/v1/admin/apps": {fixed("/api/v1/admin/apps", appBody), 401, 403, 201},
+		"GET /api/v1/admin/apps/{id}": {func() call {
+			return call{"/api/v1/admin/apps/" + newApp(), nil}
+		}, 401, 403, 200},
+		"DELETE /api/v1/admin/apps/{id}": {func() call {
+			return call{"/api/v1/admin/apps/" + newApp(), nil}
+		}, 401, 403, 204},
+		"GET /api/v1/admin/apps/{id}/secrets": {func() call {
+			return call{"/api/v1/admin/apps/" + newApp() + "/secrets", nil}
+		}, 401, 403, 200},
+		"POST /api/v1/admin/apps/{id}/secrets": {func() call {
+			return call{"/api/v1/admin/apps/" + newApp() + "/secrets", nil}
+		}, 401, 403, 201},
+		"DELETE /api/v1/admin/apps/{id}/secrets/{secret_id}": {func() call {
+			id := newApp()
+			var secrets struct{ Data []struct{ ID string } }
+			mustUnmarshal(t, ts.do("GET", "/api/v1/admin/apps/"+id+"/secrets", astrid, nil).body, &secrets)
+			return call{"/api/v1/admin/apps/" + id + "/secrets/" + secrets.Data[0].ID, nil}
 		}, 401, 403, 204},
 		"GET /api/v1/admin/organization":   {fixed("/api/v1/admin/organization", nil), 401, 403, 200},
 		"PATCH /api/v1/admin/organization": {fixed("/api/v1/admin/organization", map[string]any{"vat_id": "SE556677889901"}), 401, 403, 200},

@@ -93,6 +93,10 @@ var auditActionKeys = map[string]string{
 	"group.deleted":                 msg("audit.action.group.deleted"),
 	"sso.updated":                   msg("audit.action.sso.updated"),
 	"sso.deleted":                   msg("audit.action.sso.deleted"),
+	"app.created":                   msg("audit.action.app.created"),
+	"app.deleted":                   msg("audit.action.app.deleted"),
+	"app.secret_added":              msg("audit.action.app.secret_added"),
+	"app.secret_deleted":            msg("audit.action.app.secret_deleted"),
 }
 
 // auditObjectKeys name each kind of object.
@@ -105,6 +109,7 @@ var auditObjectKeys = map[string]string{
 	"tenant":          msg("audit.object.tenant"),
 	"scim_token":      msg("audit.object.scim_token"),
 	"group":           msg("audit.object.group"),
+	"app":             msg("audit.object.app"),
 }
 
 // readAuditFilter reads the filter from the query and returns its fields,
