@@ -24,6 +24,9 @@ const (
 	NotifyPaymentAction NotificationKind = "payment_action"
 	// NotifyDispute tells the admins that a card holder disputed a charge.
 	NotifyDispute NotificationKind = "dispute"
+	// NotifyWebhookDisabled tells the admins that kassa turned a webhook
+	// endpoint off: it answered 410 Gone, or failed for five days.
+	NotifyWebhookDisabled NotificationKind = "webhook_disabled"
 )
 
 // Notification is one message to one person, kept in the outbox until it is
@@ -60,7 +63,8 @@ type NotificationData struct {
 	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
 	InvoiceID      string       `json:"invoice_id,omitempty"`   // the invoice to pay (payment_action)
 	Amount         Money        `json:"amount,omitempty"`       // what it asks
-	Reason         string       `json:"reason,omitempty"`       // a dispute's
+	Reason         string       `json:"reason,omitempty"`       // a dispute's; why a webhook endpoint was turned off
+	URL            string       `json:"url,omitempty"`          // the webhook endpoint turned off
 	// Link is the one-time link of an invitation or a reset, made as the
 	// message is sent and never stored.
 	Link string `json:"-"`

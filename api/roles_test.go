@@ -50,6 +50,22 @@ func TestRoleMatrix(t *testing.T) {
 		mustUnmarshal(t, ts.do("POST", "/api/v1/admin/apps", astrid, appBody).body, &made)
 		return made.ID
 	}
+	hookBody := map[string]any{"url": "https://hooks.example.com/kassa", "events": []string{"license.assigned"}}
+	newHook := func() string {
+		var made struct{ ID string }
+		mustUnmarshal(t, ts.do("POST", "/api/v1/admin/webhooks", astrid, hookBody).body, &made)
+		return made.ID
+	}
+	// One endpoint serves every row but DELETE's: a tenant has at most 20.
+	var sharedHook string
+	hook := func(suffix string, body any) func() call {
+		return func() call {
+			if sharedHook == "" {
+				sharedHook = newHook()
+			}
+			return call{"/api/v1/admin/webhooks/" + sharedHook + suffix, body}
+		}
+	}
 	matrix := map[string]row{
 		"GET /api/v1/openapi.json":    {fixed("/api/v1/openapi.json", nil), 200, 200, 200},
 		"POST /api/v1/login":          {fixed("/api/v1/login", map[string]string{"email": "nobody@nordvik.example", "password": "x"}), 401, 401, 401},
@@ -155,6 +171,22 @@ func TestRoleMatrix(t *testing.T) {
 			mustUnmarshal(t, ts.do("GET", "/api/v1/admin/apps/"+id+"/secrets", astrid, nil).body, &secrets)
 			return call{"/api/v1/admin/apps/" + id + "/secrets/" + secrets.Data[0].ID, nil}
 		}, 401, 403, 204},
+		"GET /api/v1/admin/webhooks":        {fixed("/api/v1/admin/webhooks", nil), 401, 403, 200},
+		"POST /api/v1/admin/webhooks":       {fixed("/api/v1/admin/webhooks", hookBody), 401, 403, 201},
+		"GET /api/v1/admin/webhooks/{id}":   {hook("", nil), 401, 403, 200},
+		"PATCH /api/v1/admin/webhooks/{id}": {hook("", map[string]any{"enabled": false}), 401, 403, 200},
+		"DELETE /api/v1/admin/webhooks/{id}": {func() call {
+			return call{"/api/v1/admin/webhooks/" + newHook(), nil}
+		}, 401, 403, 204},
+		"POST /api/v1/admin/webhooks/{id}/rotate-secret": {hook("/rotate-secret", nil), 401, 403, 200},
+		"POST /api/v1/admin/webhooks/{id}/test":          {hook("/test", nil), 401, 403, 202},
+		"GET /api/v1/admin/webhooks/{id}/deliveries":     {hook("/deliveries", nil), 401, 403, 200},
+		"POST /api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/redeliver": {func() call {
+			id := hook("", nil)().path[len("/api/v1/admin/webhooks/"):]
+			var ping struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/webhooks/"+id+"/test", astrid, nil).body, &ping)
+			return call{"/api/v1/admin/webhooks/" + id + "/deliveries/" + ping.ID + "/redeliver", nil}
+		}, 401, 403, 202},
 		"GET /api/v1/admin/organization":   {fixed("/api/v1/admin/organization", nil), 401, 403, 200},
 		"PATCH /api/v1/admin/organization": {fixed("/api/v1/admin/organization", map[string]any{"vat_id": "SE556677889901"}), 401, 403, 200},
 		"POST /api/v1/test-clock": {func() call {

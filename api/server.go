@@ -29,6 +29,8 @@ type Server struct {
 	baseURL   string
 	sso       *sso.Service
 	mux       *http.ServeMux
+
+	webhookAllowPrivate bool
 }
 
 // Config is what the API needs.
@@ -46,12 +48,15 @@ type Config struct {
 	// SSO reads identity providers' discovery documents before their
 	// settings are saved; nil makes one.
 	SSO *sso.Service
+	// WebhookAllowPrivate lets webhook endpoints be http:// and private
+	// addresses (KASSA_WEBHOOK_ALLOW_PRIVATE=1): for development and tests.
+	WebhookAllowPrivate bool
 }
 
 // New returns the API.
 func New(cfg Config) *Server {
 	s := &Server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, clock: cfg.TestClock, issuer: cfg.Issuer,
-		log: cfg.Log, baseURL: cfg.BaseURL, sso: cfg.SSO, mux: http.NewServeMux()}
+		log: cfg.Log, baseURL: cfg.BaseURL, sso: cfg.SSO, mux: http.NewServeMux(), webhookAllowPrivate: cfg.WebhookAllowPrivate}
 	if s.sso == nil {
 		s.sso = sso.New(cfg.DB, cfg.Auth, kassa.SystemClock{})
 	}

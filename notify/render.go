@@ -50,7 +50,7 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 	// Every message names the same facts; each names the ones it needs.
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
-		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute}
+		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL)}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -101,6 +101,12 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 			T("mail.payment_action.dunning"), footer}
 	case kind == kassa.NotifyDispute:
 		return T("mail.dispute.subject"), []string{sentences(T("mail.dispute.text"), T("mail.dispute.flagged")), footer}
+	case kind == kassa.NotifyWebhookDisabled:
+		text := T("mail.webhook_disabled.failing")
+		if d.Reason == kassa.EndpointGone {
+			text = T("mail.webhook_disabled.gone")
+		}
+		return T("mail.webhook_disabled.subject"), []string{text, T("mail.webhook_disabled.turn_on"), footer}
 	case kind == kassa.NotifyLicenseReleased:
 		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:

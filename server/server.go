@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ type Config struct {
 	// /webhooks/{GatewayName}, and the simulator's pages are served.
 	Gateway     kassa.Gateway
 	GatewayName string
+	// WebhookAllowPrivate lets webhook endpoints be http:// and private
+	// addresses (KASSA_WEBHOOK_ALLOW_PRIVATE=1): for development and tests.
+	WebhookAllowPrivate bool
 }
 
 // New returns the handler of every route.
@@ -66,13 +70,14 @@ func New(cfg Config) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/api/", api.New(api.Config{DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Licensing: cfg.Licensing, TestClock: cfg.TestClock,
-		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL, SSO: cfg.SSO}))
+		Issuer: cfg.Issuer, Log: cfg.Log, BaseURL: cfg.BaseURL, SSO: cfg.SSO, WebhookAllowPrivate: cfg.WebhookAllowPrivate}))
 	mountGateway(mux, cfg)
 	mux.Handle(graph.Prefix+"/", graph.New(graph.Config{DB: cfg.DB, Auth: cfg.Auth, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle(scim.Prefix+"/", scim.New(scim.Config{DB: cfg.DB, Log: cfg.Log, BaseURL: cfg.BaseURL}))
 	mux.Handle("/", web.New(web.Config{
 		DB: cfg.DB, Auth: cfg.Auth, Billing: cfg.Billing, Log: cfg.Log, SupportEmail: cfg.SupportEmail,
 		Issuer: cfg.Issuer, Licensing: cfg.Licensing, BaseURL: cfg.BaseURL, SSO: cfg.SSO,
+		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	}))
 
 	// Browsers say where a request comes from (Sec-Fetch-Site, Origin);
@@ -144,7 +149,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				if strings.HasPrefix(r.URL.Path, "/api/") {
 					api.WriteError(w, kassa.Internal, "Internal error.")
 					return

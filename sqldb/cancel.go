@@ -330,15 +330,16 @@ func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string
 	return db.write(ctx, func(tx *Tx) error {
 		// Taken first, the note's row decides which process finishes it;
 		// the number is taken only by that one, so none is lost.
-		res, err := tx.ExecContext(ctx, `
-			UPDATE invoices SET status = 'paid', issued_at = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'`,
-			noteID, tx.now)
-		if err != nil {
+		var tenantID string
+		err := tx.QueryRowContext(ctx, `
+			UPDATE invoices SET status = 'paid', issued_at = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'
+			RETURNING tenant_id`, noteID, tx.now).Scan(&tenantID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
 			return fmt.Errorf("issue credit note %s: %w", noteID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
+		tx.event(tenantID, kassa.EventCreditNoteIssued, noteID)
 		number, err := tx.nextInvoiceNumber(ctx)
 		if err != nil {
 			return err
@@ -371,7 +372,7 @@ func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string
 		if err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
 				cancel_at_term_end = FALSE, cancel_reason = $2, cancel_feedback = $3, period_end = $4, updated_at = $4
 			WHERE id = $1 AND `+liveStatus,

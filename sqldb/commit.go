@@ -168,6 +168,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 		return fmt.Errorf("begin: %w", err)
 	}
 	var events []kassa.AuditEvent // of the writes that succeeded
+	var hooks []hookEvent
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
@@ -177,11 +178,11 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			_ = stx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		mine, err := w.run(stx)
+		mine, myHooks, err := w.run(stx)
 		if err == nil {
 			// Its savepoint stays: COMMIT keeps what every savepoint
 			// holds, and a RELEASE would cost a round trip.
-			events = append(events, mine...)
+			events, hooks = append(events, mine...), append(hooks, myHooks...)
 			continue
 		}
 		results[i] = err
@@ -191,7 +192,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			return fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 	}
-	return db.commit(ctx, stx, events)
+	return db.commit(ctx, stx, events, hooks)
 }
 
 // runAlone runs one write in a transaction of its own, again when
@@ -206,9 +207,9 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		events, err := w.run(stx)
+		events, hooks, err := w.run(stx)
 		if err == nil {
-			return db.commit(ctx, stx, events)
+			return db.commit(ctx, stx, events, hooks)
 		}
 		_ = stx.Rollback()
 		if !retryable(err) || attempt == retries {
@@ -218,17 +219,25 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 	}
 }
 
-// run runs the write in stx and returns the audit events it recorded.
-func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, error) {
+// run runs the write in stx and returns the audit events and the events
+// for apps it recorded.
+func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, []hookEvent, error) {
 	var events []kassa.AuditEvent
-	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events})
-	return events, err
+	var hooks []hookEvent
+	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events, hooks: &hooks})
+	return events, hooks, err
 }
 
-// commit appends the events to their audit chains and commits stx.
-func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent) error {
-	if len(events) > 0 {
-		if err := (&Tx{stx: stx, db: db}).appendAudit(ctx, events); err != nil {
+// commit appends the events to their audit chains, writes the webhook
+// deliveries of the changes, and commits stx.
+func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent, hooks []hookEvent) error {
+	if len(events) > 0 || len(hooks) > 0 {
+		tx := &Tx{stx: stx, db: db}
+		if err := tx.appendAudit(ctx, events); err != nil {
+			_ = stx.Rollback()
+			return err
+		}
+		if err := tx.appendWebhooks(ctx, events, hooks); err != nil {
 			_ = stx.Rollback()
 			return err
 		}

@@ -180,6 +180,7 @@ type Tx struct {
 	db     *DB
 	now    time.Time
 	events *[]kassa.AuditEvent // the write's, appended when its group commits
+	hooks  *[]hookEvent        // the write's events for apps not in the audit log
 }
 
 type txKey struct{}

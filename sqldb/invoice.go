@@ -73,6 +73,7 @@ func (tx *Tx) insertInvoice(ctx context.Context, inv *kassa.Invoice, kind, reque
 	} else if err != nil {
 		return fmt.Errorf("insert invoice: %w", err)
 	}
+	tx.invoiceIssued(inv)
 	if inv.BalanceApplied.Amount > 0 {
 		if err := tx.useBalance(ctx, inv.BillingProfileID, inv.BalanceApplied.Amount); err != nil {
 			return err
@@ -224,6 +225,8 @@ func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) e
 		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $2 WHERE id = $1`, invoiceID, number); err != nil {
 			return fmt.Errorf("number invoice %s: %w", invoiceID, err)
 		}
+		tx.event(inv.TenantID, kassa.EventInvoiceIssued, invoiceID)
+		tx.event(inv.TenantID, kassa.EventInvoicePaid, invoiceID)
 		var kind string
 		if err := tx.QueryRowContext(ctx, `SELECT kind FROM invoices WHERE id = $1`, invoiceID).Scan(&kind); err != nil {
 			return fmt.Errorf("read invoice %s: %w", invoiceID, err)

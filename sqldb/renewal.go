@@ -227,6 +227,7 @@ func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs
 		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
 		inv.Number, inv.IssuedAt = numbers[i], tx.now
 		rows[i] = invoiceRow(inv, "renewal", "", tx.now)
+		tx.invoiceIssued(inv)
 		if inv.BalanceApplied.Amount > 0 {
 			if _, ok := used[inv.BillingProfileID]; !ok {
 				profiles = append(profiles, inv.BillingProfileID)
@@ -268,9 +269,22 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 			fmt.Fprintf(&cases, " WHEN $%d THEN $%d", 2*i+1, 2*i+2)
 			ids[i] = fmt.Sprintf("$%d", 2*i+1)
 		}
-		if _, err := tx.ExecContext(ctx, `
+		rows, err := tx.QueryContext(ctx, `
 			UPDATE invoices SET status = 'paid', charge_ref = CASE id`+cases.String()+` END
-			WHERE id IN (`+strings.Join(ids, ", ")+`) AND status = 'open'`, args...); err != nil {
+			WHERE id IN (`+strings.Join(ids, ", ")+`) AND status = 'open' RETURNING id, tenant_id`, args...)
+		if err != nil {
+			return fmt.Errorf("pay renewals: %w", err)
+		}
+		for rows.Next() {
+			var id, tenantID string
+			if err := rows.Scan(&id, &tenantID); err != nil {
+				rows.Close()
+				return fmt.Errorf("pay renewals: %w", err)
+			}
+			tx.event(tenantID, kassa.EventInvoicePaid, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return fmt.Errorf("pay renewals: %w", err)
 		}
 		// Subscriptions whose new terms have the same bounds move on in

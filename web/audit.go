@@ -97,6 +97,11 @@ var auditActionKeys = map[string]string{
 	"app.deleted":                   msg("audit.action.app.deleted"),
 	"app.secret_added":              msg("audit.action.app.secret_added"),
 	"app.secret_deleted":            msg("audit.action.app.secret_deleted"),
+	"webhook.created":               msg("audit.action.webhook.created"),
+	"webhook.updated":               msg("audit.action.webhook.updated"),
+	"webhook.deleted":               msg("audit.action.webhook.deleted"),
+	"webhook.secret_rotated":        msg("audit.action.webhook.secret_rotated"),
+	"webhook.disabled":              msg("audit.action.webhook.disabled"),
 }
 
 // auditObjectKeys name each kind of object.
@@ -110,6 +115,7 @@ var auditObjectKeys = map[string]string{
 	"scim_token":      msg("audit.object.scim_token"),
 	"group":           msg("audit.object.group"),
 	"app":             msg("audit.object.app"),
+	"webhook":         msg("audit.object.webhook"),
 }
 
 // readAuditFilter reads the filter from the query and returns its fields,

@@ -31,6 +31,9 @@ type Config struct {
 	// SSO signs people in through their organization's identity provider;
 	// nil for passwords alone.
 	SSO *sso.Service
+	// WebhookAllowPrivate lets webhook endpoints be http:// and private
+	// addresses (KASSA_WEBHOOK_ALLOW_PRIVATE=1): for development and tests.
+	WebhookAllowPrivate bool
 }
 
 // server serves the pages.

@@ -22,6 +22,7 @@ import (
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/notify"
 	"github.com/kassa-billing/kassa/server"
+	"github.com/kassa-billing/kassa/webhook"
 )
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -81,6 +82,9 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		}
 	}
 	b := billing.New(db, gw, clock, log)
+	// Webhooks may reach private addresses, and http://, only when the
+	// operator says so: for development and tests (SPEC §9).
+	allowPrivate := m.Getenv("KASSA_WEBHOOK_ALLOW_PRIVATE") == "1"
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -98,7 +102,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		Handler: server.New(server.Config{
 			DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: testClockOf(clock), Log: log, SupportEmail: support,
 			Issuer:  invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
-			BaseURL: given, Gateway: gw, GatewayName: gwName,
+			BaseURL: given, Gateway: gw, GatewayName: gwName, WebhookAllowPrivate: allowPrivate,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -136,6 +140,8 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	outbox := &notify.Worker{Store: db, Sender: sender, Log: log, Links: a, BaseURL: base}
 	go outbox.Run(ctx, notify.DefaultInterval)
+	hooks := &webhook.Worker{Store: db, Client: webhook.NewClient(allowPrivate), Log: log}
+	go hooks.Run(ctx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,820 @@
+package sqldb
+
+import (
+	"context"
+	crand "crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// Outgoing webhooks (SPEC §9). Every change that tells apps of itself is
+// one the audit log records (subscriptions, licenses, people), or an
+// invoice's (tx.event); when the write's group commits, in its
+// transaction, each such event becomes a delivery for each of the tenant's
+// endpoints that asked for it (appendWebhooks): an event is never lost,
+// nor sent of a change rolled back. The webhook package's worker sends the
+// deliveries.
+
+// hookEvent is a change apps are told of.
+type hookEvent struct {
+	tenantID, typ string
+	objectID      string    // the subscription's, invoice's or user's
+	userID        string    // a license's holder
+	at            time.Time // business time
+}
+
+// event records that the write issued or paid an invoice, for the apps.
+func (tx *Tx) event(tenantID, typ, invoiceID string) {
+	if tx.hooks != nil {
+		*tx.hooks = append(*tx.hooks, hookEvent{tenantID: tenantID, typ: typ, objectID: invoiceID, at: tx.now})
+	}
+}
+
+// invoiceIssued records the events of an invoice written issued: a credit
+// note's, or an invoice's and, when it is paid already, its payment's.
+func (tx *Tx) invoiceIssued(inv *kassa.Invoice) {
+	switch {
+	case inv.Status == kassa.InvoicePending || inv.Status == kassa.InvoiceVoid:
+	case inv.Type == kassa.TypeCreditNote:
+		tx.event(inv.TenantID, kassa.EventCreditNoteIssued, inv.ID)
+	default:
+		tx.event(inv.TenantID, kassa.EventInvoiceIssued, inv.ID)
+		if inv.Status == kassa.InvoicePaid {
+			tx.event(inv.TenantID, kassa.EventInvoicePaid, inv.ID)
+		}
+	}
+}
+
+// hookEventsOf returns the events apps are told of an audited change.
+func hookEventsOf(e *kassa.AuditEvent) []hookEvent {
+	one := func(typ string) []hookEvent {
+		return []hookEvent{{tenantID: e.TenantID, typ: typ, objectID: e.ObjectID, at: e.At}}
+	}
+	holders := func(typ string, state json.RawMessage) []hookEvent {
+		var s struct {
+			UserIDs []string `json:"user_ids"`
+		}
+		_ = json.Unmarshal(state, &s)
+		out := make([]hookEvent, len(s.UserIDs))
+		for i, id := range s.UserIDs {
+			out[i] = hookEvent{tenantID: e.TenantID, typ: typ, objectID: e.ObjectID, userID: id, at: e.At}
+		}
+		return out
+	}
+	switch e.Action {
+	case "subscription.purchased":
+		return one(kassa.EventSubscriptionCreated)
+	case "subscription.canceled", "subscription.renewed", "subscription.past_due", "subscription.suspended",
+		"subscription.expired":
+		return one(e.Action)
+	case "license.assigned":
+		return holders(kassa.EventLicenseAssigned, e.After)
+	case "license.unassigned", "license.released":
+		return holders(kassa.EventLicenseUnassigned, e.Before)
+	case "user.created":
+		return one(kassa.EventUserCreated)
+	case "user.updated":
+		var before, after struct {
+			Status kassa.UserStatus `json:"status"`
+		}
+		_ = json.Unmarshal(e.Before, &before)
+		_ = json.Unmarshal(e.After, &after)
+		if after.Status == kassa.Disabled && before.Status != kassa.Disabled {
+			return one(kassa.EventUserDisabled)
+		}
+		return one(kassa.EventUserUpdated)
+	}
+	if strings.HasPrefix(e.Action, "subscription.") {
+		return one(kassa.EventSubscriptionUpdated)
+	}
+	return nil
+}
+
+// appendWebhooks writes, in the committing transaction, a delivery of each
+// event to each of its tenant's enabled endpoints that asked for it. A
+// tenant without endpoints costs one indexed read.
+func (tx *Tx) appendWebhooks(ctx context.Context, audits []kassa.AuditEvent, hooks []hookEvent) error {
+	byTenant := map[string][]hookEvent{}
+	for i := range audits {
+		for _, h := range hookEventsOf(&audits[i]) {
+			byTenant[h.tenantID] = append(byTenant[h.tenantID], h)
+		}
+	}
+	for _, h := range hooks {
+		byTenant[h.tenantID] = append(byTenant[h.tenantID], h)
+	}
+	now := time.Now().UTC() // deliveries run on real time
+	for _, tenantID := range slices.Sorted(maps.Keys(byTenant)) {
+		endpoints, err := findEndpoints(ctx, tx, `e.tenant_id = $1 AND e.enabled`, tenantID)
+		if err != nil {
+			return err
+		}
+		if len(endpoints) == 0 {
+			continue
+		}
+		var rows [][]any
+		for _, h := range byTenant[tenantID] {
+			var payload []byte
+			for _, ep := range endpoints {
+				if !ep.Wants(h.typ) {
+					continue
+				}
+				if payload == nil {
+					if payload, err = tx.hookPayload(ctx, h); err != nil {
+						return err
+					}
+				}
+				rows = append(rows, []any{newID("msg"), tenantID, ep.ID, h.typ, string(payload), now, now})
+			}
+		}
+		if err := tx.insertRows(ctx, "webhook_deliveries",
+			[]string{"id", "tenant_id", "endpoint_id", "type", "payload", "created_at", "next_attempt_at"}, rows); err != nil {
+			return fmt.Errorf("write webhook deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+// The data of the events: what an app needs to act on one without asking
+// back. Money is in minor units; times are business times.
+type (
+	subscriptionData struct {
+		ID              string    `json:"id"`
+		SKUID           string    `json:"sku_id"`
+		Product         string    `json:"product"`
+		Channel         string    `json:"channel"`
+		Status          string    `json:"status"`
+		Term            string    `json:"term"`
+		Quantity        int       `json:"quantity"`
+		Assigned        int       `json:"assigned"`
+		PurchaserID     string    `json:"purchaser_id"`
+		CurrentTermEnd  time.Time `json:"current_term_end"`
+		CancelAtTermEnd bool      `json:"cancel_at_term_end"`
+		Disputed        bool      `json:"disputed"`
+	}
+	licenseData struct {
+		SubscriptionID string `json:"subscription_id"`
+		SKUID          string `json:"sku_id"`
+		UserID         string `json:"user_id"`
+		UserEmail      string `json:"user_email"`
+	}
+	invoiceData struct {
+		ID             string    `json:"id"`
+		Number         string    `json:"number"`
+		Type           string    `json:"type"`
+		Status         string    `json:"status"`
+		SubscriptionID string    `json:"subscription_id"`
+		Total          int64     `json:"total"`
+		Currency       string    `json:"currency"`
+		IssuedAt       time.Time `json:"issued_at"`
+	}
+	userData struct {
+		ID     string `json:"id"`
+		Email  string `json:"email"`
+		Name   string `json:"name"`
+		Type   string `json:"type"`
+		Role   string `json:"role"`
+		Status string `json:"status"`
+	}
+)
+
+// hookPayload is an event's body: {"type","timestamp","data"}.
+func (tx *Tx) hookPayload(ctx context.Context, h hookEvent) ([]byte, error) {
+	var data any
+	var err error
+	switch {
+	case strings.HasPrefix(h.typ, "subscription."):
+		var d subscriptionData
+		err = tx.QueryRowContext(ctx, `
+			SELECT s.id, p.sku_id, p.name_en, s.channel, s.status, s.term, s.quantity, s.assigned, s.purchaser_id,
+				s.period_end, s.cancel_at_term_end, s.disputed
+			FROM subscriptions s JOIN products p ON p.id = s.product_id WHERE s.id = $1`, h.objectID).Scan(
+			&d.ID, &d.SKUID, &d.Product, &d.Channel, &d.Status, &d.Term, &d.Quantity, &d.Assigned, &d.PurchaserID,
+			&d.CurrentTermEnd, &d.CancelAtTermEnd, &d.Disputed)
+		d.CurrentTermEnd = d.CurrentTermEnd.UTC()
+		data = d
+	case strings.HasPrefix(h.typ, "license."):
+		d := licenseData{SubscriptionID: h.objectID, UserID: h.userID}
+		err = tx.QueryRowContext(ctx, `
+			SELECT p.sku_id, COALESCE((SELECT email FROM users WHERE id = $2), '')
+			FROM subscriptions s JOIN products p ON p.id = s.product_id WHERE s.id = $1`, h.objectID, h.userID).Scan(
+			&d.SKUID, &d.UserEmail)
+		data = d
+	case strings.HasPrefix(h.typ, "invoice.") || strings.HasPrefix(h.typ, "credit_note."):
+		var d invoiceData
+		var number, subID sql.NullString
+		var issued sql.NullTime
+		err = tx.QueryRowContext(ctx, `
+			SELECT id, number, type, status, subscription_id, total, currency, issued_at FROM invoices WHERE id = $1`,
+			h.objectID).Scan(&d.ID, &number, &d.Type, &d.Status, &subID, &d.Total, &d.Currency, &issued)
+		d.Number, d.SubscriptionID, d.IssuedAt = number.String, subID.String, issued.Time.UTC()
+		data = d
+	case strings.HasPrefix(h.typ, "user."):
+		var d userData
+		err = tx.QueryRowContext(ctx, `SELECT id, email, name, type, role, status FROM users WHERE id = $1`,
+			h.objectID).Scan(&d.ID, &d.Email, &d.Name, &d.Type, &d.Role, &d.Status)
+		data = d
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		data = map[string]string{"id": h.objectID} // gone within the same commit
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s for its webhook: %w", h.typ, err)
+	}
+	return hookBody(h.typ, h.at, data)
+}
+
+func hookBody(typ string, at time.Time, data any) ([]byte, error) {
+	return json.Marshal(struct {
+		Type      string `json:"type"`
+		Timestamp string `json:"timestamp"`
+		Data      any    `json:"data"`
+	}{typ, at.UTC().Format(time.RFC3339Nano), data})
+}
+
+// Endpoints, for admins.
+
+const endpointColumns = `e.id, e.tenant_id, e.url, e.events, e.enabled, e.disabled_reason, e.failing_since,
+	e.secret, e.previous_secret, e.previous_until, e.created_at, e.updated_at`
+
+func scanEndpoint(r row) (*kassa.WebhookEndpoint, error) {
+	e := &kassa.WebhookEndpoint{}
+	var events string
+	var failing, until sql.NullTime
+	if err := r.Scan(&e.ID, &e.TenantID, &e.URL, &events, &e.Enabled, &e.DisabledReason, &failing,
+		&e.Secret, &e.PreviousSecret, &until, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		return nil, err
+	}
+	e.Events = strings.Split(strings.Trim(events, ","), ",")
+	if failing.Valid {
+		t := failing.Time.UTC()
+		e.FailingSince = &t
+	}
+	e.PreviousUntil, e.CreatedAt, e.UpdatedAt = until.Time.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+	return e, nil
+}
+
+func findEndpoints(ctx context.Context, q querier, cond string, args ...any) ([]*kassa.WebhookEndpoint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints e WHERE `+cond+
+		` ORDER BY e.created_at, e.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find webhook endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []*kassa.WebhookEndpoint
+	for rows.Next() {
+		e, err := scanEndpoint(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find webhook endpoints: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// eventsColumn is how the events are kept: "*", or ",a,b," so that one
+// is found with LIKE.
+func eventsColumn(events []string) string {
+	if slices.Contains(events, kassa.WebhookAll) {
+		return kassa.WebhookAll
+	}
+	return "," + strings.Join(events, ",") + ","
+}
+
+// NewWebhookSecret returns a new signing secret in Standard Webhooks' form:
+// "whsec_" and 32 random bytes in base64.
+func NewWebhookSecret() string {
+	b := make([]byte, 32)
+	_, _ = crand.Read(b)
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+func endpointDenied() *kassa.Error { return kassa.E(kassa.Forbidden, "error.admin.webhooks") }
+
+// CreateWebhookEndpoint registers an endpoint (checked; allowPrivate as
+// kassa.CheckEndpoint takes it) with the admin's tenant and a new secret,
+// and fills it in. Errors: Forbidden, Invalid, Conflict when the tenant has
+// kassa.MaxWebhookEndpoints.
+func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *kassa.WebhookEndpoint, allowPrivate bool) error {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return err
+	}
+	if err := e.CheckEndpoint(allowPrivate); err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_endpoints WHERE tenant_id = $1`, a.Tenant.ID).Scan(&n); err != nil {
+			return fmt.Errorf("count webhook endpoints: %w", err)
+		}
+		if n >= kassa.MaxWebhookEndpoints {
+			return kassa.E(kassa.Conflict, "error.webhook.too_many", "Max", kassa.MaxWebhookEndpoints)
+		}
+		now := time.Now().UTC()
+		e.ID, e.TenantID, e.Enabled, e.Secret, e.CreatedAt, e.UpdatedAt = newID("whe"), a.Tenant.ID, true, NewWebhookSecret(), now, now
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO webhook_endpoints (id, tenant_id, url, events, secret, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, e.ID, e.TenantID, e.URL, eventsColumn(e.Events), e.Secret, now); err != nil {
+			return fmt.Errorf("insert webhook endpoint: %w", err)
+		}
+		return tx.audit(ctx, a.Tenant.ID, "webhook.created", "webhook", e.ID, nil, map[string]any{"url": e.URL, "events": e.Events})
+	})
+}
+
+// FindWebhookEndpoints returns the admin's tenant's endpoints, oldest first.
+func (db *DB) FindWebhookEndpoints(ctx context.Context) ([]*kassa.WebhookEndpoint, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	return findEndpoints(ctx, db.reads, `e.tenant_id = $1`, a.Tenant.ID)
+}
+
+// FindWebhookEndpoint returns one of the admin's tenant's endpoints.
+// Errors: Forbidden, NotFound (another tenant's too).
+func (db *DB) FindWebhookEndpoint(ctx context.Context, id string) (*kassa.WebhookEndpoint, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	return findEndpoint(ctx, db.reads, a.Tenant.ID, id)
+}
+
+func findEndpoint(ctx context.Context, q querier, tenantID, id string) (*kassa.WebhookEndpoint, error) {
+	es, err := findEndpoints(ctx, q, `e.tenant_id = $1 AND e.id = $2`, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, kassa.E(kassa.NotFound, "error.webhook.not_found", "ID", id)
+	}
+	return es[0], nil
+}
+
+// WebhookChange is a change to an endpoint; nil fields stay as they are.
+type WebhookChange struct {
+	URL     *string
+	Events  []string
+	Enabled *bool
+}
+
+// UpdateWebhookEndpoint changes an endpoint and returns it. Turning it on
+// forgets why kassa turned it off and how long it had failed; what waited
+// for it is sent. Errors: Forbidden, NotFound, Invalid.
+func (db *DB) UpdateWebhookEndpoint(ctx context.Context, id string, c WebhookChange, allowPrivate bool) (*kassa.WebhookEndpoint, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	var out *kassa.WebhookEndpoint
+	err = db.write(ctx, func(tx *Tx) error {
+		e, err := findEndpoint(ctx, tx, a.Tenant.ID, id)
+		if err != nil {
+			return err
+		}
+		before := map[string]any{"url": e.URL, "events": e.Events, "enabled": e.Enabled}
+		if c.URL != nil {
+			e.URL = *c.URL
+		}
+		if c.Events != nil {
+			e.Events = c.Events
+		}
+		if err := e.CheckEndpoint(allowPrivate); err != nil {
+			return err
+		}
+		if c.Enabled != nil && *c.Enabled != e.Enabled {
+			e.Enabled, e.DisabledReason, e.FailingSince = *c.Enabled, "", nil
+		}
+		e.UpdatedAt = time.Now().UTC()
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE webhook_endpoints SET url = $2, events = $3, enabled = $4, disabled_reason = $5, failing_since = $6,
+				updated_at = $7 WHERE id = $1`,
+			e.ID, e.URL, eventsColumn(e.Events), e.Enabled, e.DisabledReason, nullTimePtr(e.FailingSince), e.UpdatedAt); err != nil {
+			return fmt.Errorf("update webhook endpoint: %w", err)
+		}
+		out = e
+		return tx.audit(ctx, a.Tenant.ID, "webhook.updated", "webhook", e.ID, before,
+			map[string]any{"url": e.URL, "events": e.Events, "enabled": e.Enabled})
+	})
+	return out, err
+}
+
+func nullTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+// DeleteWebhookEndpoint deletes an endpoint with its deliveries.
+// Errors: Forbidden, NotFound.
+func (db *DB) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *Tx) error {
+		e, err := findEndpoint(ctx, tx, a.Tenant.ID, id)
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1)`,
+			`DELETE FROM webhook_deliveries WHERE endpoint_id = $1`,
+			`DELETE FROM webhook_endpoints WHERE id = $1`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return fmt.Errorf("delete webhook endpoint: %w", err)
+			}
+		}
+		return tx.audit(ctx, a.Tenant.ID, "webhook.deleted", "webhook", id, map[string]any{"url": e.URL}, nil)
+	})
+}
+
+// RotateWebhookSecret gives an endpoint a new secret and returns the
+// endpoint with it; the previous one signs beside it for
+// kassa.WebhookSecretOverlap. Errors: Forbidden, NotFound.
+func (db *DB) RotateWebhookSecret(ctx context.Context, id string) (*kassa.WebhookEndpoint, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	var out *kassa.WebhookEndpoint
+	err = db.write(ctx, func(tx *Tx) error {
+		e, err := findEndpoint(ctx, tx, a.Tenant.ID, id)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		e.PreviousSecret, e.PreviousUntil, e.Secret, e.UpdatedAt = e.Secret, now.Add(kassa.WebhookSecretOverlap), NewWebhookSecret(), now
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE webhook_endpoints SET secret = $2, previous_secret = $3, previous_until = $4, updated_at = $5 WHERE id = $1`,
+			e.ID, e.Secret, e.PreviousSecret, e.PreviousUntil, now); err != nil {
+			return fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		out = e
+		return tx.audit(ctx, a.Tenant.ID, "webhook.secret_rotated", "webhook", e.ID, nil, nil)
+	})
+	return out, err
+}
+
+// PingWebhookEndpoint queues a ping to an endpoint, also a disabled one
+// (an admin tries it before turning it on), and returns its delivery.
+// Errors: Forbidden, NotFound.
+func (db *DB) PingWebhookEndpoint(ctx context.Context, id string) (*kassa.WebhookDelivery, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	var d *kassa.WebhookDelivery
+	err = db.write(ctx, func(tx *Tx) error {
+		if _, err := findEndpoint(ctx, tx, a.Tenant.ID, id); err != nil {
+			return err
+		}
+		body, err := hookBody(kassa.WebhookPing, tx.now, map[string]string{"endpoint_id": id})
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		d = &kassa.WebhookDelivery{ID: newID("msg"), EndpointID: id, Type: kassa.WebhookPing, Status: kassa.DeliveryPending,
+			Payload: string(body), CreatedAt: now, NextAttemptAt: &now, Attempts: []kassa.WebhookAttempt{}}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, type, payload, created_at, next_attempt_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $6)`, d.ID, a.Tenant.ID, id, d.Type, d.Payload, now)
+		return err
+	})
+	return d, err
+}
+
+// RedeliverWebhook sends a delivery again, with the same webhook-id, as
+// soon as the worker can: one more attempt, after which a failure is final
+// again. Errors: Forbidden, NotFound.
+func (db *DB) RedeliverWebhook(ctx context.Context, endpointID, deliveryID string) (*kassa.WebhookDelivery, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, err
+	}
+	err = db.write(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $4, locked_until = NULL,
+				attempts = CASE WHEN status = 'pending' THEN attempts ELSE $5 END
+			WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3`,
+			deliveryID, endpointID, a.Tenant.ID, time.Now().UTC(), len(kassa.WebhookSchedule))
+		if err != nil {
+			return fmt.Errorf("redeliver %s: %w", deliveryID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return kassa.E(kassa.NotFound, "error.webhook.delivery_not_found", "ID", deliveryID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ds, err := db.findDeliveries(ctx, db.reads, `d.id = $1 AND d.tenant_id = $2`, deliveryID, a.Tenant.ID)
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+// WebhookDeliveryPage is the size of a page of an endpoint's delivery log.
+const WebhookDeliveryPage = 50
+
+// FindWebhookDeliveries returns a page of an endpoint's deliveries, newest
+// first, with their attempts, and the cursor of the next page ("" at the
+// last). Errors: Forbidden, NotFound, Invalid (a bad cursor).
+func (db *DB) FindWebhookDeliveries(ctx context.Context, endpointID, cursor string) ([]*kassa.WebhookDelivery, string, error) {
+	a, err := adminOf(ctx, endpointDenied())
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := findEndpoint(ctx, db.reads, a.Tenant.ID, endpointID); err != nil {
+		return nil, "", err
+	}
+	cond, args := `d.endpoint_id = $1`, []any{endpointID}
+	if cursor != "" {
+		key, id, err := decodeCursor(cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		at, err := time.Parse(time.RFC3339Nano, key)
+		if err != nil {
+			return nil, "", kassa.InvalidE("cursor", "error.users.cursor")
+		}
+		cond += ` AND (d.created_at < $2 OR (d.created_at = $2 AND d.id < $3))`
+		args = append(args, at, id)
+	}
+	ds, err := db.findDeliveries(ctx, db.reads, cond+fmt.Sprintf(` ORDER BY d.created_at DESC, d.id DESC LIMIT %d`, WebhookDeliveryPage+1), args...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(ds) > WebhookDeliveryPage {
+		ds = ds[:WebhookDeliveryPage]
+		last := ds[len(ds)-1]
+		next = encodeCursor(last.CreatedAt.Format(time.RFC3339Nano), last.ID)
+	}
+	return ds, next, nil
+}
+
+// findDeliveries reads deliveries (cond may end in ORDER BY and LIMIT),
+// each with its attempts, oldest first.
+func (db *DB) findDeliveries(ctx context.Context, q querier, cond string, args ...any) ([]*kassa.WebhookDelivery, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT d.id, d.tenant_id, d.endpoint_id, d.type, d.status, d.payload, d.created_at, d.next_attempt_at, d.delivered_at
+		FROM webhook_deliveries d WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find webhook deliveries: %w", err)
+	}
+	var out []*kassa.WebhookDelivery
+	byID := map[string]*kassa.WebhookDelivery{}
+	for rows.Next() {
+		d := &kassa.WebhookDelivery{Attempts: []kassa.WebhookAttempt{}}
+		var next time.Time
+		var delivered sql.NullTime
+		if err := rows.Scan(&d.ID, &d.TenantID, &d.EndpointID, &d.Type, &d.Status, &d.Payload, &d.CreatedAt, &next, &delivered); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find webhook deliveries: %w", err)
+		}
+		d.CreatedAt = d.CreatedAt.UTC()
+		if d.Status == kassa.DeliveryPending {
+			next = next.UTC()
+			d.NextAttemptAt = &next
+		}
+		if delivered.Valid {
+			t := delivered.Time.UTC()
+			d.DeliveredAt = &t
+		}
+		out = append(out, d)
+		byID[d.ID] = d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	ids := make([]any, len(out))
+	for i, d := range out {
+		ids[i] = d.ID
+	}
+	rows, err = q.QueryContext(ctx, `
+		SELECT delivery_id, at, status_code, duration_ms, error FROM webhook_attempts
+		WHERE delivery_id IN (`+marks(1, len(ids))+`) ORDER BY at`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("find webhook attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var at kassa.WebhookAttempt
+		if err := rows.Scan(&id, &at.At, &at.StatusCode, &at.DurationMS, &at.Error); err != nil {
+			return nil, fmt.Errorf("find webhook attempts: %w", err)
+		}
+		at.At = at.At.UTC()
+		byID[id].Attempts = append(byID[id].Attempts, at)
+	}
+	return out, rows.Err()
+}
+
+// The worker's side: it runs for the system, in real time (now is its).
+
+// DueWebhookEndpoints returns the enabled endpoints that have deliveries
+// due at now and not claimed, at most limit of them.
+func (db *DB) DueWebhookEndpoints(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := db.reads.QueryContext(ctx, `
+		SELECT e.id FROM webhook_endpoints e
+		WHERE e.enabled AND EXISTS (SELECT 1 FROM webhook_deliveries d
+			WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+				AND (d.locked_until IS NULL OR d.locked_until <= $1))
+		ORDER BY e.id LIMIT $2`, now.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find due webhook endpoints: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// ClaimWebhookDeliveries takes up to limit of an endpoint's due
+// deliveries, oldest first, for lease: until it ends no other worker (of
+// this process or another) takes them, and a worker that dies meanwhile
+// leaves them to be taken again, so a delivery may go out twice but is
+// never lost. Each is given the endpoint (nil deliveries when it was
+// disabled or deleted meanwhile).
+func (db *DB) ClaimWebhookDeliveries(ctx context.Context, endpointID string, now time.Time, limit int, lease time.Duration) ([]*kassa.WebhookDelivery, error) {
+	now = now.UTC()
+	var out []*kassa.WebhookDelivery
+	err := db.write(ctx, func(tx *Tx) error {
+		out = nil
+		es, err := findEndpoints(ctx, tx, `e.id = $1 AND e.enabled`, endpointID)
+		if err != nil || len(es) == 0 {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `
+			UPDATE webhook_deliveries SET locked_until = $3, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM webhook_deliveries
+					WHERE endpoint_id = $1 AND status = 'pending' AND next_attempt_at <= $2
+						AND (locked_until IS NULL OR locked_until <= $2)
+					ORDER BY next_attempt_at, id LIMIT $4)
+				AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $2)
+			RETURNING id, tenant_id, type, payload, created_at, attempts`, endpointID, now, now.Add(lease), limit)
+		if err != nil {
+			return fmt.Errorf("claim webhook deliveries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d := &kassa.WebhookDelivery{EndpointID: endpointID, Endpoint: es[0], Status: kassa.DeliveryPending}
+			if err := rows.Scan(&d.ID, &d.TenantID, &d.Type, &d.Payload, &d.CreatedAt, &d.Tries); err != nil {
+				return fmt.Errorf("claim webhook deliveries: %w", err)
+			}
+			d.CreatedAt = d.CreatedAt.UTC()
+			out = append(out, d)
+		}
+		return rows.Err()
+	})
+	slices.SortFunc(out, func(a, b *kassa.WebhookDelivery) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, err
+}
+
+// WebhookResult is the outcome of one attempt of a claimed delivery.
+type WebhookResult struct {
+	Delivery *kassa.WebhookDelivery
+	Attempt  kassa.WebhookAttempt
+}
+
+// RecordWebhookAttempts records attempts of an endpoint's deliveries, in
+// one write: a delivery taken is delivered; one refused waits its turn of
+// kassa.WebhookSchedule (with jitter) or, after the last, has failed. An
+// endpoint that answered 410 Gone is turned off at once; one that has
+// failed everything for kassa.WebhookFailingLimit is turned off and its
+// tenant's admins are told. It reports whether the endpoint was turned off.
+func (db *DB) RecordWebhookAttempts(ctx context.Context, endpointID string, results []WebhookResult) (disabled bool, err error) {
+	if len(results) == 0 {
+		return false, nil
+	}
+	err = db.write(ctx, func(tx *Tx) error {
+		disabled = false
+		rows := make([][]any, len(results))
+		var ok, gone bool
+		var firstFailure, lastAt time.Time
+		for i, r := range results {
+			at := r.Attempt
+			rows[i] = []any{r.Delivery.ID, at.At.UTC(), at.StatusCode, at.DurationMS, at.Error}
+			var err error
+			switch {
+			case at.OK():
+				ok = true
+				_, err = tx.ExecContext(ctx, `
+					UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, locked_until = NULL WHERE id = $1`,
+					r.Delivery.ID, at.At.UTC())
+			case at.StatusCode == 410 || r.Delivery.Tries > len(kassa.WebhookSchedule):
+				gone = gone || at.StatusCode == 410
+				_, err = tx.ExecContext(ctx, `
+					UPDATE webhook_deliveries SET status = 'failed', locked_until = NULL WHERE id = $1`, r.Delivery.ID)
+			default:
+				wait := kassa.WebhookSchedule[max(r.Delivery.Tries, 1)-1]
+				wait += time.Duration((rand.Float64()*2 - 1) * 0.1 * float64(wait))
+				_, err = tx.ExecContext(ctx, `
+					UPDATE webhook_deliveries SET next_attempt_at = $2, locked_until = NULL WHERE id = $1`,
+					r.Delivery.ID, at.At.Add(wait).UTC())
+			}
+			if err != nil {
+				return fmt.Errorf("record webhook attempt: %w", err)
+			}
+			if !at.OK() && (firstFailure.IsZero() || at.At.Before(firstFailure)) {
+				firstFailure = at.At
+			}
+			if at.At.After(lastAt) {
+				lastAt = at.At
+			}
+		}
+		if err := tx.insertRows(ctx, "webhook_attempts", []string{"delivery_id", "at", "status_code", "duration_ms", "error"}, rows); err != nil {
+			return fmt.Errorf("record webhook attempts: %w", err)
+		}
+		if ok {
+			_, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, endpointID)
+			return err
+		}
+		var failing sql.NullTime
+		var tenantID, url string
+		err := tx.QueryRowContext(ctx, `
+			UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 AND enabled
+			RETURNING failing_since, tenant_id, url`, endpointID, firstFailure.UTC()).Scan(&failing, &tenantID, &url)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // turned off or deleted meanwhile
+		} else if err != nil {
+			return fmt.Errorf("mark webhook endpoint failing: %w", err)
+		}
+		reason := ""
+		if gone {
+			reason = kassa.EndpointGone
+		} else if lastAt.Sub(failing.Time) >= kassa.WebhookFailingLimit {
+			reason = kassa.EndpointFailing
+		}
+		if reason == "" {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $2, updated_at = $3 WHERE id = $1 AND enabled`,
+			endpointID, reason, lastAt.UTC())
+		if err != nil {
+			return fmt.Errorf("turn webhook endpoint off: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		disabled = true
+		if err := tx.audit(ctx, tenantID, "webhook.disabled", "webhook", endpointID, nil, map[string]any{"reason": reason}); err != nil {
+			return err
+		}
+		return tx.notifyAdmins(ctx, tenantID, kassa.NotifyWebhookDisabled, kassa.NotificationData{URL: url, Reason: reason})
+	})
+	return disabled, err
+}
+
+// notifyAdmins writes a message to each active admin of the tenant into
+// the outbox.
+func (tx *Tx) notifyAdmins(ctx context.Context, tenantID string, kind kassa.NotificationKind, data kassa.NotificationData) error {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT u.id, u.email, t.locale FROM users u JOIN tenants t ON t.id = u.tenant_id
+		WHERE u.tenant_id = $1 AND u.status = 'active' AND u.role = 'admin' ORDER BY u.id`, tenantID)
+	if err != nil {
+		return fmt.Errorf("find the admins: %w", err)
+	}
+	var ns []*kassa.Notification
+	for rows.Next() {
+		n := &kassa.Notification{TenantID: tenantID, Kind: kind, Data: data}
+		if err := rows.Scan(&n.RecipientID, &n.To, &n.Locale); err != nil {
+			rows.Close()
+			return fmt.Errorf("find the admins: %w", err)
+		}
+		ns = append(ns, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find the admins: %w", err)
+	}
+	for _, n := range ns {
+		if err := tx.enqueue(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
