@@ -3,6 +3,8 @@ package demo_test
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kassa-billing/kassa"
@@ -131,5 +133,62 @@ func TestDirectory(t *testing.T) {
 	groups, n, err := db.FindGroups(t.Context(), astrid.Tenant.ID, kassa.GroupFilter{}, 0, 10, true)
 	if err != nil || n != 2 || len(groups[0].Members)+len(groups[1].Members) != 5 {
 		t.Fatalf("groups %v (%d, %v)", groups, n, err)
+	}
+}
+
+// TestApps: Nordvik's Diagram Studio is managed by its admins and
+// registered as an app, which gave maria a license through /graph/v1.0;
+// its vendor's endpoint has the ping and that license's event waiting;
+// loading again changes nothing.
+func TestApps(t *testing.T) {
+	clock := kassa.SystemClock{}
+	db := sqldbtest.MustOpenDB(t, clock)
+	a, err := auth.New(db, clock, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		gw := simulator.New(clock)
+		if _, err := demo.Load(t.Context(), db, gw); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.LoadHistory(t.Context(), db, gw); err != nil {
+			t.Fatal(err)
+		}
+		if err := demo.LoadApps(t.Context(), db, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	astrid, err := db.FindCredentials(t.Context(), "astrid@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
+	apps, err := db.FindApps(ctx)
+	if err != nil || len(apps) != 1 || apps[0].Name != demo.DemoAppName {
+		t.Fatalf("apps %v (%v)", apps, err)
+	}
+	secrets, err := db.FindAppSecrets(ctx, apps[0].ID)
+	if err != nil || len(secrets) != 1 || secrets[0].LastUsedAt == nil {
+		t.Fatalf("secrets %v (%v): the app has not signed in", secrets, err)
+	}
+	hooks, err := db.FindWebhookEndpoints(ctx)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("endpoints %v (%v)", hooks, err)
+	}
+	ds, _, err := db.FindWebhookDeliveries(ctx, hooks[0].ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, d := range ds {
+		types = append(types, d.Type)
+		if d.Type == kassa.EventLicenseAssigned && !strings.Contains(d.Payload, `"user_email":"maria.nilsson@nordvik.example"`) {
+			t.Errorf("license.assigned: %s", d.Payload)
+		}
+	}
+	slices.Sort(types)
+	if !slices.Equal(types, []string{kassa.EventLicenseAssigned, kassa.WebhookPing}) {
+		t.Errorf("deliveries %v", types)
 	}
 }

@@ -47,6 +47,8 @@ type server struct {
 	issuer       invoicepdf.Issuer
 	baseURL      string
 	sso          *sso.Service
+	// webhookAllowPrivate: KASSA_WEBHOOK_ALLOW_PRIVATE=1.
+	webhookAllowPrivate bool
 
 	templates templates
 	money     moneyFormatters
@@ -60,7 +62,7 @@ type server struct {
 func New(cfg Config) http.Handler {
 	s := &server{db: cfg.DB, auth: cfg.Auth, billing: cfg.Billing, licensing: cfg.Licensing, log: cfg.Log,
 		supportEmail: cfg.SupportEmail, issuer: cfg.Issuer, baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), sso: cfg.SSO,
-		money: newMoneyFormatters()}
+		money: newMoneyFormatters(), webhookAllowPrivate: cfg.WebhookAllowPrivate}
 	if s.issuer.Name == "" {
 		s.issuer.Name = "kassa"
 	}
@@ -190,6 +192,21 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET "+ssoPath, s.adminOnly(s.singleSignOn))
 	handle("POST "+ssoPath, s.adminOnly(s.saveSingleSignOn))
 	handle("POST "+ssoPath+"/off", s.adminOnly(s.turnSingleSignOnOff))
+	handle("GET "+appsPath, s.adminOnly(s.apps))
+	handle("POST "+appsPath, s.adminOnly(s.registerApp))
+	handle("GET "+appsPath+"/{id}", s.adminOnly(s.app))
+	handle("POST "+appsPath+"/{id}/secrets", s.adminOnly(s.addAppSecret))
+	handle("POST "+appsPath+"/{id}/secrets/{secret_id}/delete", s.adminOnly(s.deleteAppSecret))
+	handle("POST "+appsPath+"/{id}/delete", s.adminOnly(s.deleteApp))
+	handle("GET "+webhooksPath, s.adminOnly(s.webhooks))
+	handle("POST "+webhooksPath, s.adminOnly(s.addWebhook))
+	handle("GET "+webhooksPath+"/{id}", s.adminOnly(s.webhook))
+	handle("POST "+webhooksPath+"/{id}", s.adminOnly(s.updateWebhook))
+	handle("POST "+webhooksPath+"/{id}/state", s.adminOnly(s.setWebhookState))
+	handle("POST "+webhooksPath+"/{id}/rotate-secret", s.adminOnly(s.rotateWebhookSecret))
+	handle("POST "+webhooksPath+"/{id}/test", s.adminOnly(s.pingWebhook))
+	handle("POST "+webhooksPath+"/{id}/deliveries/{delivery_id}/redeliver", s.adminOnly(s.redeliverWebhook))
+	handle("POST "+webhooksPath+"/{id}/delete", s.adminOnly(s.deleteWebhook))
 	handle("GET "+organizationPath, s.adminOnly(s.organization))
 	handle("POST "+organizationPath, s.adminOnly(s.updateOrganization))
 
@@ -231,6 +248,8 @@ var navigation = []struct {
 		{Key: msg("nav.organization"), Href: "/admin/organization"},
 		{Key: msg("nav.directory_sync"), Href: "/admin/directory-sync"},
 		{Key: msg("nav.sso"), Href: "/admin/single-sign-on"},
+		{Key: msg("nav.apps"), Href: "/admin/apps"},
+		{Key: msg("nav.webhooks"), Href: "/admin/webhooks"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},

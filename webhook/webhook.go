@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -281,6 +282,9 @@ func (w *Worker) attempt(ctx context.Context, client *http.Client, d *kassa.Webh
 	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(start.Unix(), 10))
 	req.Header.Set(standardwebhooks.HeaderWebhookSignature, sig)
 	resp, err := client.Do(req)
+	if uerr, ok := errors.AsType[*url.Error](err); ok {
+		err = uerr.Err // the log names the endpoint: say only what went wrong
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -134,6 +134,9 @@ func (m *Main) demoCommand() *cobra.Command {
 		if err := demo.LoadDirectory(cmd.Context(), db, a); err != nil {
 			return err
 		}
+		if err := demo.LoadApps(cmd.Context(), db, a); err != nil {
+			return err
+		}
 		if loaded {
 			fmt.Fprintln(m.Stdout, "Loaded the demo data.")
 		} else {

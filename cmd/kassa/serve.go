@@ -77,6 +77,9 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		if err := demo.LoadDirectory(ctx, db, a); err != nil {
 			return err
 		}
+		if err := demo.LoadApps(ctx, db, a); err != nil {
+			return err
+		}
 		if loaded {
 			log.Info("loaded the demo data")
 		}
