@@ -43,7 +43,9 @@ func TestAppsPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tok struct{ AccessToken string `json:"access_token"` }
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
 	_ = json.NewDecoder(res.Body).Decode(&tok)
 	res.Body.Close()
 	if res.StatusCode != 200 || tok.AccessToken == "" {

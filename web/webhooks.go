@@ -68,6 +68,25 @@ type AttemptRow struct {
 	Failed               bool
 }
 
+// eventKeys say what each event tells of.
+var eventKeys = map[string]string{
+	"subscription.created":   msg("webhooks.event.subscription.created"),
+	"subscription.updated":   msg("webhooks.event.subscription.updated"),
+	"subscription.canceled":  msg("webhooks.event.subscription.canceled"),
+	"subscription.renewed":   msg("webhooks.event.subscription.renewed"),
+	"subscription.past_due":  msg("webhooks.event.subscription.past_due"),
+	"subscription.suspended": msg("webhooks.event.subscription.suspended"),
+	"subscription.expired":   msg("webhooks.event.subscription.expired"),
+	"license.assigned":       msg("webhooks.event.license.assigned"),
+	"license.unassigned":     msg("webhooks.event.license.unassigned"),
+	"invoice.issued":         msg("webhooks.event.invoice.issued"),
+	"invoice.paid":           msg("webhooks.event.invoice.paid"),
+	"credit_note.issued":     msg("webhooks.event.credit_note.issued"),
+	"user.created":           msg("webhooks.event.user.created"),
+	"user.updated":           msg("webhooks.event.user.updated"),
+	"user.disabled":          msg("webhooks.event.user.disabled"),
+}
+
 func (s *server) endpointForm(l *Layout, action string, e *kassa.WebhookEndpoint) EndpointForm {
 	f := EndpointForm{Action: action}
 	f.URL = Field{ID: "webhook-url", Name: "url", Label: l.T("webhooks.url"), Hint: l.T("webhooks.url.hint"), Value: e.URL,
@@ -76,7 +95,7 @@ func (s *server) endpointForm(l *Layout, action string, e *kassa.WebhookEndpoint
 		Checked: slices.Contains(e.Events, kassa.WebhookAll)}
 	for _, ev := range kassa.WebhookEvents {
 		f.Events = append(f.Events, Check{ID: "event-" + strings.ReplaceAll(ev, ".", "-"), Name: "event", Value: ev, Label: ev,
-			Hint: l.T("webhooks.event." + ev), Checked: slices.Contains(e.Events, ev)})
+			Hint: l.T(eventKeys[ev]), Checked: slices.Contains(e.Events, ev)})
 	}
 	return f
 }
