@@ -3,12 +3,14 @@ package webhook_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,6 +48,7 @@ type receiver struct {
 	got      []delivery
 	bad      []string // what failed verification
 	redirect atomic.Int32
+	ahead    *atomic.Int64 // the receiver's clock is the site's worker's
 }
 
 type delivery struct {
@@ -54,10 +57,13 @@ type delivery struct {
 	data    map[string]any
 }
 
-func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{t: t}
+func newReceiver(t *testing.T, s *site) *receiver {
+	rc := &receiver{t: t, ahead: &s.ahead}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
-	t.Cleanup(rc.srv.Close)
+	t.Cleanup(func() {
+		rc.srv.Close()
+		rc.deliveries() // reports what failed verification
+	})
 	return rc
 }
 
@@ -74,14 +80,21 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		<-slow
 	}
 	var bad []string
+	// Each secret verifies the signature; the timestamp is checked
+	// against the receiver's clock, which is the worker's.
 	for _, s := range secrets {
 		wh, err := standardwebhooks.NewWebhook(s)
 		if err == nil {
-			err = wh.Verify(body, r.Header)
+			err = wh.VerifyIgnoringTimestamp(body, r.Header)
 		}
 		if err != nil {
 			bad = append(bad, err.Error())
 		}
+	}
+	if sec, err := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64); err != nil {
+		bad = append(bad, "webhook-timestamp: "+r.Header.Get("webhook-timestamp"))
+	} else if d := time.Now().Add(time.Duration(rc.ahead.Load())).Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
+		bad = append(bad, fmt.Sprintf("webhook-timestamp %d is %v from the receiver's clock", sec, d))
 	}
 	var msg struct {
 		Type      string         `json:"type"`
@@ -225,7 +238,7 @@ func countType(ds []delivery, typ string) int {
 func TestDeliveries(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, true)
-	rc := newReceiver(t)
+	rc := newReceiver(t, s)
 	astrid, erik := s.login("astrid@nordvik.example"), s.login("erik@nordvik.example")
 
 	status, ep := s.api("POST", "/api/v1/admin/webhooks", astrid, map[string]any{"url": rc.srv.URL + "/hooks", "events": []string{"*"}})
@@ -335,6 +348,8 @@ func TestDeliveries(t *testing.T) {
 	rc.set(func(rc *receiver) { rc.secrets = []string{secret, rotated["secret"].(string)} })
 	s.api("POST", "/api/v1/admin/webhooks/"+id+"/test", astrid, nil)
 	s.deliver("ping after rotation", func() bool { return countType(rc.deliveries(), "ping") == 4 })
+	// The overlap ends a day on: from then the new secret alone signs.
+	rc.set(func(rc *receiver) { rc.secrets = []string{rotated["secret"].(string)} })
 
 	// A redirect is not followed, and is a failure.
 	rc.set(func(rc *receiver) { rc.answer = http.StatusFound })
@@ -396,7 +411,7 @@ func tenantOf(t *testing.T, db *sqldb.DB, domain string) string {
 func TestSlowEndpointDelaysNoOther(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, true)
-	slow, fast := newReceiver(t), newReceiver(t)
+	slow, fast := newReceiver(t, s), newReceiver(t, s)
 	release := make(chan struct{})
 	slow.set(func(rc *receiver) { rc.slow = release })
 	astrid := s.login("astrid@nordvik.example")
@@ -461,7 +476,7 @@ func TestPrivateAddressesRefused(t *testing.T) {
 
 	// Saved while private addresses were allowed, the endpoint's name now
 	// leads to 127.0.0.1: the dial is refused, and nothing reaches it.
-	rc := newReceiver(t)
+	rc := newReceiver(t, s)
 	u, _ := url.Parse(rc.srv.URL)
 	e := &kassa.WebhookEndpoint{ID: "whe_x", URL: "http://localhost:" + u.Port() + "/", Secret: "whsec_" + strings.Repeat("A", 43) + "="}
 	client := webhook.NewClient(false)

@@ -38,7 +38,9 @@ var (
 // outcome with the same Idempotency-Key after each restart, as a real
 // client would; the reconciler finishes the rest at the end. Then the
 // database and the simulator's ledger must agree on every charge, invoice
-// and license (checkInvariants). The seed of the kill schedule is logged;
+// and license (checkInvariants), and every event of the tenant must have
+// reached its webhook endpoint at least once, a repeat only with the same
+// webhook-id (requireHooksDelivered). The seed of the kill schedule is logged;
 // -crash.seed replays the schedule (the load's interleaving is the
 // machine's), -crash.kills sets how many kills.
 func TestCrash(t *testing.T) {
@@ -57,6 +59,8 @@ func TestCrash(t *testing.T) {
 	dsn := sqldbtest.DSN(t)
 	ledger := filepath.Join(t.TempDir(), "ledger.jsonl")
 	loadDemo(t, dsn, ledger)
+	hooks := newHookReceiver(t)
+	hookID, since := hookedTenant(t, dsn, hooks)
 	srv := newKassaServer(t, buildKassa(t), dsn, ledger)
 	srv.start(t)
 	w := newWorkload(t, srv.url())
@@ -108,6 +112,7 @@ func TestCrash(t *testing.T) {
 	reconcile(t, dsn, ledger, w.clock().Add(billing.AuthenticationLife))
 	w.report(t)
 	requireInvariants(t, dsn, ledger)
+	requireHooksDelivered(t, dsn, hookID, since, hooks)
 	t.Logf("%d kills in %v; clock moved to %s; %v in all", *crashKills, killed.Round(time.Millisecond),
 		w.clock().Format(time.DateOnly), time.Since(start).Round(time.Millisecond))
 }
@@ -196,7 +201,8 @@ func (s *kassaServer) start(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.cmd = exec.Command(s.bin, "serve", "--test-clock", "--addr", s.addr, "--db", s.dsn)
-		s.cmd.Env = append(kassaFreeEnv(), "KASSA_SIMULATOR_LEDGER="+s.ledger)
+		// Webhooks reach the tests' receivers on 127.0.0.1.
+		s.cmd.Env = append(kassaFreeEnv(), "KASSA_SIMULATOR_LEDGER="+s.ledger, "KASSA_WEBHOOK_ALLOW_PRIVATE=1")
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 		if err := s.cmd.Start(); err != nil {
 			t.Fatal(err)
