@@ -61,7 +61,7 @@ func (s *Server) app(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	if err := s.db.DeleteApp(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteApp(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -62,6 +62,7 @@ type Auth struct {
 	log       *slog.Logger
 	dummyHash string // verified against when the email is unknown, to take as long
 	sessions  *sessionCache
+	apps      appCache
 }
 
 // New returns an Auth on db.

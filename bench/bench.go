@@ -86,8 +86,23 @@ type Result struct {
 	SCIMCreatePerS    float64 `json:"scim_create_per_s"` // POST /scim/v2/Users
 	SCIMCreateP99Ms   float64 `json:"scim_create_p99_ms"`
 	SCIMSyncUsersPerS float64 `json:"scim_sync_users_per_s"` // a filter GET and a PATCH per user
-	PeakRSSMB         float64 `json:"peak_rss_mb"`           // of the whole run, loading the tenant included
-	MeasuringRSSMB    float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
+	GraphAssignPerS   float64 `json:"graph_assign_per_s"`    // POST /graph/v1.0/users/{id}/assignLicense
+	GraphAssignP50Ms  float64 `json:"graph_assign_p50_ms"`
+	GraphAssignP99Ms  float64 `json:"graph_assign_p99_ms"`
+	// Webhook deliveries of license events to a receiver on 127.0.0.1,
+	// per second from the first change to the last arrival, and the lag
+	// from each change to its arrival; then the same with a second,
+	// dead endpoint beside the live one.
+	WebhookEvents             int64   `json:"webhook_events"`
+	WebhookDeliveriesPerS     float64 `json:"webhook_deliveries_per_s"`
+	WebhookP50Ms              float64 `json:"webhook_p50_ms"`
+	WebhookP99Ms              float64 `json:"webhook_p99_ms"`
+	WebhookDeadEvents         int64   `json:"webhook_dead_events"`
+	WebhookDeadDeliveriesPerS float64 `json:"webhook_dead_deliveries_per_s"`
+	WebhookDeadP50Ms          float64 `json:"webhook_dead_p50_ms"`
+	WebhookDeadP99Ms          float64 `json:"webhook_dead_p99_ms"`
+	PeakRSSMB                 float64 `json:"peak_rss_mb"`           // of the whole run, loading the tenant included
+	MeasuringRSSMB            float64 `json:"measuring_peak_rss_mb"` // while measuring (0 where the peak cannot be reset)
 
 	AssignToRawRatio           float64 `json:"assign_to_raw_ratio"`
 	AssignToRawConcurrentRatio float64 `json:"assign_to_raw_concurrent_ratio"`
@@ -97,6 +112,8 @@ type Result struct {
 	ImportToRawRatio           float64 `json:"import_to_raw_ratio"`
 	SCIMCreateToRawRatio       float64 `json:"scim_create_to_raw_ratio"`
 	SCIMSyncToRawRatio         float64 `json:"scim_sync_to_raw_ratio"`
+	GraphAssignToRawRatio      float64 `json:"graph_assign_to_raw_ratio"`
+	WebhookDeadToLiveRatio     float64 `json:"webhook_dead_to_live_ratio"` // deliveries/s with a dead endpoint beside, to without
 	ReadToTrivialRatio         float64 `json:"read_to_trivial_ratio"`
 	ListToTrivialRatio         float64 `json:"list_to_trivial_ratio"`
 
@@ -161,7 +178,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	base, stopServer, err := listen(server.New(server.Config{
 		DB: db, Auth: a, Billing: b.billing, Licensing: licensing.New(db), Log: log,
-		Issuer: invoicepdf.Issuer{Name: "kassa bench"},
+		Issuer: invoicepdf.Issuer{Name: "kassa bench"}, WebhookAllowPrivate: true, // its receivers are on 127.0.0.1
 	}))
 	if err != nil {
 		return nil, err
@@ -188,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	setupPeak := peakRSSMB()
 	resetPeakRSS := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	r := &Result{Database: string(db.Dialect()), DurationS: cfg.Duration.Seconds(), Clients: cfg.Clients,
-		Users: tenantUsers, Subscriptions: purchasers*subsEach + 2, SetupS: time.Since(began).Seconds(),
+		Users: tenantUsers, Subscriptions: purchasers*subsEach + 3, SetupS: time.Since(began).Seconds(),
 		Failures: map[string]int64{}}
 	share := func(f float64) time.Duration { return time.Duration(f * float64(cfg.Duration)) }
 	phase := func(name, what string, fn func() stats) stats {
@@ -254,6 +271,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	if err := b.appPhases(ctx, r, db, phase); err != nil {
+		r.Failures["apps"]++
+		r.Errors = append(r.Errors, err.Error())
+	}
+
 	r.PeakRSSMB = max(setupPeak, peakRSSMB())
 	if resetPeakRSS {
 		r.MeasuringRSSMB = peakRSSMB()
@@ -272,6 +294,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.ImportToRawRatio = ratio(r.ImportPeoplePerS, r.RawCommitsPerS)
 	r.SCIMCreateToRawRatio = ratio(r.SCIMCreatePerS, r.RawCommitsPerS)
 	r.SCIMSyncToRawRatio = ratio(r.SCIMSyncUsersPerS, r.RawCommitsPerS)
+	r.GraphAssignToRawRatio = ratio(r.GraphAssignPerS, r.RawCommitsPerS)
+	r.WebhookDeadToLiveRatio = ratio(r.WebhookDeadDeliveriesPerS, r.WebhookDeliveriesPerS)
 	r.ReadToTrivialRatio = ratio(r.ReadReqPerS, r.TrivialReqPerS)
 	r.ListToTrivialRatio = ratio(r.ListReqPerS, r.TrivialReqPerS)
 	if len(r.Failures) > 0 {

@@ -29,10 +29,14 @@ const (
 
 // tenant is what setUp made: who signs in and what they manage.
 type tenant struct {
-	users      []*kassa.User // every member; purchasers first
-	purchasers []*purchaser
-	product    *kassa.Product
-	hot, limit *kassa.Subscription // owned by the first purchaser
+	users       []*kassa.User // every member; purchasers first
+	purchasers  []*purchaser
+	product     *kassa.Product
+	hot, limit  *kassa.Subscription // owned by the first purchaser
+	directoryID string              // in the apps' token path
+	// managed is the admins' own subscription of the second product, a
+	// license for everyone: apps assign from it through /graph/v1.0.
+	managed struct{ id, skuID string }
 }
 
 type purchaser struct {
@@ -50,6 +54,8 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 	if err := db.CreateTenant(ctx, ten); err != nil {
 		return nil, err
 	}
+	t.directoryID = ten.DirectoryID
+	var products []*kassa.Product
 	for i, name := range []string{"Mötesrum", "Projektplan", "Kundkort"} {
 		p := &kassa.Product{
 			SKU:  fmt.Sprintf("BENCH-%d", i+1),
@@ -62,6 +68,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 		if err := db.CreateProduct(ctx, p); err != nil {
 			return nil, err
 		}
+		products = append(products, p)
 		if t.product == nil {
 			t.product = p
 		}
@@ -120,10 +127,17 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 	hot, limit := *subs[0], *subs[0]
 	hot.Quantity, limit.Quantity = hotQuantity, limitQuantity
 	t.hot, t.limit = &hot, &limit
-	for _, s := range []*kassa.Subscription{t.hot, t.limit} {
+	managed := hot
+	managed.ProductID, managed.Channel, managed.PurchaserID = products[1].ID, kassa.AdminManaged, t.users[purchasers].ID
+	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, tenantUsers
+	for _, s := range []*kassa.Subscription{t.hot, t.limit, &managed} {
 		s.PeriodStart, s.ExpiresAt = now.Add(-time.Hour), now.AddDate(0, 1, 0)
 	}
-	return t, db.SeedSubscriptions(ctx, append(subs, t.hot, t.limit))
+	if err := db.SeedSubscriptions(ctx, append(subs, t.hot, t.limit, &managed)); err != nil {
+		return nil, err
+	}
+	t.managed.id, t.managed.skuID = managed.ID, products[1].SKUID
+	return t, nil
 }
 
 // newProfile saves a card with the gateway and makes the purchaser's billing

@@ -373,14 +373,12 @@ func (s *Server) assignLicense(w http.ResponseWriter, r *http.Request, c *call) 
 		}
 		remove = append(remove, strings.ToLower(id))
 	}
-	u, err := s.cfg.DB.GraphUserByID(r.Context(), c.tenant.ID, r.PathValue("id"))
+	id, err := s.cfg.DB.AssignLicensesBySKU(r.Context(), c.app, r.PathValue("id"), add, remove)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.DB.AssignLicensesBySKU(r.Context(), c.app, u.ID, add, remove); err != nil {
-		return err
-	}
-	if u, err = s.cfg.DB.GraphUserByID(r.Context(), c.tenant.ID, u.ID); err != nil {
+	u, err := s.cfg.DB.GraphUserByID(r.Context(), c.tenant.ID, id)
+	if err != nil {
 		return err
 	}
 	out := userJSON(u, nil)

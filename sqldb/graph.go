@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -103,17 +105,61 @@ func (db *DB) GraphUsers(ctx context.Context, tenantID, sku, after string, limit
 	return users, db.graphLicenses(ctx, tenantID, users)
 }
 
+// userByIDOrEmail finds the tenant's ($1) user by id or email ($2), each
+// by its own index.
+const userByIDOrEmail = `u.tenant_id = $1 AND u.id = (SELECT x.id FROM users x WHERE x.id = $2
+	UNION ALL SELECT x.id FROM users x WHERE x.email = lower($2) LIMIT 1)`
+
 // GraphUserByID returns the tenant's user by id or email. Errors: NotFound.
 func (db *DB) GraphUserByID(ctx context.Context, tenantID, idOrEmail string) (*GraphUser, error) {
+	if !strings.Contains(idOrEmail, "@") {
+		return db.graphUserWithLicenses(ctx, tenantID, idOrEmail)
+	}
 	u := &GraphUser{}
-	err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u
-		WHERE u.tenant_id = $1 AND (u.id = $2 OR u.email = lower($2))`, tenantID, idOrEmail), &u.User)
+	err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+userByIDOrEmail,
+		tenantID, idOrEmail), &u.User)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.user.not_found", "User", idOrEmail)
 	} else if err != nil {
 		return nil, fmt.Errorf("find graph user: %w", err)
 	}
 	return u, db.graphLicenses(ctx, tenantID, []*GraphUser{u})
+}
+
+// graphUserWithLicenses reads the tenant's user by id and the licenses
+// they hold, in one query. Errors: NotFound.
+func (db *DB) graphUserWithLicenses(ctx context.Context, tenantID, id string) (*GraphUser, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT DISTINCT `+userColumns+`, p.sku_id, p.sku FROM users u
+		LEFT JOIN licenses l ON l.tenant_id = u.tenant_id AND l.user_id = u.id
+		LEFT JOIN subscriptions s ON s.id = l.subscription_id LEFT JOIN products p ON p.id = s.product_id
+		WHERE u.tenant_id = $1 AND u.id = $2 ORDER BY p.sku`, tenantID, id)
+	if err != nil {
+		return nil, fmt.Errorf("find graph user: %w", err)
+	}
+	defer rows.Close()
+	var u *GraphUser
+	for rows.Next() {
+		var x kassa.User
+		var skuID, part sql.NullString
+		if err := rows.Scan(&x.ID, &x.TenantID, &x.Name, &x.Email, &x.Type, &x.Status, &x.Role, &x.CreatedAt, &skuID, &part); err != nil {
+			return nil, fmt.Errorf("find graph user: %w", err)
+		}
+		if u == nil {
+			x.CreatedAt = x.CreatedAt.UTC()
+			u = &GraphUser{User: x}
+		}
+		if skuID.Valid {
+			u.Licenses = append(u.Licenses, GraphLicense{SKUID: skuID.String, PartNumber: part.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find graph user: %w", err)
+	}
+	if u == nil {
+		return nil, kassa.E(kassa.NotFound, "error.user.not_found", "User", id)
+	}
+	return u, nil
 }
 
 // graphLicenses reads the licenses the users hold, by SKU, once each.
@@ -167,16 +213,33 @@ func (e *ErrNoSuchLicense) Error() string { return "the user holds no license of
 // license of already is left as it is. Errors: NotFound (no such user, or
 // no such SKU), Invalid (a user who may not hold licenses),
 // *ErrNoFreeLicense, *ErrNoSuchLicense.
-func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, userID string, add, remove []string) error {
-	return db.write(ctx, func(tx *Tx) error {
+func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, idOrEmail string, add, remove []string) (userID string, err error) {
+	// Calls for one SKU change the same subscriptions' rows: one committer
+	// takes them all, so that they share groups rather than wait for each
+	// other's locks (as Assign's for one subscription).
+	key := app.TenantID
+	if skus := append(slices.Clone(add), remove...); len(skus) > 0 {
+		key += " " + skus[0]
+	}
+	err = db.writeKeyed(ctx, key, func(tx *Tx) error {
+		// The common call, one license for a user named by id, is one
+		// statement on PostgreSQL (a round trip each costs there); when it
+		// gives none, the steps below find out why.
+		if db.dialect == Postgres && len(add) == 1 && len(remove) == 0 && !strings.Contains(idOrEmail, "@") {
+			if subID, err := tx.assignOneBySKU(ctx, app, idOrEmail, add[0]); err != nil || subID != "" {
+				userID = idOrEmail
+				return err
+			}
+		}
 		u := &kassa.User{}
-		err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.id = $2`,
-			app.TenantID, userID), u)
+		err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+userByIDOrEmail,
+			app.TenantID, idOrEmail), u)
 		if errors.Is(err, sql.ErrNoRows) {
-			return kassa.E(kassa.NotFound, "error.user.not_found", "User", userID)
+			return kassa.E(kassa.NotFound, "error.user.not_found", "User", idOrEmail)
 		} else if err != nil {
 			return fmt.Errorf("find user: %w", err)
 		}
+		userID = u.ID
 		for _, sku := range remove {
 			var subID string
 			err := tx.QueryRowContext(ctx, `
@@ -232,6 +295,44 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, userID st
 		}
 		return nil
 	})
+	return userID, err
+}
+
+// assignOneBySKU gives the user a license of the SKU from the first
+// admin-managed subscription with a free one, in one statement, and
+// returns the subscription; "" when it gave none (no such user, one who
+// may not hold a license or holds one of the SKU, no free license, or the
+// chosen subscription filled meanwhile).
+func (tx *Tx) assignOneBySKU(ctx context.Context, app *kassa.App, userID, sku string) (string, error) {
+	var subID string
+	err := tx.QueryRowContext(ctx, `
+		WITH p AS (SELECT id FROM products WHERE sku_id = $3),
+		u AS (
+			SELECT u.id FROM users u
+			WHERE u.tenant_id = $1 AND u.id = $2 AND `+licenseHolder+`
+				AND NOT EXISTS (SELECT 1 FROM licenses l JOIN subscriptions s ON s.id = l.subscription_id
+					WHERE l.tenant_id = $1 AND l.user_id = u.id AND s.product_id = (SELECT id FROM p))
+		), s AS (
+			UPDATE subscriptions SET assigned = assigned + 1, updated_at = $4
+			WHERE id = (SELECT x.id FROM subscriptions x
+					WHERE x.tenant_id = $1 AND x.product_id = (SELECT id FROM p) AND x.channel = 'admin'
+						AND x.`+liveStatus+` AND x.assigned < x.quantity
+					ORDER BY x.created_at, x.id LIMIT 1)
+				AND `+liveStatus+` AND assigned + 1 <= quantity AND EXISTS (SELECT 1 FROM u)
+			RETURNING id
+		), l AS (
+			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, assigned_by_app)
+			SELECT s.id, u.id, $1, $4, $5, $6 FROM u, s
+			RETURNING subscription_id
+		)
+		SELECT subscription_id FROM l`, app.TenantID, userID, sku, tx.now, app.CreatedBy.ID, app.ID).Scan(&subID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("assign %s: %w", userID, err)
+	}
+	return subID, tx.audit(ctx, app.TenantID, "license.assigned", "subscription", subID, nil,
+		map[string]any{"user_ids": []string{userID}, "app": app.Name})
 }
 
 // takeFreeLicense counts a license more on the first admin-managed live
@@ -240,8 +341,9 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, userID st
 // filled meanwhile is passed over.
 func (tx *Tx) takeFreeLicense(ctx context.Context, tenantID, sku string) (string, error) {
 	rows, err := tx.QueryContext(ctx, `
-		SELECT s.id FROM subscriptions s JOIN products p ON p.id = s.product_id
-		WHERE s.tenant_id = $1 AND p.sku_id = $2 AND s.channel = 'admin' AND s.`+liveStatus+` AND s.assigned < s.quantity
+		SELECT s.id FROM subscriptions s
+		WHERE s.tenant_id = $1 AND s.product_id = (SELECT id FROM products WHERE sku_id = $2) AND s.channel = 'admin'
+			AND s.`+liveStatus+` AND s.assigned < s.quantity
 		ORDER BY s.created_at, s.id`, tenantID, sku)
 	if err != nil {
 		return "", fmt.Errorf("find free licenses: %w", err)

@@ -661,7 +661,7 @@ func (db *DB) DueWebhookEndpoints(ctx context.Context, now time.Time, limit int)
 func (db *DB) ClaimWebhookDeliveries(ctx context.Context, endpointID string, now time.Time, limit int, lease time.Duration) ([]*kassa.WebhookDelivery, error) {
 	now = now.UTC()
 	var out []*kassa.WebhookDelivery
-	err := db.write(ctx, func(tx *Tx) error {
+	err := db.writeKeyed(ctx, endpointID, func(tx *Tx) error {
 		out = nil
 		es, err := findEndpoints(ctx, tx, `e.id = $1 AND e.enabled`, endpointID)
 		if err != nil || len(es) == 0 {
@@ -709,7 +709,7 @@ func (db *DB) RecordWebhookAttempts(ctx context.Context, endpointID string, resu
 	if len(results) == 0 {
 		return false, nil
 	}
-	err = db.write(ctx, func(tx *Tx) error {
+	err = db.writeKeyed(ctx, endpointID, func(tx *Tx) error {
 		disabled = false
 		rows := make([][]any, len(results))
 		var ok, gone bool

@@ -214,7 +214,7 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	if err := s.db.DeleteApp(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.auth.DeleteApp(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	return seeOther(w, r, appsPath+"?done=app_deleted")

@@ -22,8 +22,11 @@ SQLite file next to it, or a new PostgreSQL schema), loads a tenant of 10 000
 users and 1 000 subscriptions, and measures over HTTP: license assignments
 across many subscriptions and on one hot subscription with 64 clients, a race
 for the last licenses, purchases, list and read requests, a renewal run, and
-an admin importing 10 000 new people from one CSV file, and an identity
-provider provisioning 10 000 users over SCIM and then syncing them once.
+an admin importing 10 000 new people from one CSV file, an identity
+provider provisioning 10 000 users over SCIM and then syncing them once, an
+app assigning licenses through /graph/v1.0, and webhook deliveries of the
+license events it makes to a receiver on 127.0.0.1, with and without a
+dead endpoint beside it.
 In the same run it measures the database's raw commit rate (single-row UPDATE
 transactions) and a trivial net/http JSON handler, and reports each figure
 beside them. It removes the scratch database when it is done.`,
@@ -91,6 +94,10 @@ func printBench(m *Main, r *bench.Result) {
 	row(fmt.Sprintf("SCIM: provisioning %d users", r.SCIMUsers), r.SCIMCreatePerS, 0, r.SCIMCreateP99Ms,
 		fmt.Sprintf("%.2f × raw", r.SCIMCreateToRawRatio))
 	row("SCIM: a sync cycle (users: filter GET + PATCH)", r.SCIMSyncUsersPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.SCIMSyncToRawRatio))
+	row("Graph: assignLicense", r.GraphAssignPerS, r.GraphAssignP50Ms, r.GraphAssignP99Ms, fmt.Sprintf("%.2f × raw", r.GraphAssignToRawRatio))
+	row(fmt.Sprintf("webhooks: %d deliveries, change to arrival", r.WebhookEvents), r.WebhookDeliveriesPerS, r.WebhookP50Ms, r.WebhookP99Ms, "")
+	row(fmt.Sprintf("webhooks: %d, a dead endpoint beside", r.WebhookDeadEvents), r.WebhookDeadDeliveriesPerS, r.WebhookDeadP50Ms,
+		r.WebhookDeadP99Ms, fmt.Sprintf("%.2f × without", r.WebhookDeadToLiveRatio))
 	w.Flush()
 	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
 		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)

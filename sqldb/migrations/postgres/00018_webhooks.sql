@@ -48,7 +48,12 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, at);
 
+-- Graph's assignLicense (SPEC §9) finds the tenant's admin-managed
+-- subscriptions of a product without reading the others.
+CREATE INDEX subscriptions_product ON subscriptions (tenant_id, product_id, channel);
+
 -- +goose Down
+DROP INDEX subscriptions_product;
 DROP TABLE webhook_attempts;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
