@@ -219,6 +219,15 @@ func requireHooksDelivered(t *testing.T, dsn, endpointID string, since int64, h 
 		}
 	}
 
+	// The load makes every kind of change the events tell of but people's.
+	for _, typ := range []string{kassa.EventSubscriptionCreated, kassa.EventSubscriptionUpdated, kassa.EventSubscriptionCanceled,
+		kassa.EventSubscriptionRenewed, kassa.EventLicenseAssigned, kassa.EventLicenseUnassigned, kassa.EventInvoiceIssued,
+		kassa.EventInvoicePaid, kassa.EventCreditNoteIssued} {
+		if delivered[typ] == 0 {
+			t.Errorf("no %s was delivered", typ)
+		}
+	}
+
 	// Each purchase and each license assigned has its event.
 	var purchases, assigned int
 	arows, err := raw.QueryContext(context.WithoutCancel(t.Context()), `
