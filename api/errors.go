@@ -35,6 +35,8 @@ type errorDetail struct {
 	Code    kassa.Code `json:"code"`
 	Message string     `json:"message"`
 	Field   string     `json:"field,omitempty"`
+	// RequestID is the request's id (its X-Request-Id), to quote.
+	RequestID string `json:"request_id,omitempty"`
 	// Problems are the faults of a batch refused whole (a CSV import),
 	// each where it is.
 	Problems []problemJSON `json:"problems,omitempty"`
@@ -66,7 +68,7 @@ func problems(err error) []problemJSON {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := kassa.ErrorCode(err)
 	if code == kassa.Internal {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	status, ok := statuses[code]
 	if !ok {
@@ -77,12 +79,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{
 		Code: code, Message: locale.In(locale.English).Error(err), Field: kassa.ErrorField(err),
-		Problems: problems(err),
+		Problems: problems(err), RequestID: kassa.RequestIDFromContext(r.Context()),
 	}})
 }
 
 // WriteError renders err for a request under /api/ that never reached a
 // Server, such as one refused as cross-origin.
-func WriteError(w http.ResponseWriter, code kassa.Code, message string) {
-	writeJSON(w, statuses[code], errorBody{Error: errorDetail{Code: code, Message: message}})
+func WriteError(w http.ResponseWriter, r *http.Request, code kassa.Code, message string) {
+	writeJSON(w, statuses[code], errorBody{Error: errorDetail{Code: code, Message: message,
+		RequestID: kassa.RequestIDFromContext(r.Context())}})
 }

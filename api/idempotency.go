@@ -72,7 +72,7 @@ func (s *Server) idempotent(h handlerFunc) handlerFunc {
 			err = s.db.FinishIdempotencyKey(r.Context(), key, rec.status, rec.body.Bytes())
 		}
 		if err != nil {
-			s.log.Error("record idempotency key", "err", err)
+			s.log.ErrorContext(r.Context(), "record idempotency key", "err", err)
 		}
 		w.WriteHeader(rec.status)
 		_, _ = w.Write(rec.body.Bytes())

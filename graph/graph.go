@@ -81,7 +81,7 @@ func (s *Server) authenticated(permission string, h handler) http.Handler {
 		app, tenant, err := s.cfg.Auth.AuthenticateApp(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if kassa.ErrorCode(err) != kassa.Unauthorized {
-				s.cfg.Log.Error("graph: authenticate", "err", err)
+				s.cfg.Log.ErrorContext(r.Context(), "graph: authenticate", "err", err)
 				writeError(w, r, http.StatusInternalServerError, "generalException", "The request could not be served; try again.")
 				return
 			}
@@ -126,7 +126,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case kassa.ErrorCode(err) == kassa.Invalid:
 		writeError(w, r, http.StatusBadRequest, "Request_BadRequest", err.Error())
 	default:
-		s.cfg.Log.Error("graph", "path", r.URL.Path, "err", err)
+		s.cfg.Log.ErrorContext(r.Context(), "graph", "path", r.URL.Path, "err", err)
 		writeError(w, r, http.StatusInternalServerError, "generalException", "The request could not be served; try again.")
 	}
 }
@@ -139,7 +139,10 @@ func (e *badRequest) Error() string { return e.message }
 // writeError answers a Graph error:
 // {"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}.
 func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	inner := map[string]string{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": newRequestID()}
+	inner := map[string]string{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": kassa.RequestIDFromContext(r.Context())}
+	if inner["request-id"] == "" {
+		inner["request-id"] = newRequestID()
+	}
 	if id := r.Header.Get("client-request-id"); id != "" && len(id) <= 100 {
 		inner["client-request-id"] = id
 	}

@@ -71,7 +71,7 @@ func TokenHandler(a *auth.Auth, log *slog.Logger) http.Handler {
 		case kassa.RateLimited:
 			oauthError(w, http.StatusTooManyRequests, "temporarily_unavailable", locale.In(locale.English).Error(err))
 		default:
-			log.Error("app token", "err", err)
+			log.ErrorContext(r.Context(), "app token", "err", err)
 			oauthError(w, http.StatusInternalServerError, "server_error", "The token could not be issued; try again.")
 		}
 	})

@@ -181,7 +181,7 @@ func (s *Server) authenticated(h handler) http.Handler {
 		}
 		if err := s.db.RecordSCIMRequest(r.Context(), t.ID, tokenID, sqldb.SCIMRequest{Method: r.Method,
 			Path: readablePath(r.URL), Status: rec.status, Detail: rec.detail}, s.used.mark(tokenID)); err != nil {
-			s.log.Error("record scim request", "err", err)
+			s.log.ErrorContext(r.Context(), "record scim request", "err", err)
 		}
 	})
 }
@@ -251,7 +251,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) s
 		if st, known := statuses[kassa.ErrorCode(err)]; known {
 			e.Status, e.ScimType = st.status, st.scimType
 		} else {
-			s.log.Error("scim request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			s.log.ErrorContext(r.Context(), "scim request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		if f := kassa.ErrorField(err); e.Status == http.StatusConflict && f != "userName" && f != "displayName" {
 			e.ScimType = "" // the last admin, say: no uniqueness

@@ -87,7 +87,7 @@ func New(cfg Config) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const msg = "Cross-origin requests that change state are refused."
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			api.WriteError(w, kassa.Forbidden, msg)
+			api.WriteError(w, r, kassa.Forbidden, msg)
 			return
 		}
 		http.Error(w, msg, http.StatusForbidden)
@@ -102,7 +102,25 @@ func New(cfg Config) http.Handler {
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return recoverPanics(cfg.Log, logRequests(cfg.Log, routed))
+	return withRequestID(recoverPanics(cfg.Log, logRequests(cfg.Log, routed)))
+}
+
+// RequestIDHeader names the request's id in requests and answers.
+const RequestIDHeader = "X-Request-Id"
+
+// withRequestID gives each request its id (SPEC §11): the client's
+// X-Request-Id when it is a sane token (kassa.ValidRequestID), else a new
+// one; it is in the request's context (so in its log lines, through
+// kassa.LogHandler, and its error bodies) and in the answer's header.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !kassa.ValidRequestID(id) {
+			id = kassa.NewRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(kassa.NewContextWithRequestID(r.Context(), id)))
+	})
 }
 
 // statusRecorder remembers the status a handler wrote.
@@ -149,9 +167,9 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
 				if strings.HasPrefix(r.URL.Path, "/api/") {
-					api.WriteError(w, kassa.Internal, "Internal error.")
+					api.WriteError(w, r, kassa.Internal, "Internal error.")
 					return
 				}
 				http.Error(w, "Internal error.", http.StatusInternalServerError)

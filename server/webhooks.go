@@ -40,11 +40,11 @@ func (e *events) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := e.take(r.Context(), payload, r.Header.Get("Stripe-Signature")); err != nil {
 		if kassa.ErrorCode(err) == kassa.Invalid {
-			e.log.Warn("processor event refused", "gateway", e.name, "err", err)
+			e.log.WarnContext(r.Context(), "processor event refused", "gateway", e.name, "err", err)
 			http.Error(w, "bad signature", http.StatusBadRequest)
 			return
 		}
-		e.log.Error("processor event not handled", "gateway", e.name, "err", err)
+		e.log.ErrorContext(r.Context(), "processor event not handled", "gateway", e.name, "err", err)
 		http.Error(w, "not handled; send it again", http.StatusInternalServerError)
 		return
 	}

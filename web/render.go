@@ -189,6 +189,8 @@ type ErrorPage struct {
 	// Detail is what the domain said, in the page's language, when it says
 	// more than the status does (a conflict: what changed meanwhile).
 	Detail string
+	// RequestID is shown with a server's failure, for the person to quote.
+	RequestID string
 }
 
 func (*ErrorPage) template() string { return "error.html" }
@@ -225,7 +227,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	if status == http.StatusInternalServerError {
-		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	texts := errorTexts[status]
 	switch {
@@ -238,8 +240,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusConflict {
 		p.Detail = p.tr.Error(err)
 	}
+	if status >= 500 {
+		p.RequestID = kassa.RequestIDFromContext(r.Context())
+	}
 	if rerr := s.render(w, status, p); rerr != nil {
-		s.log.Error("render error page", "status", status, "err", rerr)
+		s.log.ErrorContext(r.Context(), "render error page", "status", status, "err", rerr)
 		http.Error(w, http.StatusText(status), status)
 	}
 }

@@ -176,7 +176,7 @@ func (s *server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	case kassa.NotFound, kassa.Unauthorized, kassa.Forbidden, kassa.Invalid:
 		if code == kassa.Unauthorized {
-			s.log.Warn("sign-in through the identity provider refused", "err", err)
+			s.log.WarnContext(r.Context(), "sign-in through the identity provider refused", "err", err)
 		}
 		p.FormError = p.tr.Error(err)
 		return s.render(w, map[kassa.Code]int{kassa.NotFound: http.StatusNotFound, kassa.Unauthorized: http.StatusUnauthorized,

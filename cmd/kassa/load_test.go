@@ -517,3 +517,14 @@ func (w *workload) report(t *testing.T) {
 }
 
 func newKey(rng *rand.Rand) string { return fmt.Sprintf("load-%016x", rng.Uint64()) }
+
+// answered counts the answers the workload has had so far.
+func (w *workload) answered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, c := range w.counts {
+		n += c
+	}
+	return n
+}

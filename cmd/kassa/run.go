@@ -40,7 +40,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	root.SetErr(m.Stderr)
 	root.SetArgs(args)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.demoCommand(), m.tenantCommand(), m.catalogCommand(),
+	root.AddCommand(m.serveCommand(), m.migrateCommand(), m.backupCommand(), m.demoCommand(), m.tenantCommand(), m.catalogCommand(),
 		m.billCommand(), m.auditCommand(), m.benchCommand(), m.versionCommand())
 	return root.ExecuteContext(ctx)
 }
@@ -66,7 +66,7 @@ func (m *Main) gatewayFlag(cmd *cobra.Command) *string {
 func (m *Main) logger() *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(m.env("KASSA_LOG_LEVEL", "info")))
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(kassa.LogHandler{Handler: slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level})})
 }
 
 // openDB opens and migrates the database.
