@@ -15,6 +15,7 @@ import (
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sso"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Server serves the JSON API.
@@ -103,6 +104,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	s.mux.ServeHTTP(w, r)
+	telemetry.NoteRoute(r.Context(), r.Pattern) // the mux set it
 }
 
 // handlerFunc is an API handler: it writes its answer, or returns the error

@@ -7,8 +7,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // maxRun bounds one RunDue, so that a bug cannot loop it forever.
@@ -30,14 +34,32 @@ const (
 // allows. It returns how many pieces it ran; it stops at the first charge
 // whose outcome is unknown.
 func (s *Service) RunDue(ctx context.Context, until time.Time, advance func(time.Time) error) (int, error) {
+	start := time.Now()
+	ctx, span := telemetry.Tracer().Start(ctx, "billing.run")
+	defer span.End()
+	due := 0
+	n, err := s.runDue(ctx, until, advance, &due)
+	failed := 0
+	if err != nil {
+		failed = 1 // the piece the run stopped at, to run again
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.SetAttributes(attribute.Int("kassa.billing.due", due), attribute.Int("kassa.billing.done", n))
+	s.metrics.BillingRun(due, n, failed, err, time.Since(start))
+	return n, err
+}
+
+// runDue is RunDue's work; due counts the pieces found due.
+func (s *Service) runDue(ctx context.Context, until time.Time, advance func(time.Time) error, due *int) (int, error) {
 	n := 0
 	for n < maxRun {
-		due, err := s.db.DueWork(ctx, until, dueBatch)
-		if err != nil || len(due) == 0 {
+		batch, err := s.db.DueWork(ctx, until, dueBatch)
+		if err != nil || len(batch) == 0 {
 			return n, err
 		}
+		*due += len(batch)
 		if advance != nil {
-			for _, d := range due {
+			for _, d := range batch {
 				// Work that fell due before the clock's time — a purchase
 				// the reconciler finished late — runs now: clocks do not
 				// go back.
@@ -46,14 +68,14 @@ func (s *Service) RunDue(ctx context.Context, until time.Time, advance func(time
 						return n, err
 					}
 				}
-				if err := s.runDue(ctx, d); err != nil {
+				if err := s.runPiece(ctx, d); err != nil {
 					return n, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)
 				}
 				n++
 			}
 			continue
 		}
-		done, err := s.runAll(ctx, due)
+		done, err := s.runAll(ctx, batch)
 		n += done
 		if err != nil {
 			return n, err
@@ -101,7 +123,8 @@ func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	return int(done.Load()), firstErr
 }
 
-func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
+// runPiece runs one piece of work that fell due.
+func (s *Service) runPiece(ctx context.Context, d *sqldb.Due) error {
 	sub := d.Subscription
 	switch {
 	case d.Kind == sqldb.DueExpiry:
@@ -149,7 +172,7 @@ func (s *Service) runDue(ctx context.Context, d *sqldb.Due) error {
 }
 
 // renews reports whether the piece of work invoices and charges a next
-// term (as the last case of runDue).
+// term (as the last case of runPiece).
 func renews(d *sqldb.Due) bool {
 	sub := d.Subscription
 	return d.Kind == sqldb.DueTermEnd && !sub.CancelAtTermEnd && sub.AutoRenew &&

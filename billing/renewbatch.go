@@ -46,7 +46,7 @@ func (s *Service) runProfile(ctx context.Context, due []*sqldb.Due) (int, error)
 // their invoices issued in one write (the balance's credit going to them
 // in time order), charged one by one, and those paid recorded in one write.
 // When the invoices cannot be issued together — a term renewed already, the
-// balance changed since it was read — each is renewed alone, as runDue
+// balance changed since it was read — each is renewed alone, as runPiece
 // does, which settles either.
 func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	if len(due) == 1 {
@@ -111,7 +111,7 @@ func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 // ran.
 func (s *Service) runEach(ctx context.Context, due []*sqldb.Due) (int, error) {
 	for i, d := range due {
-		if err := s.runDue(ctx, d); err != nil {
+		if err := s.runPiece(ctx, d); err != nil {
 			return i, fmt.Errorf("%s of %s: %w", d.Kind, d.Subscription.ID, err)
 		}
 	}

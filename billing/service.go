@@ -6,6 +6,7 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Service is billing. It is safe for concurrent use.
@@ -14,12 +15,17 @@ type Service struct {
 	gw    kassa.Gateway
 	clock kassa.Clock
 	log   *slog.Logger
+	// metrics counts the billing runs (nil: not counted).
+	metrics *telemetry.Metrics
 }
 
 // New returns billing on db, moving money through gw.
 func New(db *sqldb.DB, gw kassa.Gateway, clock kassa.Clock, log *slog.Logger) *Service {
 	return &Service{db: db, gw: gw, clock: clock, log: log}
 }
+
+// Observe has s count its billing runs in m. Call it before s is used.
+func (s *Service) Observe(m *telemetry.Metrics) { s.metrics = m }
 
 // buyer returns the actor when they may hold payment details: members who
 // are active (guests cannot buy, so they keep no cards).

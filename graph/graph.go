@@ -20,6 +20,7 @@ import (
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Prefix is where the Graph-compatible endpoints are served.
@@ -71,6 +72,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+	telemetry.NoteRoute(r.Context(), r.Pattern) // the mux set it
 }
 
 // authenticated runs h for an app signed in with the permission; Graph

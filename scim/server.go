@@ -17,6 +17,7 @@ import (
 	"github.com/kassa-billing/kassa/auth"
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Prefix is where the SCIM server is served.
@@ -149,6 +150,7 @@ func New(cfg Config) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	s.mux.ServeHTTP(w, r)
+	telemetry.NoteRoute(r.Context(), r.Pattern) // the mux set it
 }
 
 // call is one authenticated request: the tenant its token reaches.

@@ -22,6 +22,7 @@ import (
 	"github.com/kassa-billing/kassa/scim"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sso"
+	"github.com/kassa-billing/kassa/telemetry"
 	"github.com/kassa-billing/kassa/web"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be http:// and private
 	// addresses (KASSA_WEBHOOK_ALLOW_PRIVATE=1): for development and tests.
 	WebhookAllowPrivate bool
+	// Metrics counts the requests (nil: not counted), and Tracing wraps
+	// each in a span (telemetry.StartTracing said it is on).
+	Metrics *telemetry.Metrics
+	Tracing bool
 }
 
 // New returns the handler of every route.
@@ -94,15 +99,20 @@ func New(cfg Config) http.Handler {
 	}))
 	// Apps sign in at /{directory_id}/oauth2/v2.0/token, where Microsoft's
 	// identity libraries look (a pattern for it would clash with /api/).
-	token, protected := graph.TokenHandler(cfg.Auth, cfg.Log), cop.Handler(mux)
+	token, protected := graph.TokenHandler(cfg.Auth, cfg.Log), cop.Handler(telemetry.Routed(mux))
 	routed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if graph.IsTokenPath(r.URL.Path) {
+			telemetry.NoteRoute(r.Context(), "POST /{directory_id}/oauth2/v2.0/token")
 			token.ServeHTTP(w, r)
 			return
 		}
 		protected.ServeHTTP(w, r)
 	})
-	return withRequestID(recoverPanics(cfg.Log, logRequests(cfg.Log, routed)))
+	h := observeRequests(cfg.Log, cfg.Metrics, recoverPanics(cfg.Log, routed))
+	if cfg.Tracing {
+		h = telemetry.Traced(h)
+	}
+	return withRequestID(h)
 }
 
 // RequestIDHeader names the request's id in requests and answers.
@@ -145,16 +155,24 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs each request's method, path (never its query or body,
-// which may hold personal data), status and duration.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// observeRequests logs each request's method, path (never its query or
+// body, which may hold personal data), status and duration, counts it in m
+// by its route (telemetry.Routed notes it), and names its span.
+func observeRequests(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		ctx, route := telemetry.WithRoute(r.Context())
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		took := time.Since(start)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		m.Request(route(), r.Method, rec.status, took)
+		telemetry.NameSpan(ctx, route(), kassa.RequestIDFromContext(ctx))
 		log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("took", took))
 	})
 }
 

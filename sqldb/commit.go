@@ -10,7 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // maxGroup bounds the writes committed together, and so the savepoints of
@@ -27,6 +31,10 @@ type pendingWrite struct {
 	ctx  context.Context
 	fn   func(tx *Tx) error
 	done chan error
+	at   time.Time // when it was handed over
+	// span is the write's own span, when its caller's is recording (the
+	// group's span links to it, and it to the group's).
+	span trace.Span
 }
 
 // committers is how many groups commit at once on PostgreSQL, each on a
@@ -111,7 +119,11 @@ func (db *DB) writeVia(ctx context.Context, to chan *pendingWrite, fn func(tx *T
 	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
 		return fn(tx)
 	}
-	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1)}
+	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1), at: time.Now()}
+	if trace.SpanFromContext(ctx).IsRecording() {
+		w.ctx, w.span = telemetry.Tracer().Start(ctx, "sqldb.write")
+		defer w.span.End()
+	}
 	db.waiting.Add(1)
 	select {
 	case to <- w:
@@ -136,6 +148,9 @@ func (db *DB) commitGroup(group []*pendingWrite) {
 	// The transaction is the group's, not any one caller's: a caller that
 	// goes away must not roll back the others.
 	ctx := context.Background()
+	start := time.Now()
+	ctx, span := db.groupSpan(ctx, group)
+	defer span.End()
 	results := make([]error, len(group))
 	if len(group) == 1 {
 		results[0] = db.runAlone(ctx, group[0])
@@ -154,9 +169,38 @@ func (db *DB) commitGroup(group []*pendingWrite) {
 		}
 	}
 	db.writeStmts.prepareWanted(ctx)
+	if m := db.metrics.Load(); m != nil {
+		waits := make([]time.Duration, len(group))
+		for i, w := range group {
+			waits[i] = start.Sub(w.at)
+		}
+		m.CommitGroup(string(db.dialect), waits, time.Since(start))
+	}
 	for i, w := range group {
 		w.done <- results[i]
 	}
+}
+
+// groupSpan starts the group's span when any write in it has one of its
+// own: linked to each write's span, and each write's to it.
+func (db *DB) groupSpan(ctx context.Context, group []*pendingWrite) (context.Context, trace.Span) {
+	var links []trace.Link
+	for _, w := range group {
+		if w.span != nil {
+			links = append(links, trace.Link{SpanContext: w.span.SpanContext()})
+		}
+	}
+	if links == nil {
+		return ctx, trace.SpanFromContext(ctx) // not recording: ending it does nothing
+	}
+	ctx, span := telemetry.Tracer().Start(ctx, "sqldb.commit_group", trace.WithLinks(links...),
+		trace.WithAttributes(attribute.String("db.system", string(db.dialect)), attribute.Int("kassa.group.size", len(group))))
+	for _, w := range group {
+		if w.span != nil {
+			w.span.AddLink(trace.Link{SpanContext: span.SpanContext()})
+		}
+	}
+	return ctx, span
 }
 
 // runGroup runs the writes, each in a savepoint, records each one's error

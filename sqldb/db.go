@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/telemetry"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	_ "modernc.org/sqlite"             // registers "sqlite"
@@ -48,9 +49,10 @@ type DB struct {
 	lanes         []chan *pendingWrite // a committer's own: writes keyed to it
 	stop, stopped chan struct{}
 	closing       *sync.Once
-	groups        *atomic.Int64 // transactions committed
-	grouped       *atomic.Int64 // writes in them
-	waiting       *atomic.Int64 // writes waiting for a committer to take them
+	groups        *atomic.Int64                      // transactions committed
+	grouped       *atomic.Int64                      // writes in them
+	waiting       *atomic.Int64                      // writes waiting for a committer to take them
+	metrics       *atomic.Pointer[telemetry.Metrics] // counts the groups (Observe); shared by copies
 
 	// The names of the products read so far, by id (product.go).
 	productNames *sync.Map
@@ -63,7 +65,7 @@ type DB struct {
 // Open connects to the database named by dsn: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
-	db := &DB{clock: clock, productNames: &sync.Map{}}
+	db := &DB{clock: clock, productNames: &sync.Map{}, metrics: &atomic.Pointer[telemetry.Metrics]{}}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

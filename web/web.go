@@ -13,6 +13,7 @@ import (
 	"github.com/kassa-billing/kassa/locale"
 	"github.com/kassa-billing/kassa/sqldb"
 	"github.com/kassa-billing/kassa/sso"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Config is what the pages need.
@@ -81,7 +82,7 @@ func New(cfg Config) http.Handler {
 // roles are enforced here, per route, not by hiding links. A form posts to
 // the address that shows it, so that a form with errors is shown again at
 // the same address.
-func (s *server) routes() *http.ServeMux {
+func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	handle := func(pattern string, h http.Handler) {
 		s.patterns = append(s.patterns, pattern)
@@ -215,7 +216,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST "+passwordPath, s.signedIn(s.changePassword))
 	handle("GET /help", s.signedIn(s.help))
 	handle("GET /", s.signedIn(s.notFound))
-	return mux
+	return telemetry.Routed(mux)
 }
 
 // NavSection is a group of the left navigation; Key is "" for an item that

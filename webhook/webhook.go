@@ -39,9 +39,13 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb"
+	"github.com/kassa-billing/kassa/telemetry"
 )
 
 // Timeout bounds one attempt, from dialling to the end of the answer.
@@ -130,7 +134,9 @@ type Worker struct {
 	Client *http.Client                                       // nil: NewClient(false)
 	Log    *slog.Logger                                       // nil: slog's default
 	Now    func() time.Time                                   // real time; nil: time.Now
-	Sent   func(*kassa.WebhookDelivery, kassa.WebhookAttempt) // if set, told of every attempt (metrics, benchmarks)
+	Sent   func(*kassa.WebhookDelivery, kassa.WebhookAttempt) // if set, told of every attempt (benchmarks)
+	// Metrics counts the attempts (nil: not counted).
+	Metrics *telemetry.Metrics
 
 	mu      sync.Mutex
 	serving map[string]bool // endpoints with a goroutine
@@ -234,7 +240,7 @@ func (w *Worker) SendDue(ctx context.Context, endpointID string) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = sqldb.WebhookResult{Delivery: d, Attempt: w.attempt(ctx, client, d)}
+			results[i] = sqldb.WebhookResult{Delivery: d, Attempt: w.observed(ctx, client, d)}
 		}()
 	}
 	wg.Wait()
@@ -253,6 +259,28 @@ func (w *Worker) SendDue(ctx context.Context, endpointID string) (int, error) {
 		}
 	}
 	return len(ds), nil
+}
+
+// observed is attempt counted in w.Metrics and traced in a span.
+func (w *Worker) observed(ctx context.Context, client *http.Client, d *kassa.WebhookDelivery) kassa.WebhookAttempt {
+	ctx, span := telemetry.Tracer().Start(ctx, "webhook.deliver", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("kassa.webhook.id", d.ID), attribute.String("kassa.webhook.type", d.Type)))
+	defer span.End()
+	start := time.Now()
+	a := w.attempt(ctx, client, d)
+	outcome := telemetry.WebhookDelivered
+	switch {
+	case a.StatusCode == 0:
+		outcome = telemetry.WebhookFailed
+		span.SetStatus(codes.Error, a.Error)
+	case a.StatusCode < 200 || a.StatusCode > 299:
+		outcome = telemetry.WebhookRefused
+		span.SetAttributes(attribute.Int("http.response.status_code", a.StatusCode))
+	default:
+		span.SetAttributes(attribute.Int("http.response.status_code", a.StatusCode))
+	}
+	w.Metrics.WebhookAttempt(outcome, time.Since(start))
+	return a
 }
 
 // attempt sends one delivery and says how it went.

@@ -157,6 +157,7 @@ func TestMain(m *testing.M) {
 // after each kill. Its output goes to a file, shown when the test fails.
 type kassaServer struct {
 	bin, dsn, ledger, addr string
+	env                    []string // more of the environment ("KEY=value")
 	out                    *os.File
 	cmd                    *exec.Cmd
 	exited                 chan struct{} // closed when cmd has ended; then exitErr is its end
@@ -203,6 +204,7 @@ func (s *kassaServer) start(t *testing.T) {
 		s.cmd = exec.Command(s.bin, "serve", "--test-clock", "--addr", s.addr, "--db", s.dsn)
 		// Webhooks reach the tests' receivers on 127.0.0.1.
 		s.cmd.Env = append(kassaFreeEnv(), "KASSA_SIMULATOR_LEDGER="+s.ledger, "KASSA_WEBHOOK_ALLOW_PRIVATE=1")
+		s.cmd.Env = append(s.cmd.Env, s.env...)
 		s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 		if err := s.cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -280,12 +282,12 @@ func (s *kassaServer) stop(t *testing.T) {
 	s.cmd = nil
 }
 
-// kassaFreeEnv is the test's environment without kassa's own variables,
-// which would change how the child runs.
+// kassaFreeEnv is the test's environment without kassa's own variables
+// and OpenTelemetry's, which would change how the child runs.
 func kassaFreeEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KASSA_") {
+		if !strings.HasPrefix(kv, "KASSA_") && !strings.HasPrefix(kv, "OTEL_") {
 			env = append(env, kv)
 		}
 	}

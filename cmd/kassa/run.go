@@ -26,6 +26,9 @@ type Main struct {
 	Getenv         func(string) string
 	// Ready, when set, is called with the address serve listens on.
 	Ready func(addr string)
+	// MetricsReady, when set, is called with the address the metrics are
+	// served on (KASSA_METRICS_ADDR).
+	MetricsReady func(addr string)
 }
 
 // Run runs the command named by args until it is done or ctx ends.

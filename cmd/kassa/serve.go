@@ -22,6 +22,7 @@ import (
 	"github.com/kassa-billing/kassa/licensing"
 	"github.com/kassa-billing/kassa/notify"
 	"github.com/kassa-billing/kassa/server"
+	"github.com/kassa-billing/kassa/telemetry"
 	"github.com/kassa-billing/kassa/webhook"
 )
 
@@ -84,7 +85,36 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 			log.Info("loaded the demo data")
 		}
 	}
-	b := billing.New(db, gw, clock, log)
+	// Metrics are served on a listener of their own, never the main one
+	// (SPEC §11); traces go out over OTLP when its endpoint is set.
+	metrics := telemetry.New(db, log)
+	db.Observe(metrics)
+	stopTracing, tracing, err := telemetry.StartTracing(ctx, m.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(flushCtx); err != nil {
+			log.Error("flush traces", "err", err)
+		}
+	}()
+	if metricsAddr := m.Getenv("KASSA_METRICS_ADDR"); metricsAddr != "" {
+		mln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		msrv := &http.Server{Handler: metricsMux(metrics), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics are served", "addr", "http://"+mln.Addr().String()+"/metrics")
+		if m.MetricsReady != nil {
+			m.MetricsReady(mln.Addr().String())
+		}
+	}
+	b := billing.New(db, telemetry.Gateway(gw, metrics), clock, log)
+	b.Observe(metrics)
 	// Webhooks may reach private addresses, and http://, only when the
 	// operator says so: for development and tests (SPEC §9).
 	allowPrivate := m.Getenv("KASSA_WEBHOOK_ALLOW_PRIVATE") == "1"
@@ -106,6 +136,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 			DB: db, Auth: a, Billing: b, Licensing: licensing.New(db), TestClock: testClockOf(clock), Log: log, SupportEmail: support,
 			Issuer:  invoicepdf.Issuer{Name: m.env("KASSA_ISSUER_NAME", "kassa"), Email: support},
 			BaseURL: given, Gateway: gw, GatewayName: gwName, WebhookAllowPrivate: allowPrivate,
+			Metrics: metrics, Tracing: tracing,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -143,7 +174,7 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 	}
 	outbox := &notify.Worker{Store: db, Sender: sender, Log: log, Links: a, BaseURL: base}
 	go outbox.Run(ctx, notify.DefaultInterval)
-	hooks := &webhook.Worker{Store: db, Client: webhook.NewClient(allowPrivate), Log: log}
+	hooks := &webhook.Worker{Store: db, Client: webhook.NewClient(allowPrivate), Log: log, Metrics: metrics}
 	go hooks.Run(ctx)
 
 	errc := make(chan error, 1)
@@ -163,6 +194,13 @@ func (m *Main) serve(ctx context.Context, addr, dsn string, withDemo bool, clock
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// metricsMux serves the metrics at /metrics.
+func metricsMux(metrics *telemetry.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
+	return mux
 }
 
 // every runs fn now and then every interval until ctx ends, logging its
