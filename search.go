@@ -1,6 +1,7 @@
 package kassa
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -57,4 +58,22 @@ func FoldAccents(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Folding is one letter FoldAccents replaces, and what with.
+type Folding struct{ From, To string }
+
+// AccentFoldings lists what FoldAccents replaces, the capital letters too
+// (as FoldAccents lowercases first), in a fixed order: what a database
+// needs to fold as FoldAccents does.
+func AccentFoldings() []Folding {
+	var out []Folding
+	for r, to := range foldings {
+		out = append(out, Folding{string(r), to})
+		if up := unicode.ToUpper(r); up != r && unicode.ToLower(up) == r {
+			out = append(out, Folding{string(up), to})
+		}
+	}
+	slices.SortFunc(out, func(a, b Folding) int { return strings.Compare(a.From, b.From) })
+	return out
 }

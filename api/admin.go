@@ -59,18 +59,16 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 			return kassa.InvalidE("cursor", "error.query.cursor")
 		}
 	}
-	all, err := s.db.FindSelfServicePurchases(r.Context())
+	if format == "csv" {
+		return s.writePurchasesCSV(w, r, f)
+	}
+	rows, total, err := s.db.FindSelfServicePurchases(r.Context(), f, offset, limit)
 	if err != nil {
 		return err
 	}
-	rows := f.Apply(all)
-	if format == "csv" {
-		return writePurchasesCSV(w, rows, f.Lang)
-	}
-	rows = rows[min(offset, len(rows)):]
 	next := ""
-	if len(rows) > limit {
-		rows, next = rows[:limit], strconv.Itoa(offset+limit)
+	if offset+len(rows) < total {
+		next = strconv.Itoa(offset + limit)
 	}
 	data := make([]purchaseJSON, 0, len(rows))
 	for _, p := range rows {
@@ -108,22 +106,44 @@ func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 }
 
 // writePurchasesCSV writes the view as CSV: one row per subscription, the
-// assigned users' names joined by "; ", amounts in major units.
-func writePurchasesCSV(w http.ResponseWriter, rows []*kassa.SelfServicePurchase, lang string) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="self-service-purchases.csv"`)
-	c := csv.NewWriter(w)
-	_ = c.Write([]string{"subscription_id", "product", "purchaser", "purchaser_email", "quantity", "expires_at",
-		"purchase_price", "currency", "assigned_users"})
-	for _, p := range rows {
-		names := make([]string, 0, len(p.AssignedUsers))
-		for _, u := range p.AssignedUsers {
-			names = append(names, u.Name)
+// assigned users' names joined by "; ", amounts in major units. It streams
+// the rows a batch at a time (sqldb.EachSelfServicePurchase), so an export
+// of any size holds one batch. A failure once rows went out cuts the answer
+// off, so that a partial file is never taken for a whole one.
+func (s *Server) writePurchasesCSV(w http.ResponseWriter, r *http.Request, f kassa.PurchaseFilter) error {
+	var c *csv.Writer
+	begin := func() {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="self-service-purchases.csv"`)
+		c = csv.NewWriter(w)
+		_ = c.Write([]string{"subscription_id", "product", "purchaser", "purchaser_email", "quantity", "expires_at",
+			"purchase_price", "currency", "assigned_users"})
+	}
+	err := s.db.EachSelfServicePurchase(r.Context(), f, func(rows []*kassa.SelfServicePurchase) error {
+		if c == nil {
+			begin()
 		}
-		price := p.PurchasePrice()
-		_ = c.Write([]string{p.ID, csvSafe(p.ProductName.In(lang)), csvSafe(p.PurchaserName), csvSafe(p.PurchaserEmail),
-			strconv.Itoa(p.Quantity), p.ExpiresAt.Format(time.RFC3339), price.Decimal(), price.Currency,
-			csvSafe(strings.Join(names, "; "))})
+		for _, p := range rows {
+			names := make([]string, 0, len(p.AssignedUsers))
+			for _, u := range p.AssignedUsers {
+				names = append(names, u.Name)
+			}
+			price := p.PurchasePrice()
+			_ = c.Write([]string{p.ID, csvSafe(p.ProductName.In(f.Lang)), csvSafe(p.PurchaserName), csvSafe(p.PurchaserEmail),
+				strconv.Itoa(p.Quantity), p.ExpiresAt.Format(time.RFC3339), price.Decimal(), price.Currency,
+				csvSafe(strings.Join(names, "; "))})
+		}
+		c.Flush()
+		return c.Error()
+	})
+	switch {
+	case err != nil && c != nil:
+		s.log.ErrorContext(r.Context(), "CSV export cut off", "err", err)
+		panic(http.ErrAbortHandler)
+	case err != nil:
+		return err
+	case c == nil: // no rows: the header alone
+		begin()
 	}
 	c.Flush()
 	return c.Error()

@@ -42,6 +42,10 @@ type Config struct {
 	Clients  int           // concurrent HTTP clients (the hot subscription always gets 64)
 	Import   int           // people the import phase adds in one CSV file (at most people.MaxLines)
 	SCIM     int           // users the SCIM phases provision and sync
+	// Users and Subscriptions size the tenant: its people, and the
+	// self-service subscriptions its 100 purchasers hold (a multiple of
+	// 100). 0 is DefaultUsers, DefaultSubscriptions.
+	Users, Subscriptions int
 	Progress io.Writer     // told what is being measured; nil for nothing
 }
 
@@ -78,6 +82,14 @@ type Result struct {
 	ReadReqPerS       float64 `json:"read_req_per_s"`
 	ReadP50Ms         float64 `json:"read_p50_ms"`
 	ReadP99Ms         float64 `json:"read_p99_ms"`
+	// The admins' view of every self-service purchase: its first page
+	// (GET /api/v1/admin/self-service-subscriptions), asked by a few
+	// admins at once, and the whole of it as CSV, once.
+	AdminViewPerS  float64 `json:"admin_view_per_s"`
+	AdminViewP50Ms float64 `json:"admin_view_p50_ms"`
+	AdminViewP99Ms float64 `json:"admin_view_p99_ms"`
+	ExportRows     int64   `json:"export_rows"`
+	ExportMs       float64 `json:"export_ms"`
 	Renewed           int64   `json:"renewed"`
 	RenewalSubsPerS   float64 `json:"renewal_subs_per_s"`
 	Imported          int64   `json:"imported"`
@@ -147,6 +159,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.SCIM < 1 || cfg.SCIM > 100_000 {
 		return nil, kassa.InvalidE("scim", "error.bench.scim")
 	}
+	if cfg.Users == 0 {
+		cfg.Users = DefaultUsers
+	}
+	if cfg.Subscriptions == 0 {
+		cfg.Subscriptions = DefaultSubscriptions
+	}
+	if cfg.Users < 1_000 || cfg.Users > 1_000_000 || cfg.Users%userStride == 0 {
+		return nil, kassa.InvalidE("users", "error.bench.users")
+	}
+	if cfg.Subscriptions < purchasers || cfg.Subscriptions > 1_000_000 || cfg.Subscriptions%purchasers != 0 {
+		return nil, kassa.InvalidE("subscriptions", "error.bench.subscriptions")
+	}
 	if cfg.Import < 1 || cfg.Import > people.MaxLines {
 		return nil, kassa.InvalidE("import", "error.bench.import", "Max", people.MaxLines)
 	}
@@ -168,8 +192,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	log := slog.New(slog.DiscardHandler)
 	gw := simulator.New(clock)
 	b := &run{cfg: cfg, billing: billing.New(db, gw, clock, log)}
-	cfg.progress("loading a tenant of %d users and %d subscriptions", tenantUsers, purchasers*subsEach)
-	if b.tenant, err = setUp(ctx, db, gw, clock.Now()); err != nil {
+	cfg.progress("loading a tenant of %d users and %d subscriptions", cfg.Users, cfg.Subscriptions)
+	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions); err != nil {
 		return nil, fmt.Errorf("load the tenant: %w", err)
 	}
 	a, err := auth.New(db, clock, log)
@@ -205,7 +229,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	setupPeak := peakRSSMB()
 	resetPeakRSS := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	r := &Result{Database: string(db.Dialect()), DurationS: cfg.Duration.Seconds(), Clients: cfg.Clients,
-		Users: tenantUsers, Subscriptions: purchasers*subsEach + 3, SetupS: time.Since(began).Seconds(),
+		Users: cfg.Users, Subscriptions: cfg.Subscriptions + 3, SetupS: time.Since(began).Seconds(),
 		Failures: map[string]int64{}}
 	share := func(f float64) time.Duration { return time.Duration(f * float64(cfg.Duration)) }
 	phase := func(name, what string, fn func() stats) stats {
@@ -249,6 +273,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.TrivialReqPerS, r.TrivialP99Ms = trivial.perSecond(), trivial.quantile(0.99)
 	r.ListReqPerS, r.ListP50Ms, r.ListP99Ms = list.perSecond(), list.quantile(0.5), list.quantile(0.99)
 	r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms = read.perSecond(), read.quantile(0.5), read.quantile(0.99)
+	if admin, err := b.adminToken(ctx); err != nil {
+		r.Failures["admin_view"]++
+		r.Errors = append(r.Errors, err.Error())
+	} else {
+		s = phase("admin_view", "reading the first page of the admins' view of self-service purchases",
+			func() stats { return b.adminView(ctx, share(0.05), admin) })
+		r.AdminViewPerS, r.AdminViewP50Ms, r.AdminViewP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
+		s = phase("export", "exporting the admins' view as CSV", func() stats { return b.export(ctx, admin) })
+		r.ExportRows, r.ExportMs = s.Done, float64(s.Elapsed.Microseconds())/1000
+	}
 	s = phase("purchase", "buying subscriptions", func() stats { return b.purchase(ctx, share(0.2)) })
 	r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms = s.perSecond(), s.quantile(0.5), s.quantile(0.99)
 	s = phase("renewal", "renewing the subscriptions whose term ended", func() stats { return b.renew(ctx, 5*time.Minute) })

@@ -25,6 +25,7 @@ type seats struct {
 	next  atomic.Int64
 	full  atomic.Bool
 	limit int64 // users to hand out at most
+	users int   // in the tenant
 }
 
 // take returns the next user's index, or false when none is left.
@@ -33,11 +34,11 @@ func (s *seats) take() (int, bool) {
 	if k >= s.limit {
 		return 0, false
 	}
-	return (s.start + int(k)*userStride) % tenantUsers, true
+	return (s.start + int(k)*userStride) % s.users, true
 }
 
-func newSeats(sub *kassa.Subscription, i int, limit int64) *seats {
-	return &seats{sub: sub, start: (i * 613) % tenantUsers, limit: min(limit, tenantUsers)}
+func newSeats(sub *kassa.Subscription, i int, limit int64, users int) *seats {
+	return &seats{sub: sub, start: (i * 613) % users, limit: min(limit, int64(users)), users: users}
 }
 
 // assign asks for one user's license of s with token: done when it is
@@ -63,15 +64,15 @@ func (b *run) assignMany(ctx context.Context, d time.Duration) stats {
 	for i, p := range b.tenant.purchasers {
 		var ss []*seats
 		for j, sub := range p.subs {
-			ss = append(ss, newSeats(sub, i*subsEach+j, int64(sub.Quantity)))
+			ss = append(ss, newSeats(sub, i*b.tenant.subsEach+j, int64(sub.Quantity), len(b.tenant.users)))
 		}
 		all = append(all, ss)
 	}
 	turns := make([]int, b.cfg.Clients)
 	return runPhase(ctx, b.cfg.Clients, d, func(ctx context.Context, w int) (outcome, error) {
 		p := w % len(b.tenant.purchasers)
-		for range subsEach {
-			s := all[p][turns[w]%subsEach]
+		for range b.tenant.subsEach {
+			s := all[p][turns[w]%b.tenant.subsEach]
 			turns[w]++
 			if !s.full.Load() {
 				return b.assign(ctx, b.tenant.purchasers[p].token, s)
@@ -87,7 +88,7 @@ const hotClients = 64
 
 // assignHot has hotClients workers assign licenses of one subscription.
 func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
-	s := newSeats(b.tenant.hot, 0, hotQuantity)
+	s := newSeats(b.tenant.hot, 0, hotQuantity, len(b.tenant.users))
 	token := b.tenant.purchasers[0].token
 	return runPhase(ctx, hotClients, d, func(ctx context.Context, w int) (outcome, error) {
 		return b.assign(ctx, token, s)
@@ -98,7 +99,7 @@ func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
 // licenses, three users each: more than it has. Exactly its quantity must be
 // assigned.
 func (b *run) fillLimit(ctx context.Context) stats {
-	s := newSeats(b.tenant.limit, 0, 3*hotClients)
+	s := newSeats(b.tenant.limit, 0, 3*hotClients, len(b.tenant.users))
 	token := b.tenant.purchasers[0].token
 	// The race ends when every worker is refused; the deadline only stops
 	// one that hangs.
@@ -193,5 +194,33 @@ func (b *run) renew(ctx context.Context, limit time.Duration) stats {
 	if err != nil {
 		s.Failed, s.errors = 1, []string{fmt.Sprintf("renewal run: %v", err)}
 	}
+	return s
+}
+
+// adminViewClients is how many admins read their view at once.
+const adminViewClients = 4
+
+// adminView has a few admins read the first page of the view of every
+// self-service purchase, newest first.
+func (b *run) adminView(ctx context.Context, d time.Duration, token string) stats {
+	return runPhase(ctx, adminViewClients, d, func(ctx context.Context, w int) (outcome, error) {
+		status, body, err := b.client.do(ctx, http.MethodGet, "/api/v1/admin/self-service-subscriptions", token, nil)
+		return done, expect(status, body, err, http.StatusOK, "admin view")
+	})
+}
+
+// export asks once for the admins' view as CSV and counts its rows as they
+// come, without keeping them.
+func (b *run) export(ctx context.Context, token string) stats {
+	start := time.Now()
+	s := stats{}
+	rows, err := b.client.lines(ctx, "/api/v1/admin/self-service-subscriptions?format=csv", token)
+	s.Elapsed = time.Since(start)
+	s.latencies = []time.Duration{s.Elapsed}
+	if err != nil {
+		s.Failed, s.errors = 1, []string{"export: " + err.Error()}
+		return s
+	}
+	s.Done = max(0, rows-1) // the header is no row
 	return s
 }

@@ -13,13 +13,14 @@ import (
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
-// The realistic tenant: a Swedish company of 10 000 people, 100 of whom buy
-// for their teams, with 1 000 subscriptions whose terms have all just ended
-// (so that the renewal run has every one of them to do).
+// The realistic tenant: a Swedish company of 10 000 people (Config.Users),
+// 100 of whom buy for their teams, with 1 000 subscriptions
+// (Config.Subscriptions) whose terms have all just ended (so that the
+// renewal run has every one of them to do).
 const (
-	tenantUsers   = 10_000
-	purchasers    = 100
-	subsEach      = 10 // seeded subscriptions per purchaser
+	DefaultUsers         = 10_000
+	DefaultSubscriptions = 1_000
+	purchasers           = 100
 	admins        = 3
 	seededQty     = 500 // licenses of a seeded subscription: room to assign
 	hotQuantity   = 10_000
@@ -30,6 +31,7 @@ const (
 // tenant is what setUp made: who signs in and what they manage.
 type tenant struct {
 	users       []*kassa.User // every member; purchasers first
+	subsEach    int           // seeded subscriptions per purchaser
 	purchasers  []*purchaser
 	product     *kassa.Product
 	hot, limit  *kassa.Subscription // owned by the first purchaser
@@ -48,8 +50,8 @@ type purchaser struct {
 
 // setUp writes the tenant into db: people and subscriptions in bulk, the
 // billing profiles and cards the way the service makes them.
-func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (*tenant, error) {
-	t := &tenant{}
+func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, users, subscriptions int) (*tenant, error) {
+	t := &tenant{subsEach: subscriptions / purchasers}
 	ten := &kassa.Tenant{Name: "Bench AB", Country: "SE", Currency: "SEK", Locale: "sv"}
 	if err := db.CreateTenant(ctx, ten); err != nil {
 		return nil, err
@@ -78,7 +80,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
-	for i := range tenantUsers {
+	for i := range users {
 		u := &kassa.User{Name: personName(i), Email: fmt.Sprintf("user%05d@bench.example", i),
 			Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser}
 		if i >= purchasers && i < purchasers+admins {
@@ -111,7 +113,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 	anchor := now.AddDate(0, -1, 0).Add(-time.Hour)
 	for _, p := range t.purchasers {
 		u := p.user
-		for range subsEach {
+		for range t.subsEach {
 			s := &kassa.Subscription{
 				TenantID: ten.ID, ProductID: t.product.ID, PurchaserID: u.ID, BillingProfileID: p.profileID,
 				Channel: kassa.SelfService, Status: kassa.StatusActive, Term: kassa.Monthly, Quantity: seededQty,
@@ -129,7 +131,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time) (
 	t.hot, t.limit = &hot, &limit
 	managed := hot
 	managed.ProductID, managed.Channel, managed.PurchaserID = products[1].ID, kassa.AdminManaged, t.users[purchasers].ID
-	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, tenantUsers
+	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, users
 	for _, s := range []*kassa.Subscription{t.hot, t.limit, &managed} {
 		s.PeriodStart, s.ExpiresAt = now.Add(-time.Hour), now.AddDate(0, 1, 0)
 	}

@@ -42,15 +42,20 @@ func LoadApps(ctx context.Context, db *sqldb.DB, a *auth.Auth) error {
 	if apps, err := db.FindApps(actx); err != nil || len(apps) > 0 {
 		return err
 	}
-	subs, err := db.FindSelfServicePurchases(actx)
-	if err != nil {
+	var ids []string
+	if err := db.EachSelfServicePurchase(actx, kassa.PurchaseFilter{}, func(ps []*kassa.SelfServicePurchase) error {
+		for _, s := range ps {
+			if s.ProductName.En == DemoAppName {
+				ids = append(ids, s.ID)
+			}
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
-	for _, s := range subs {
-		if s.ProductName.En == DemoAppName {
-			if _, err := db.TakeOver(actx, s.ID); err != nil {
-				return fmt.Errorf("demo take-over: %w", err)
-			}
+	for _, id := range ids {
+		if _, err := db.TakeOver(actx, id); err != nil {
+			return fmt.Errorf("demo take-over: %w", err)
 		}
 	}
 	app := &kassa.App{Name: DemoAppName, Permissions: []string{kassa.PermUserRead, kassa.PermLicenseAssignment}}

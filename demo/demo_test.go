@@ -73,8 +73,8 @@ func TestHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := db.FindSelfServicePurchases(kassa.NewContextWithActor(t.Context(),
-		&kassa.Actor{User: astrid.User, Tenant: astrid.Tenant}))
+	view, _, err := db.FindSelfServicePurchases(kassa.NewContextWithActor(t.Context(),
+		&kassa.Actor{User: astrid.User, Tenant: astrid.Tenant}), kassa.PurchaseFilter{}, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

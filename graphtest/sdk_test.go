@@ -105,7 +105,7 @@ func TestGraphSDK(t *testing.T) {
 	// The admins take erik's Analytics Pro over: apps assign from it.
 	astrid, _ := db.FindCredentials(ctx, "astrid@nordvik.example")
 	actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
-	purchases, err := db.FindSelfServicePurchases(actx)
+	purchases, _, err := db.FindSelfServicePurchases(actx, kassa.PurchaseFilter{}, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

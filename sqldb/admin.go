@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -21,74 +22,213 @@ func adminOf(ctx context.Context, denied *kassa.Error) (*kassa.Actor, error) {
 	return a, nil
 }
 
-// FindSelfServicePurchases returns every self-service subscription of the
-// admin's tenant, newest first, each with the users holding its licenses.
-func (db *DB) FindSelfServicePurchases(ctx context.Context) ([]*kassa.SelfServicePurchase, error) {
+// The admins' view of self-service purchases is filtered, sorted and paged
+// by the database, so that neither a page nor a CSV export holds more than
+// a page or a batch of a tenant's subscriptions in memory, however many it
+// has. Search and the name orders fold accents as kassa.FoldAccents does:
+// foldSQL writes the same folding out as SQL, so that both engines (SQLite
+// has no Unicode lower(), and PostgreSQL's depends on the database's
+// locale) give what the Go function gives for the letters it folds, and
+// compare the folded names byte by byte, as Go compares strings.
+
+// purchasesFrom selects the tenant's self-service purchases ($1: tenant).
+const purchasesFrom = subscriptionFrom + `
+	WHERE s.tenant_id = $1 AND s.channel = 'self_service' AND s.status <> 'pending'`
+
+// purchaseWhere adds f's conditions to purchasesFrom, with their arguments
+// after args.
+func purchaseWhere(f kassa.PurchaseFilter, args []any) (string, []any) {
+	var where strings.Builder
+	if f.PurchaserDisabled != nil {
+		if *f.PurchaserDisabled {
+			where.WriteString(` AND u.status = 'disabled'`)
+		} else {
+			where.WriteString(` AND u.status <> 'disabled'`)
+		}
+	}
+	hay := foldSQL(`p.name_en || ' ' || p.name_sv || ' ' || p.name_de || ' ' || u.name || ' ' || u.email`)
+	for _, term := range kassa.SearchTerms(kassa.FoldAccents(f.Search)) {
+		args = append(args, "%"+likeEscaper.Replace(term)+"%")
+		fmt.Fprintf(&where, ` AND %s LIKE $%d ESCAPE '\'`, hay, len(args))
+	}
+	return where.String(), args
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// purchaseOrder is f's ORDER BY: its key, then the subscription's id.
+func (db *DB) purchaseOrder(f kassa.PurchaseFilter) string {
+	dir := "ASC"
+	if f.Desc {
+		dir = "DESC"
+	}
+	binary := "" // SQLite compares text byte by byte already
+	if db.dialect == Postgres {
+		binary = ` COLLATE "C"`
+	}
+	key := ""
+	switch f.Sort {
+	case kassa.SortProduct:
+		name := map[string]string{"sv": "p.name_sv", "de": "p.name_de"}[f.Lang]
+		if name == "" {
+			name = "p.name_en"
+		}
+		key = foldSQL(name) + binary
+	case kassa.SortPurchaser:
+		key = foldSQL("u.name") + binary
+	case kassa.SortQuantity:
+		key = "s.quantity"
+	case kassa.SortExpiresAt:
+		key = "s.period_end"
+	case kassa.SortPurchasePrice:
+		key = "s.unit_amount * s.quantity"
+	default: // newest first
+		if dir == "ASC" {
+			dir = "DESC"
+		} else {
+			dir = "ASC"
+		}
+		key = "s.created_at"
+	}
+	return ` ORDER BY ` + key + ` ` + dir + `, s.id`
+}
+
+// foldSQL is expr lowercased with the accents kassa.FoldAccents removes
+// removed, in SQL both engines run alike.
+func foldSQL(expr string) string {
+	folded := "lower(" + expr + ")"
+	for _, f := range kassa.AccentFoldings() {
+		folded = "replace(" + folded + ", '" + f.From + "', '" + f.To + "')"
+	}
+	return folded
+}
+
+// FindSelfServicePurchases returns the tenant's self-service subscriptions
+// that f selects, in f's order, from offset and at most limit of them, each
+// with its assigned users, for its admins; and how many f selects in all.
+func (db *DB) FindSelfServicePurchases(ctx context.Context, f kassa.PurchaseFilter, offset, limit int) ([]*kassa.SelfServicePurchase, int, error) {
 	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.self_service"))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	q := db.reader(ctx)
-	rows, err := q.QueryContext(ctx, `SELECT `+subscriptionColumns+subscriptionFrom+`
-		WHERE s.tenant_id = $1 AND s.channel = 'self_service' AND s.status <> 'pending'
-		ORDER BY s.created_at DESC, s.id`, a.Tenant.ID)
+	where, args := purchaseWhere(f, []any{a.Tenant.ID})
+	var total int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*)`+purchasesFrom+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count self-service purchases: %w", err)
+	}
+	args = append(args, limit, offset)
+	rows, err := q.QueryContext(ctx, `SELECT `+subscriptionColumns+`, u.status = 'disabled'`+purchasesFrom+where+db.purchaseOrder(f)+
+		fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
-		return nil, fmt.Errorf("find self-service purchases: %w", err)
+		return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
 	}
 	var out []*kassa.SelfServicePurchase
-	byID := map[string]*kassa.SelfServicePurchase{}
 	for rows.Next() {
-		s, err := scanSubscription(rows)
+		p, err := scanPurchase(rows)
 		if err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("find self-service purchases: %w", err)
+			return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
 		}
-		p := &kassa.SelfServicePurchase{Subscription: s, AssignedUsers: []kassa.Person{}}
 		out = append(out, p)
-		byID[s.ID] = p
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find self-service purchases: %w", err)
+		return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
 	}
-	disabled := map[string]bool{}
-	rows, err = q.QueryContext(ctx, `SELECT id FROM users WHERE tenant_id = $1 AND status = 'disabled'`, a.Tenant.ID)
+	return out, total, holders(ctx, q, out)
+}
+
+// purchaseBatch is how many purchases EachSelfServicePurchase hands over
+// at once.
+const purchaseBatch = 500
+
+// EachSelfServicePurchase calls fn with every self-service subscription f
+// selects, in f's order, a batch at a time, each with its assigned users:
+// a CSV export of any size holds one batch. It stops at fn's first error.
+func (db *DB) EachSelfServicePurchase(ctx context.Context, f kassa.PurchaseFilter, fn func([]*kassa.SelfServicePurchase) error) error {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.self_service"))
 	if err != nil {
-		return nil, fmt.Errorf("find disabled purchasers: %w", err)
+		return err
+	}
+	q := db.reader(ctx)
+	where, args := purchaseWhere(f, []any{a.Tenant.ID})
+	rows, err := q.QueryContext(ctx, `SELECT `+subscriptionColumns+`, u.status = 'disabled'`+purchasesFrom+where+db.purchaseOrder(f), args...)
+	if err != nil {
+		return fmt.Errorf("find self-service purchases: %w", err)
+	}
+	defer rows.Close()
+	batch := make([]*kassa.SelfServicePurchase, 0, purchaseBatch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := holders(ctx, q, batch); err != nil {
+			return err
+		}
+		err := fn(batch)
+		batch = batch[:0]
+		return err
 	}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("find disabled purchasers: %w", err)
+		p, err := scanPurchase(rows)
+		if err != nil {
+			return fmt.Errorf("find self-service purchases: %w", err)
 		}
-		disabled[id] = true
+		if batch = append(batch, p); len(batch) == purchaseBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 	}
-	rows.Close()
-	for _, p := range out {
-		p.PurchaserDisabled = disabled[p.PurchaserID]
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find self-service purchases: %w", err)
 	}
-	rows, err = q.QueryContext(ctx, `
-		SELECT l.subscription_id, u.id, u.name FROM licenses l
-		JOIN subscriptions s ON s.id = l.subscription_id
-		JOIN users u ON u.id = l.user_id
-		WHERE l.tenant_id = $1 AND s.channel = 'self_service'
-		ORDER BY l.subscription_id, u.name, u.id`, a.Tenant.ID)
+	return flush()
+}
+
+func scanPurchase(r row) (*kassa.SelfServicePurchase, error) {
+	var disabled bool
+	s, err := scanSubscription(r, &disabled)
 	if err != nil {
-		return nil, fmt.Errorf("find assigned users: %w", err)
+		return nil, err
+	}
+	return &kassa.SelfServicePurchase{Subscription: s, AssignedUsers: []kassa.Person{}, PurchaserDisabled: disabled}, nil
+}
+
+// holders reads the assigned users of the purchases, by name.
+func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	byID := make(map[string]*kassa.SelfServicePurchase, len(ps))
+	args := make([]any, 0, len(ps))
+	marks := make([]string, 0, len(ps))
+	for _, p := range ps {
+		byID[p.ID] = p
+		args = append(args, p.ID)
+		marks = append(marks, "$"+strconv.Itoa(len(args)))
+	}
+	rows, err := q.QueryContext(ctx, `
+		SELECT l.subscription_id, u.id, u.name FROM licenses l
+		JOIN users u ON u.id = l.user_id
+		WHERE l.subscription_id IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY l.subscription_id, u.name, u.id`, args...)
+	if err != nil {
+		return fmt.Errorf("find assigned users: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var subID string
 		var u kassa.Person
 		if err := rows.Scan(&subID, &u.ID, &u.Name); err != nil {
-			return nil, fmt.Errorf("find assigned users: %w", err)
+			return fmt.Errorf("find assigned users: %w", err)
 		}
 		if p := byID[subID]; p != nil {
 			p.AssignedUsers = append(p.AssignedUsers, u)
 		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // TakeOver makes one of the tenant's self-service subscriptions

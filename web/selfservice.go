@@ -156,18 +156,21 @@ func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
 	}
 	p.Columns = sortColumns(&p.Layout, f)
 
-	all, err := s.db.FindSelfServicePurchases(r.Context())
+	rows, total, err := s.db.FindSelfServicePurchases(r.Context(), f, (page-1)*purchasesPerPage, purchasesPerPage)
 	if err != nil {
 		return err
 	}
-	rows := f.Apply(all)
-	p.Total = len(rows)
+	p.Total = total
 	pages := max(1, (p.Total+purchasesPerPage-1)/purchasesPerPage)
-	page = min(page, pages)
+	if page > pages { // past the last page (rows went away): show the last
+		page = pages
+		if rows, _, err = s.db.FindSelfServicePurchases(r.Context(), f, (page-1)*purchasesPerPage, purchasesPerPage); err != nil {
+			return err
+		}
+	}
 	start := (page - 1) * purchasesPerPage
-	end := min(start+purchasesPerPage, p.Total)
-	if p.Total > 0 {
-		p.First, p.Last = start+1, end
+	if len(rows) > 0 {
+		p.First, p.Last = start+1, start+len(rows)
 		csv := purchaseQuery(f, 1)
 		csv.Set("format", "csv")
 		p.CSV = withQuery("/api/v1/admin/self-service-subscriptions", csv)
@@ -180,7 +183,7 @@ func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	money := s.amounts(p.Lang)
-	for _, sub := range rows[start:end] {
+	for _, sub := range rows {
 		p.Rows = append(p.Rows, purchaseRow(&p.Layout, money, sub))
 	}
 	if money.err != nil {

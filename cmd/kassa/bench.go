@@ -19,9 +19,11 @@ func (m *Main) benchCommand() *cobra.Command {
 		Short: "Measure kassa on this machine against the raw commit rate of its database",
 		Long: `bench starts kassa on 127.0.0.1 over a scratch database beside --db (a new
 SQLite file next to it, or a new PostgreSQL schema), loads a tenant of 10 000
-users and 1 000 subscriptions, and measures over HTTP: license assignments
-across many subscriptions and on one hot subscription with 64 clients, a race
-for the last licenses, purchases, list and read requests, a renewal run, and
+users and 1 000 subscriptions (--users, --subscriptions), and measures over
+HTTP: license assignments across many subscriptions and on one hot
+subscription with 64 clients, a race for the last licenses, purchases, list
+and read requests, the admins' view of every self-service purchase (its first
+page, and all of it as CSV), a renewal run, and
 an admin importing 10 000 new people from one CSV file, an identity
 provider provisioning 10 000 users over SCIM and then syncing them once, an
 app assigning licenses through /graph/v1.0, and webhook deliveries of the
@@ -38,6 +40,8 @@ beside them. It removes the scratch database when it is done.`,
 	clients := f.Int("clients", 64, "concurrent HTTP clients")
 	imported := f.Int("import", bench.DefaultImport, "people the import phase adds from one CSV file")
 	scimUsers := f.Int("scim", bench.DefaultSCIM, "users the SCIM phases provision and sync")
+	users := f.Int("users", bench.DefaultUsers, "people in the measured tenant")
+	subs := f.Int("subscriptions", bench.DefaultSubscriptions, "self-service subscriptions in the measured tenant (a multiple of 100)")
 	asJSON := f.Bool("json", false, "print one JSON object with every figure")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -53,7 +57,7 @@ beside them. It removes the scratch database when it is done.`,
 			defer pprof.StopCPUProfile()
 		}
 		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported, SCIM: *scimUsers,
-			Progress: m.Stderr})
+			Users: *users, Subscriptions: *subs, Progress: m.Stderr})
 		if r != nil {
 			if *asJSON {
 				enc := json.NewEncoder(m.Stdout)
@@ -88,6 +92,9 @@ func printBench(m *Main, r *bench.Result) {
 	row("purchases", r.PurchasePerS, r.PurchaseP50Ms, r.PurchaseP99Ms, fmt.Sprintf("%.2f × raw", r.PurchaseToRawRatio))
 	row("list subscriptions", r.ListReqPerS, r.ListP50Ms, r.ListP99Ms, fmt.Sprintf("%.2f × trivial", r.ListToTrivialRatio))
 	row("read a subscription", r.ReadReqPerS, r.ReadP50Ms, r.ReadP99Ms, fmt.Sprintf("%.2f × trivial", r.ReadToTrivialRatio))
+	row("admins' view, first page (4 admins)", r.AdminViewPerS, r.AdminViewP50Ms, r.AdminViewP99Ms, "")
+	row(fmt.Sprintf("admins' view as CSV, %d rows (rows)", r.ExportRows), float64(r.ExportRows)/max(r.ExportMs, 0.001)*1000, 0, 0,
+		fmt.Sprintf("%.0f ms", r.ExportMs))
 	row("renewal run (subscriptions)", r.RenewalSubsPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.RenewalToRawRatio))
 	row(fmt.Sprintf("CSV import of %d people (people)", r.Imported), r.ImportPeoplePerS, 0, 0,
 		fmt.Sprintf("%.2f × raw", r.ImportToRawRatio))

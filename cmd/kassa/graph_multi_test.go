@@ -47,7 +47,7 @@ func TestAssignLicenseAcrossProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
-	purchases, err := db.FindSelfServicePurchases(ctx)
+	purchases, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{}, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,119 @@
+package sqldb_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kassa-billing/kassa"
+)
+
+// TestAdminViewAsTheRule: the admins' view, filtered, sorted and paged by
+// the database, gives page for page what kassa.PurchaseFilter.Apply gives
+// over every purchase, for each order both ways, searches with and
+// without accents and capitals, and the disabled-purchaser filter. The
+// demo's purchases are joined by people whose names differ only in
+// accents and case, and by subscriptions made in one transaction (so their
+// creation times tie).
+func TestAdminViewAsTheRule(t *testing.T) {
+	t.Parallel()
+	db := demoDB(t)
+	ctx := as(t, db, "astrid@nordvik.example")
+	erik := as(t, db, "erik@nordvik.example")
+	mine, err := db.FindSubscriptions(erik, kassa.SubscriptionFilter{})
+	if err != nil || len(mine) == 0 {
+		t.Fatalf("erik's subscriptions: %v", err)
+	}
+	a := kassa.ActorFromContext(ctx)
+	var people []*kassa.User
+	for i, name := range []string{"Åsa Öberg", "ÅSA GRÖN", "asa berg", "Zoë Ångström", "Émile Ærø", "Ölof Ek", "olof ek", "Aron_100%"} {
+		people = append(people, &kassa.User{Name: name, Email: fmt.Sprintf("p%d@nordvik.example", i), Type: kassa.Member,
+			Status: kassa.Active, Role: kassa.RoleUser})
+	}
+	if err := db.SeedUsers(t.Context(), a.Tenant.ID, people, "x"); err != nil {
+		t.Fatal(err)
+	}
+	var subs []*kassa.Subscription
+	for i, u := range people {
+		s := *mine[i%len(mine)]
+		s.PurchaserID, s.Channel, s.Status = u.ID, kassa.SelfService, kassa.StatusActive
+		s.Quantity = 1 + i%3
+		s.UnitPrice.Amount = int64(1000 * (1 + i%4))
+		s.ExpiresAt = s.ExpiresAt.Add(time.Duration(i%2) * time.Hour)
+		subs = append(subs, &s)
+	}
+	if err := db.SeedSubscriptions(t.Context(), subs); err != nil {
+		t.Fatal(err)
+	}
+
+	var all []*kassa.SelfServicePurchase
+	if err := db.EachSelfServicePurchase(ctx, kassa.PurchaseFilter{}, func(ps []*kassa.SelfServicePurchase) error {
+		all = append(all, ps...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < len(people)+3 {
+		t.Fatalf("the view has %d purchases", len(all))
+	}
+	yes, no := true, false
+	checked := 0
+	for _, sort := range append([]string{""}, kassa.PurchaseSorts...) {
+		for _, desc := range []bool{false, true} {
+			for _, search := range []string{"", "asa", "ÅSA", "å", "ö ek", "zoe", "ærø", "aeroe", "100%", "_", "nordvik", "nobody"} {
+				for _, disabled := range []*bool{nil, &yes, &no} {
+					for _, lang := range []string{"en", "sv"} {
+						f := kassa.PurchaseFilter{Search: search, Sort: sort, Desc: desc, Lang: lang, PurchaserDisabled: disabled}
+						want := ids(f.Apply(all))
+						var got []string
+						for offset := 0; ; offset += 7 {
+							page, total, err := db.FindSelfServicePurchases(ctx, f, offset, 7)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if total != len(want) {
+								t.Fatalf("%+v: %d in all, want %d", f, total, len(want))
+							}
+							got = append(got, ids(page)...)
+							if len(page) < 7 {
+								break
+							}
+						}
+						if !slices.Equal(got, want) {
+							t.Errorf("%+v:\n got %v\nwant %v", f, got, want)
+						}
+						var streamed []string
+						if err := db.EachSelfServicePurchase(ctx, f, func(ps []*kassa.SelfServicePurchase) error {
+							streamed = append(streamed, ids(ps)...)
+							return nil
+						}); err != nil || !slices.Equal(streamed, want) {
+							t.Errorf("%+v: streamed %v (%v), want %v", f, streamed, err, want)
+						}
+						checked++
+					}
+				}
+			}
+		}
+	}
+	// Holders come with each row, as in the whole view.
+	for _, p := range all {
+		page, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{Search: p.PurchaserEmail}, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(page, func(q *kassa.SelfServicePurchase) bool { return q.ID == p.ID })
+		if i < 0 || len(page[i].AssignedUsers) != len(p.AssignedUsers) || page[i].PurchaserDisabled != p.PurchaserDisabled {
+			t.Errorf("%s: not as in the whole view", p.ID)
+		}
+	}
+	t.Logf("%d filters checked over %d purchases", checked, len(all))
+}
+
+func ids(ps []*kassa.SelfServicePurchase) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.ID)
+	}
+	return out
+}
