@@ -46,7 +46,7 @@ type Config struct {
 	// self-service subscriptions its 100 purchasers hold (a multiple of
 	// 100). 0 is DefaultUsers, DefaultSubscriptions.
 	Users, Subscriptions int
-	Progress io.Writer     // told what is being measured; nil for nothing
+	Progress             io.Writer // told what is being measured; nil for nothing
 }
 
 // Result is every figure of one run. Rates are per second, latencies in
@@ -85,11 +85,11 @@ type Result struct {
 	// The admins' view of every self-service purchase: its first page
 	// (GET /api/v1/admin/self-service-subscriptions), asked by a few
 	// admins at once, and the whole of it as CSV, once.
-	AdminViewPerS  float64 `json:"admin_view_per_s"`
-	AdminViewP50Ms float64 `json:"admin_view_p50_ms"`
-	AdminViewP99Ms float64 `json:"admin_view_p99_ms"`
-	ExportRows     int64   `json:"export_rows"`
-	ExportMs       float64 `json:"export_ms"`
+	AdminViewPerS     float64 `json:"admin_view_per_s"`
+	AdminViewP50Ms    float64 `json:"admin_view_p50_ms"`
+	AdminViewP99Ms    float64 `json:"admin_view_p99_ms"`
+	ExportRows        int64   `json:"export_rows"`
+	ExportMs          float64 `json:"export_ms"`
 	Renewed           int64   `json:"renewed"`
 	RenewalSubsPerS   float64 `json:"renewal_subs_per_s"`
 	Imported          int64   `json:"imported"`

@@ -21,11 +21,11 @@ const (
 	DefaultUsers         = 10_000
 	DefaultSubscriptions = 1_000
 	purchasers           = 100
-	admins        = 3
-	seededQty     = 500 // licenses of a seeded subscription: room to assign
-	hotQuantity   = 10_000
-	limitQuantity = 50 // the subscription the over-assignment check fills
-	password      = "bench-password"
+	admins               = 3
+	seededQty            = 500 // licenses of a seeded subscription: room to assign
+	hotQuantity          = 10_000
+	limitQuantity        = 50 // the subscription the over-assignment check fills
+	password             = "bench-password"
 )
 
 // tenant is what setUp made: who signs in and what they manage.
