@@ -79,6 +79,9 @@ type Subscription struct {
 type SubscriptionFilter struct {
 	Channel *Channel
 	Status  *SubscriptionStatus
+	// Offset and Limit page the list: Limit rows at most from Offset; a
+	// Limit of 0 is every row.
+	Offset, Limit int
 }
 
 // Valid reports whether c is a known channel.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kassa-billing/kassa"
@@ -72,16 +73,32 @@ func (s *Server) subscriptions(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Status = &st
 	}
+	// Pages, newest first: one row more than asked for says whether
+	// another page follows.
+	limit, err := queryLimit(q.Get("limit"), defaultPurchaseLimit, maxPurchaseLimit)
+	if err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		if f.Offset, err = strconv.Atoi(c); err != nil || f.Offset < 0 {
+			return kassa.InvalidE("cursor", "error.query.cursor")
+		}
+	}
+	f.Limit = limit + 1
 	subs, err := s.db.FindSubscriptions(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	next := ""
+	if len(subs) > limit {
+		subs, next = subs[:limit], strconv.Itoa(f.Offset+limit)
 	}
 	lang := requestLang(r)
 	data := make([]subscriptionJSON, 0, len(subs))
 	for _, sub := range subs {
 		data = append(data, newSubscriptionJSON(sub, lang))
 	}
-	writeJSON(w, http.StatusOK, newList(data, ""))
+	writeJSON(w, http.StatusOK, newList(data, next))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +164,31 @@ func TestPurchase(t *testing.T) {
 			t.Errorf("channel=admin gave %d", len(got))
 		}
 		wantError(t, ts.do("GET", "/api/v1/subscriptions?status=pending", erik.token, nil), 422, kassa.Invalid, "status")
+		// Pages of two, newest first, follow next_cursor to the end.
+		var walked []string
+		for query := "?limit=2"; ; {
+			var l struct {
+				Data       []subscriptionOut
+				NextCursor string `json:"next_cursor"`
+			}
+			mustUnmarshal(t, ts.do("GET", "/api/v1/subscriptions"+query, erik.token, nil).body, &l)
+			for _, s := range l.Data {
+				walked = append(walked, s.ID)
+			}
+			if l.NextCursor == "" {
+				break
+			}
+			query = "?limit=2&cursor=" + l.NextCursor
+		}
+		var whole []string
+		for _, s := range ts.subscriptions(erik.token, "") {
+			whole = append(whole, s.ID)
+		}
+		if len(whole) != 3 || !slices.Equal(walked, whole) {
+			t.Errorf("pages of two gave %v, the whole list %v", walked, whole)
+		}
+		wantError(t, ts.do("GET", "/api/v1/subscriptions?limit=0", erik.token, nil), 422, kassa.Invalid, "limit")
+		wantError(t, ts.do("GET", "/api/v1/subscriptions?cursor=-1", erik.token, nil), 422, kassa.Invalid, "cursor")
 		wantError(t, ts.do("GET", "/api/v1/subscriptions?channel=x", erik.token, nil), 422, kassa.Invalid, "channel")
 		if got := ts.subscriptions(ts.login("astrid@nordvik.example"), ""); len(got) != 3 {
 			t.Errorf("the admin sees %d of the tenant's subscriptions, want 3", len(got))

@@ -131,7 +131,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	t.hot, t.limit = &hot, &limit
 	managed := hot
 	managed.ProductID, managed.Channel, managed.PurchaserID = products[1].ID, kassa.AdminManaged, t.users[purchasers].ID
-	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, users
+	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, min(users, kassa.MaxQuantity)
 	for _, s := range []*kassa.Subscription{t.hot, t.limit, &managed} {
 		s.PeriodStart, s.ExpiresAt = now.Add(-time.Hour), now.AddDate(0, 1, 0)
 	}

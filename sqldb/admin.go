@@ -114,7 +114,12 @@ func (db *DB) FindSelfServicePurchases(ctx context.Context, f kassa.PurchaseFilt
 	q := db.reader(ctx)
 	where, args := purchaseWhere(f, []any{a.Tenant.ID})
 	var total int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*)`+purchasesFrom+where, args...).Scan(&total); err != nil {
+	count := `SELECT COUNT(*)` + purchasesFrom + where
+	if where == "" { // the subscriptions alone, from their index
+		count = `SELECT COUNT(*) FROM subscriptions s
+			WHERE s.tenant_id = $1 AND s.channel = 'self_service' AND s.status <> 'pending'`
+	}
+	if err := q.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count self-service purchases: %w", err)
 	}
 	args = append(args, limit, offset)

@@ -76,6 +76,10 @@ func (db *DB) FindSubscriptions(ctx context.Context, f kassa.SubscriptionFilter)
 		fmt.Fprintf(&q, ` AND s.status = $%d`, len(args))
 	}
 	q.WriteString(` ORDER BY s.created_at DESC, s.id`)
+	if f.Limit > 0 {
+		args = append(args, f.Limit, f.Offset)
+		fmt.Fprintf(&q, ` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
+	}
 	rows, err := db.reader(ctx).QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("find subscriptions: %w", err)
