@@ -81,14 +81,19 @@ func (f PurchaseFilter) Apply(all []*SelfServicePurchase) []*SelfServicePurchase
 		case SortPurchasePrice:
 			return cmp.Compare(a.PurchasePrice().Amount, b.PurchasePrice().Amount)
 		}
-		return -a.CreatedAt.Compare(b.CreatedAt) // newest first
+		return 0
 	}
+	// Equal rows go by id, in the same direction, so that the order is an
+	// index's (sqldb reads a page of it without sorting a tenant's rows).
 	slices.SortStableFunc(out, func(a, b *SelfServicePurchase) int {
-		c := compare(a, b)
+		c := cmp.Or(compare(a, b), cmp.Compare(a.ID, b.ID))
+		if f.Sort == "" { // newest first
+			c = cmp.Or(-a.CreatedAt.Compare(b.CreatedAt), -cmp.Compare(a.ID, b.ID))
+		}
 		if f.Desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+		return c
 	})
 	return out
 }

@@ -23,7 +23,8 @@ type purchaseJSON struct {
 	Quantity       int            `json:"quantity"`
 	ExpiresAt      time.Time      `json:"expires_at"`
 	PurchasePrice  kassa.Money    `json:"purchase_price"`
-	AssignedUsers  []kassa.Person `json:"assigned_users"`
+	AssignedUsers  []kassa.Person `json:"assigned_users"` // the first sqldb.ViewHolders by name
+	Assigned       int            `json:"assigned"`
 	// PurchaserDisabled: the purchaser was disabled, and the subscription
 	// waits for an admin to take it over.
 	PurchaserDisabled bool `json:"purchaser_disabled"`
@@ -76,6 +77,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 			SubscriptionID: p.ID, Product: productRefJSON{ID: p.ProductID, Name: p.ProductName.In(f.Lang)},
 			Purchaser: userRefJSON{ID: p.PurchaserID, Name: p.PurchaserName, Email: p.PurchaserEmail},
 			Quantity:  p.Quantity, ExpiresAt: p.ExpiresAt, PurchasePrice: p.PurchasePrice(), AssignedUsers: p.AssignedUsers,
+			Assigned:          max(p.Assigned, len(p.AssignedUsers)),
 			PurchaserDisabled: p.PurchaserDisabled, Disputed: p.Disputed,
 		})
 	}

@@ -421,19 +421,23 @@ func trivialJSON(w http.ResponseWriter, r *http.Request) {
 
 func (cfg Config) progress(format string, args ...any) {
 	if cfg.Progress != nil {
-		fmt.Fprintf(cfg.Progress, "bench: "+format+"\n", args...)
+		fmt.Fprintf(cfg.Progress, "bench: "+format+" (resident %.0f MB, peak %.0f MB)\n", append(args, procStatusMB("VmRSS:"), peakRSSMB())...)
 	}
 }
 
 // peakRSSMB returns the process's peak resident memory (VmHWM) in MB, or 0
 // where /proc does not tell.
-func peakRSSMB() float64 {
+func peakRSSMB() float64 { return procStatusMB("VmHWM:") }
+
+// procStatusMB returns the figure of /proc/self/status on the line that
+// starts with key, in MB, or 0 where /proc does not tell.
+func procStatusMB(key string) float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, key); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return float64(int(kb/1024*10+0.5)) / 10
 		}

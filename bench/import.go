@@ -32,7 +32,7 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 	}
 	newcomers := make([]*kassa.User, n)
 	for i := range newcomers {
-		newcomers[i] = &kassa.User{Name: personName(len(b.tenant.users) + i), Email: fmt.Sprintf("new%05d@bench.example", i),
+		newcomers[i] = &kassa.User{Name: personName(len(b.tenant.userIDs) + i), Email: fmt.Sprintf("new%05d@bench.example", i),
 			Type: kassa.Member, Role: kassa.RoleUser}
 	}
 	var file bytes.Buffer
@@ -59,7 +59,7 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 
 // adminToken signs the tenant's first admin in through the API.
 func (b *run) adminToken(ctx context.Context) (string, error) {
-	admin := b.tenant.users[purchasers]
+	admin := b.tenant.admin
 	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/login", "",
 		map[string]string{"email": admin.Email, "password": password})
 	if err := expect(status, body, err, http.StatusOK, "sign in "+admin.Email); err != nil {

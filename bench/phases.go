@@ -20,7 +20,7 @@ const userStride = 7919
 
 // seats hands out the users a subscription's licenses go to.
 type seats struct {
-	sub   *kassa.Subscription
+	id    string // the subscription's
 	start int
 	next  atomic.Int64
 	full  atomic.Bool
@@ -37,8 +37,8 @@ func (s *seats) take() (int, bool) {
 	return (s.start + int(k)*userStride) % s.users, true
 }
 
-func newSeats(sub *kassa.Subscription, i int, limit int64, users int) *seats {
-	return &seats{sub: sub, start: (i * 613) % users, limit: min(limit, int64(users)), users: users}
+func newSeats(id string, i int, limit int64, users int) *seats {
+	return &seats{id: id, start: (i * 613) % users, limit: min(limit, int64(users)), users: users}
 }
 
 // assign asks for one user's license of s with token: done when it is
@@ -48,8 +48,8 @@ func (b *run) assign(ctx context.Context, token string, s *seats) (outcome, erro
 	if !ok {
 		return stop, nil
 	}
-	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/subscriptions/"+s.sub.ID+"/licenses", token,
-		map[string][]string{"user_ids": {b.tenant.users[i].ID}})
+	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/subscriptions/"+s.id+"/licenses", token,
+		map[string][]string{"user_ids": {b.tenant.userIDs[i]}})
 	if err == nil && status == http.StatusConflict {
 		s.full.Store(true)
 		return refused, nil
@@ -64,7 +64,7 @@ func (b *run) assignMany(ctx context.Context, d time.Duration) stats {
 	for i, p := range b.tenant.purchasers {
 		var ss []*seats
 		for j, sub := range p.subs {
-			ss = append(ss, newSeats(sub, i*b.tenant.subsEach+j, int64(sub.Quantity), len(b.tenant.users)))
+			ss = append(ss, newSeats(sub.id, i*b.tenant.subsEach+j, int64(sub.quantity), len(b.tenant.userIDs)))
 		}
 		all = append(all, ss)
 	}
@@ -88,7 +88,7 @@ const hotClients = 64
 
 // assignHot has hotClients workers assign licenses of one subscription.
 func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
-	s := newSeats(b.tenant.hot, 0, hotQuantity, len(b.tenant.users))
+	s := newSeats(b.tenant.hot.ID, 0, hotQuantity, len(b.tenant.userIDs))
 	token := b.tenant.purchasers[0].token
 	return runPhase(ctx, hotClients, d, func(ctx context.Context, w int) (outcome, error) {
 		return b.assign(ctx, token, s)
@@ -99,7 +99,7 @@ func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
 // licenses, three users each: more than it has. Exactly its quantity must be
 // assigned.
 func (b *run) fillLimit(ctx context.Context) stats {
-	s := newSeats(b.tenant.limit, 0, 3*hotClients, len(b.tenant.users))
+	s := newSeats(b.tenant.limit.ID, 0, 3*hotClients, len(b.tenant.userIDs))
 	token := b.tenant.purchasers[0].token
 	// The race ends when every worker is refused; the deadline only stops
 	// one that hangs.
@@ -159,7 +159,7 @@ func (b *run) read(ctx context.Context, d time.Duration) stats {
 		p := b.tenant.purchasers[w%len(b.tenant.purchasers)]
 		sub := p.subs[turns[w]%len(p.subs)]
 		turns[w]++
-		status, body, err := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub.ID, p.token, nil)
+		status, body, err := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub.id, p.token, nil)
 		return done, expect(status, body, err, http.StatusOK, "read subscription")
 	})
 }

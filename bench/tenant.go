@@ -30,8 +30,13 @@ const (
 
 // tenant is what setUp made: who signs in and what they manage.
 type tenant struct {
-	users       []*kassa.User // every member; purchasers first
-	subsEach    int           // seeded subscriptions per purchaser
+	// The members' ids, purchasers first. Only ids are kept, and of the
+	// seeded subscriptions only what the phases use: at 100 000 of each,
+	// whole rows would be most of the heap, and the collector's work would
+	// slow every figure.
+	userIDs  []string
+	admin    *kassa.User // signs in for the admins' phases
+	subsEach int         // seeded subscriptions per purchaser
 	purchasers  []*purchaser
 	product     *kassa.Product
 	hot, limit  *kassa.Subscription // owned by the first purchaser
@@ -41,10 +46,16 @@ type tenant struct {
 	managed struct{ id, skuID string }
 }
 
+// seeded is what the phases use of a seeded subscription.
+type seeded struct {
+	id       string
+	quantity int
+}
+
 type purchaser struct {
 	user      *kassa.User
 	profileID string
-	subs      []*kassa.Subscription
+	subs      []seeded
 	token     string // set by signIn
 }
 
@@ -80,24 +91,30 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	if err != nil {
 		return nil, err
 	}
+	people := make([]*kassa.User, 0, users)
 	for i := range users {
 		u := &kassa.User{Name: personName(i), Email: fmt.Sprintf("user%05d@bench.example", i),
 			Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser}
 		if i >= purchasers && i < purchasers+admins {
 			u.Role = kassa.RoleAdmin
 		}
-		t.users = append(t.users, u)
+		people = append(people, u)
 	}
-	if err := db.SeedUsers(ctx, ten.ID, t.users, hash); err != nil {
+	if err := db.SeedUsers(ctx, ten.ID, people, hash); err != nil {
 		return nil, err
 	}
+	t.userIDs = make([]string, len(people))
+	for i, u := range people {
+		t.userIDs[i] = u.ID
+	}
+	t.admin = people[purchasers]
 
 	// The purchasers' billing profiles are made side by side, as their
 	// owners would: their writes commit in groups.
 	t.purchasers = make([]*purchaser, purchasers)
 	errs := make([]error, purchasers)
 	var wg sync.WaitGroup
-	for i, u := range t.users[:purchasers] {
+	for i, u := range people[:purchasers] {
 		t.purchasers[i] = &purchaser{user: u}
 		wg.Go(func() {
 			actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: ten})
@@ -120,7 +137,6 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 				UnitPrice: kassa.Money{Amount: t.product.Prices[0].UnitAmount, Currency: "SEK"},
 				AnchorAt:  anchor, PeriodStart: anchor, ExpiresAt: now.Add(-time.Hour), AutoRenew: true,
 			}
-			p.subs = append(p.subs, s)
 			subs = append(subs, s)
 		}
 	}
@@ -130,13 +146,17 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	hot.Quantity, limit.Quantity = hotQuantity, limitQuantity
 	t.hot, t.limit = &hot, &limit
 	managed := hot
-	managed.ProductID, managed.Channel, managed.PurchaserID = products[1].ID, kassa.AdminManaged, t.users[purchasers].ID
+	managed.ProductID, managed.Channel, managed.PurchaserID = products[1].ID, kassa.AdminManaged, t.admin.ID
 	managed.UnitPrice.Amount, managed.Quantity = products[1].Prices[0].UnitAmount, min(users, kassa.MaxQuantity)
 	for _, s := range []*kassa.Subscription{t.hot, t.limit, &managed} {
 		s.PeriodStart, s.ExpiresAt = now.Add(-time.Hour), now.AddDate(0, 1, 0)
 	}
 	if err := db.SeedSubscriptions(ctx, append(subs, t.hot, t.limit, &managed)); err != nil {
 		return nil, err
+	}
+	for i, s := range subs {
+		p := t.purchasers[i/t.subsEach]
+		p.subs = append(p.subs, seeded{id: s.ID, quantity: s.Quantity})
 	}
 	t.managed.id, t.managed.skuID = managed.ID, products[1].SKUID
 	return t, nil

@@ -90,7 +90,9 @@ func (db *DB) purchaseOrder(f kassa.PurchaseFilter) string {
 		}
 		key = "s.created_at"
 	}
-	return ` ORDER BY ` + key + ` ` + dir + `, s.id`
+	// Equal rows go by id in the same direction (kassa.PurchaseFilter), so
+	// that the newest-first order is subscriptions_channel's, backwards.
+	return ` ORDER BY ` + key + ` ` + dir + `, s.id ` + dir
 }
 
 // foldSQL is expr lowercased with the accents kassa.FoldAccents removes
@@ -141,8 +143,14 @@ func (db *DB) FindSelfServicePurchases(ctx context.Context, f kassa.PurchaseFilt
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
 	}
-	return out, total, holders(ctx, q, out)
+	return out, total, holders(ctx, q, out, ViewHolders)
 }
+
+// ViewHolders is how many of a subscription's assigned users a page of the
+// admins' view names (the first by name): a page stays small when a
+// subscription has thousands; its assigned count says how many in all, and
+// the CSV export names every one.
+const ViewHolders = 25
 
 // purchaseBatch is how many purchases EachSelfServicePurchase hands over
 // at once.
@@ -168,7 +176,7 @@ func (db *DB) EachSelfServicePurchase(ctx context.Context, f kassa.PurchaseFilte
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := holders(ctx, q, batch); err != nil {
+		if err := holders(ctx, q, batch, 0); err != nil {
 			return err
 		}
 		err := fn(batch)
@@ -201,8 +209,9 @@ func scanPurchase(r row) (*kassa.SelfServicePurchase, error) {
 	return &kassa.SelfServicePurchase{Subscription: s, AssignedUsers: []kassa.Person{}, PurchaserDisabled: disabled}, nil
 }
 
-// holders reads the assigned users of the purchases, by name.
-func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase) error {
+// holders reads the assigned users of the purchases, by name: the first
+// most of each, or all when most is 0.
+func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase, most int) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -214,11 +223,21 @@ func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase) er
 		args = append(args, p.ID)
 		marks = append(marks, "$"+strconv.Itoa(len(args)))
 	}
-	rows, err := q.QueryContext(ctx, `
+	query := `
 		SELECT l.subscription_id, u.id, u.name FROM licenses l
 		JOIN users u ON u.id = l.user_id
-		WHERE l.subscription_id IN (`+strings.Join(marks, ", ")+`)
-		ORDER BY l.subscription_id, u.name, u.id`, args...)
+		WHERE l.subscription_id IN (` + strings.Join(marks, ", ") + `)
+		ORDER BY l.subscription_id, u.name, u.id`
+	if most > 0 {
+		args = append(args, most)
+		query = `SELECT subscription_id, id, name FROM (
+			SELECT l.subscription_id, u.id, u.name,
+				row_number() OVER (PARTITION BY l.subscription_id ORDER BY u.name, u.id) AS n
+			FROM licenses l JOIN users u ON u.id = l.user_id
+			WHERE l.subscription_id IN (` + strings.Join(marks, ", ") + `)
+		) h WHERE n <= $` + strconv.Itoa(len(args)) + ` ORDER BY subscription_id, name, id`
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("find assigned users: %w", err)
 	}

@@ -72,8 +72,11 @@ type PurchaseRow struct {
 	Quantity int
 	Expires  string
 	Price    string // per term, before VAT: "1 195,00 kr/mån"
-	Assigned []string
-	TakeOver string // the take-over confirmation; "" when it has ended
+	Assigned []string // the first names (sqldb.ViewHolders)
+	// AssignedCount is how many hold a license; AssignedMore how many of
+	// them Assigned leaves out.
+	AssignedCount, AssignedMore int
+	TakeOver                    string // the take-over confirmation; "" when it has ended
 }
 
 // purchaseColumns are the sortable columns, in kassa.PurchaseSorts' order.
@@ -231,6 +234,8 @@ func purchaseRow(l *Layout, money *amounts, p *kassa.SelfServicePurchase) Purcha
 	for _, u := range p.AssignedUsers {
 		row.Assigned = append(row.Assigned, u.Name)
 	}
+	row.AssignedCount = max(p.Assigned, len(row.Assigned))
+	row.AssignedMore = row.AssignedCount - len(row.Assigned)
 	if takeable(p.Subscription) {
 		row.TakeOver = row.Href + "/take-over"
 	}
