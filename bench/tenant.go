@@ -34,9 +34,9 @@ type tenant struct {
 	// seeded subscriptions only what the phases use: at 100 000 of each,
 	// whole rows would be most of the heap, and the collector's work would
 	// slow every figure.
-	userIDs  []string
-	admin    *kassa.User // signs in for the admins' phases
-	subsEach int         // seeded subscriptions per purchaser
+	userIDs     []string
+	admin       *kassa.User // signs in for the admins' phases
+	subsEach    int         // seeded subscriptions per purchaser
 	purchasers  []*purchaser
 	product     *kassa.Product
 	hot, limit  *kassa.Subscription // owned by the first purchaser

@@ -71,7 +71,7 @@ type PurchaseRow struct {
 	Disputed string
 	Quantity int
 	Expires  string
-	Price    string // per term, before VAT: "1 195,00 kr/mån"
+	Price    string   // per term, before VAT: "1 195,00 kr/mån"
 	Assigned []string // the first names (sqldb.ViewHolders)
 	// AssignedCount is how many hold a license; AssignedMore how many of
 	// them Assigned leaves out.
