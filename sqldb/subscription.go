@@ -75,7 +75,7 @@ func (db *DB) FindSubscriptions(ctx context.Context, f kassa.SubscriptionFilter)
 		args = append(args, *f.Status)
 		fmt.Fprintf(&q, ` AND s.status = $%d`, len(args))
 	}
-	q.WriteString(` ORDER BY s.created_at DESC, s.id`)
+	q.WriteString(` ORDER BY s.created_at DESC, s.id DESC`) // an index's order (00019)
 	if f.Limit > 0 {
 		args = append(args, f.Limit, f.Offset)
 		fmt.Fprintf(&q, ` LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
