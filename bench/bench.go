@@ -43,8 +43,8 @@ type Config struct {
 	Import   int           // people the import phase adds in one CSV file (at most people.MaxLines)
 	SCIM     int           // users the SCIM phases provision and sync
 	// Users and Subscriptions size the tenant: its people, and the
-	// self-service subscriptions its 100 purchasers hold (a multiple of
-	// 100). 0 is DefaultUsers, DefaultSubscriptions.
+	// self-service subscriptions its purchasers hold, ten each (a multiple
+	// of 10). 0 is DefaultUsers, DefaultSubscriptions.
 	Users, Subscriptions int
 	Progress             io.Writer // told what is being measured; nil for nothing
 }
@@ -165,11 +165,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Subscriptions == 0 {
 		cfg.Subscriptions = DefaultSubscriptions
 	}
-	if cfg.Users < 1_000 || cfg.Users > 1_000_000 || cfg.Users%userStride == 0 {
-		return nil, kassa.InvalidE("users", "error.bench.users")
-	}
-	if cfg.Subscriptions < purchasers || cfg.Subscriptions > 1_000_000 || cfg.Subscriptions%purchasers != 0 {
-		return nil, kassa.InvalidE("subscriptions", "error.bench.subscriptions")
+	if err := checkSize(cfg.Users, cfg.Subscriptions); err != nil {
+		return nil, err
 	}
 	if cfg.Import < 1 || cfg.Import > people.MaxLines {
 		return nil, kassa.InvalidE("import", "error.bench.import", "Max", people.MaxLines)
@@ -193,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	gw := simulator.New(clock)
 	b := &run{cfg: cfg, billing: billing.New(db, gw, clock, log)}
 	cfg.progress("loading a tenant of %d users and %d subscriptions", cfg.Users, cfg.Subscriptions)
-	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions); err != nil {
+	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions, 0); err != nil {
 		return nil, fmt.Errorf("load the tenant: %w", err)
 	}
 	a, err := auth.New(db, clock, log)
@@ -336,6 +333,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return r, fmt.Errorf("requests failed: %s", strings.Join(r.Errors, "; "))
 	}
 	return r, ctx.Err()
+}
+
+// checkSize checks a tenant's size: enough people for the purchasers (one
+// for ten subscriptions) and the admins, and a number of them that
+// userStride walks whole.
+func checkSize(users, subscriptions int) error {
+	if subscriptions < 100 || subscriptions > 1_000_000 || subscriptions%subsEach != 0 {
+		return kassa.InvalidE("subscriptions", "error.bench.subscriptions")
+	}
+	if users < 1_000 || users > 1_000_000 || users%userStride == 0 || users < subscriptions/subsEach+admins+1 {
+		return kassa.InvalidE("users", "error.bench.users")
+	}
+	return nil
 }
 
 // checkHot compares what the hot phase was told with what the database

@@ -64,15 +64,15 @@ func (b *run) assignMany(ctx context.Context, d time.Duration) stats {
 	for i, p := range b.tenant.purchasers {
 		var ss []*seats
 		for j, sub := range p.subs {
-			ss = append(ss, newSeats(sub.id, i*b.tenant.subsEach+j, int64(sub.quantity), len(b.tenant.userIDs)))
+			ss = append(ss, newSeats(sub.id, i*subsEach+j, int64(sub.quantity), len(b.tenant.userIDs)))
 		}
 		all = append(all, ss)
 	}
 	turns := make([]int, b.cfg.Clients)
 	return runPhase(ctx, b.cfg.Clients, d, func(ctx context.Context, w int) (outcome, error) {
 		p := w % len(b.tenant.purchasers)
-		for range b.tenant.subsEach {
-			s := all[p][turns[w]%b.tenant.subsEach]
+		for range subsEach {
+			s := all[p][turns[w]%subsEach]
 			turns[w]++
 			if !s.full.Load() {
 				return b.assign(ctx, b.tenant.purchasers[p].token, s)

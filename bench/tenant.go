@@ -13,14 +13,15 @@ import (
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
-// The realistic tenant: a Swedish company of 10 000 people (Config.Users),
-// 100 of whom buy for their teams, with 1 000 subscriptions
-// (Config.Subscriptions) whose terms have all just ended (so that the
+// The realistic tenant: a Swedish company of 10 000 people (Config.Users)
+// with 1 000 subscriptions (Config.Subscriptions), ten for each of the 100
+// people who buy for their teams (a larger tenant has more purchasers, not
+// more subscriptions each), whose terms have all just ended (so that the
 // renewal run has every one of them to do).
 const (
 	DefaultUsers         = 10_000
 	DefaultSubscriptions = 1_000
-	purchasers           = 100
+	subsEach             = 10 // seeded subscriptions per purchaser
 	admins               = 3
 	seededQty            = 500 // licenses of a seeded subscription: room to assign
 	hotQuantity          = 10_000
@@ -36,7 +37,6 @@ type tenant struct {
 	// slow every figure.
 	userIDs     []string
 	admin       *kassa.User // signs in for the admins' phases
-	subsEach    int         // seeded subscriptions per purchaser
 	purchasers  []*purchaser
 	product     *kassa.Product
 	hot, limit  *kassa.Subscription // owned by the first purchaser
@@ -61,8 +61,13 @@ type purchaser struct {
 
 // setUp writes the tenant into db: people and subscriptions in bulk, the
 // billing profiles and cards the way the service makes them.
-func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, users, subscriptions int) (*tenant, error) {
-	t := &tenant{subsEach: subscriptions / purchasers}
+//
+// The seeded subscriptions' terms have just ended, so that a renewal run has
+// all of them to do; with a spread, the i-th of n ends i/n of it from now
+// instead, so that they fall due one after another (the soak).
+func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, users, subscriptions int, spread time.Duration) (*tenant, error) {
+	t := &tenant{}
+	purchasers := subscriptions / subsEach
 	ten := &kassa.Tenant{Name: "Bench AB", Country: "SE", Currency: "SEK", Locale: "sv"}
 	if err := db.CreateTenant(ctx, ten); err != nil {
 		return nil, err
@@ -109,14 +114,17 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	}
 	t.admin = people[purchasers]
 
-	// The purchasers' billing profiles are made side by side, as their
-	// owners would: their writes commit in groups.
+	// The purchasers' billing profiles are made side by side, 64 at a time,
+	// as their owners would: their writes commit in groups.
 	t.purchasers = make([]*purchaser, purchasers)
 	errs := make([]error, purchasers)
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
 	for i, u := range people[:purchasers] {
 		t.purchasers[i] = &purchaser{user: u}
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: u, Tenant: ten})
 			t.purchasers[i].profileID, errs[i] = newProfile(actx, db, gw, u, i)
 		})
@@ -130,12 +138,17 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	anchor := now.AddDate(0, -1, 0).Add(-time.Hour)
 	for _, p := range t.purchasers {
 		u := p.user
-		for range t.subsEach {
+		for range subsEach {
 			s := &kassa.Subscription{
 				TenantID: ten.ID, ProductID: t.product.ID, PurchaserID: u.ID, BillingProfileID: p.profileID,
 				Channel: kassa.SelfService, Status: kassa.StatusActive, Term: kassa.Monthly, Quantity: seededQty,
 				UnitPrice: kassa.Money{Amount: t.product.Prices[0].UnitAmount, Currency: "SEK"},
 				AnchorAt:  anchor, PeriodStart: anchor, ExpiresAt: now.Add(-time.Hour), AutoRenew: true,
+			}
+			if spread > 0 {
+				end := now.Add(spread * time.Duration(len(subs)) / time.Duration(subscriptions))
+				s.ExpiresAt, s.AnchorAt = end, end.AddDate(0, -1, 0)
+				s.PeriodStart = s.AnchorAt
 			}
 			subs = append(subs, s)
 		}
@@ -155,7 +168,7 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 		return nil, err
 	}
 	for i, s := range subs {
-		p := t.purchasers[i/t.subsEach]
+		p := t.purchasers[i/subsEach]
 		p.subs = append(p.subs, seeded{id: s.ID, quantity: s.Quantity})
 	}
 	t.managed.id, t.managed.skuID = managed.ID, products[1].SKUID

@@ -44,6 +44,8 @@ beside them. It removes the scratch database when it is done.`,
 	subs := f.Int("subscriptions", bench.DefaultSubscriptions, "self-service subscriptions in the measured tenant (a multiple of 100)")
 	asJSON := f.Bool("json", false, "print one JSON object with every figure")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	soak := f.Duration("soak", 0, "instead of the phases, run a mixed load (reads, lists, assignments, purchases, renewals) this long and sample memory, goroutines and p99 (with 32 clients unless --clients says)")
+	soakEvery := f.Duration("soak-interval", time.Minute, "time between the soak's samples")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *cpuProfile != "" {
 			out, err := os.Create(*cpuProfile)
@@ -55,6 +57,17 @@ beside them. It removes the scratch database when it is done.`,
 				return err
 			}
 			defer pprof.StopCPUProfile()
+		}
+		if *soak > 0 {
+			c := *clients
+			if !cmd.Flags().Changed("clients") {
+				c = 32
+			}
+			if !cmd.Flags().Changed("subscriptions") {
+				*subs = 10_000
+			}
+			return m.soak(cmd, bench.SoakConfig{DB: *dsn, Duration: *soak, Interval: *soakEvery, Clients: c,
+				Users: *users, Subscriptions: *subs}, *asJSON)
 		}
 		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported, SCIM: *scimUsers,
 			Users: *users, Subscriptions: *subs, Progress: m.Stderr})
@@ -72,6 +85,32 @@ beside them. It removes the scratch database when it is done.`,
 		return err
 	}
 	return cmd
+}
+
+// soak runs bench.Soak, printing each sample as it comes (a table), or
+// every sample at the end (JSON).
+func (m *Main) soak(cmd *cobra.Command, cfg bench.SoakConfig, asJSON bool) error {
+	w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	if !asJSON {
+		fmt.Fprintf(m.Stdout, "kassa bench --soak %v: %d clients, %d users, %d subscriptions falling due over the soak\n\n",
+			cfg.Duration, cfg.Clients, cfg.Users, cfg.Subscriptions)
+		fmt.Fprintf(w, "at\trequests/s\tfailed\tp50\tp99\trenewed\tresident\tGo heap\tgoroutines\t\n")
+		w.Flush()
+		cfg.Progress = func(s bench.Sample) {
+			fmt.Fprintf(w, "%.0f s\t%.0f\t%d\t%.1f ms\t%.1f ms\t%d\t%.0f MB\t%.1f MB\t%d\t\n", s.AtS,
+				float64(s.Requests)/cfg.Interval.Seconds(), s.Failed, s.P50Ms, s.P99Ms, s.Renewed, s.ResidentMB, s.GoHeapMB, s.Goroutines)
+			w.Flush()
+		}
+	}
+	r, err := bench.Soak(cmd.Context(), cfg)
+	if r != nil && asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // printBench prints the figures as a table for people.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -36,7 +37,7 @@ func TestBench(t *testing.T) {
 	for _, name := range []string{
 		"raw_commits_per_s", "raw_concurrent_commits_per_s", "trivial_req_per_s", "assign_per_s", "assign_p50_ms", "assign_p99_ms",
 		"hot_assign_per_s", "purchase_per_s", "purchase_p99_ms", "list_req_per_s", "list_p50_ms", "list_p99_ms",
-		"read_req_per_s", "read_p50_ms", "read_p99_ms", "renewal_subs_per_s", "import_people_per_s", "imported", "scim_create_per_s", "scim_sync_users_per_s", "scim_users", "peak_rss_mb",
+		"read_req_per_s", "read_p50_ms", "read_p99_ms", "admin_view_p99_ms", "export_rows", "export_ms", "renewal_subs_per_s", "import_people_per_s", "imported", "scim_create_per_s", "scim_sync_users_per_s", "scim_users", "peak_rss_mb",
 		"assign_to_raw_ratio", "assign_to_raw_concurrent_ratio", "read_to_trivial_ratio", "hot_assign_to_raw_ratio", "renewal_to_raw_ratio",
 	} {
 		if v, ok := figures[name].(float64); !ok || v <= 0 {
@@ -70,5 +71,52 @@ func TestBench(t *testing.T) {
 	}
 	if schemas > 0 {
 		t.Errorf("bench left %d schemas behind", schemas)
+	}
+}
+
+// TestSoak runs `kassa bench --soak` briefly: every interval gives a
+// sample with requests of each kind, the process's memory and goroutines;
+// the seeded subscriptions fall due during the soak and are renewed; no
+// request fails.
+func TestSoak(t *testing.T) {
+	t.Parallel()
+	db := os.Getenv(sqldbtest.PostgresEnv)
+	if db == "" {
+		db = "sqlite:" + filepath.Join(t.TempDir(), "kassa.db")
+	}
+	var stdout, stderr bytes.Buffer
+	m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	err := m.Run(t.Context(), []string{"bench", "--db", db, "--soak", "4s", "--soak-interval", "1s", "--clients", "4",
+		"--users", "1000", "--subscriptions", "200", "--json"})
+	if err != nil {
+		t.Fatalf("soak: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	var r struct {
+		Samples []struct {
+			Requests, Reads, Lists, Assignments, Purchases, Renewed, Failed int64
+			ResidentMB                                                      float64 `json:"resident_mb"`
+			Goroutines                                                      int
+			P99Ms                                                           float64 `json:"p99_ms"`
+		}
+		Failures int64
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatalf("--soak --json printed no JSON object: %v\n%s", err, stdout.String())
+	}
+	if len(r.Samples) < 3 || r.Failures != 0 {
+		t.Fatalf("%d samples, %d failures: %s", len(r.Samples), r.Failures, stdout.String())
+	}
+	var kinds [5]int64
+	for i, s := range r.Samples {
+		if s.Requests == 0 || s.ResidentMB <= 0 || s.Goroutines == 0 || s.P99Ms <= 0 ||
+			s.Requests != s.Reads+s.Lists+s.Assignments+s.Purchases {
+			t.Errorf("sample %d: %+v", i, s)
+		}
+		for k, n := range []int64{s.Reads, s.Lists, s.Assignments, s.Purchases, s.Renewed} {
+			kinds[k] += n
+		}
+	}
+	if slices.Contains(kinds[:], 0) {
+		t.Errorf("reads, lists, assignments, purchases, renewals: %v", kinds)
 	}
 }
