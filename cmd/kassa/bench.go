@@ -90,16 +90,15 @@ beside them. It removes the scratch database when it is done.`,
 // soak runs bench.Soak, printing each sample as it comes (a table), or
 // every sample at the end (JSON).
 func (m *Main) soak(cmd *cobra.Command, cfg bench.SoakConfig, asJSON bool) error {
-	w := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if !asJSON {
 		fmt.Fprintf(m.Stdout, "kassa bench --soak %v: %d clients, %d users, %d subscriptions falling due over the soak\n\n",
 			cfg.Duration, cfg.Clients, cfg.Users, cfg.Subscriptions)
-		fmt.Fprintf(w, "at\trequests/s\tfailed\tp50\tp99\trenewed\tresident\tGo heap\tgoroutines\t\n")
-		w.Flush()
+		const row = "%8s %11s %7s %9s %9s %8s %9s %9s %11s\n"
+		fmt.Fprintf(m.Stdout, row, "at", "requests/s", "failed", "p50", "p99", "renewed", "resident", "Go heap", "goroutines")
 		cfg.Progress = func(s bench.Sample) {
-			fmt.Fprintf(w, "%.0f s\t%.0f\t%d\t%.1f ms\t%.1f ms\t%d\t%.0f MB\t%.1f MB\t%d\t\n", s.AtS,
-				float64(s.Requests)/cfg.Interval.Seconds(), s.Failed, s.P50Ms, s.P99Ms, s.Renewed, s.ResidentMB, s.GoHeapMB, s.Goroutines)
-			w.Flush()
+			fmt.Fprintf(m.Stdout, row, fmt.Sprintf("%.0f s", s.AtS), fmt.Sprintf("%.0f", float64(s.Requests)/cfg.Interval.Seconds()),
+				fmt.Sprint(s.Failed), fmt.Sprintf("%.1f ms", s.P50Ms), fmt.Sprintf("%.1f ms", s.P99Ms), fmt.Sprint(s.Renewed),
+				fmt.Sprintf("%.0f MB", s.ResidentMB), fmt.Sprintf("%.1f MB", s.GoHeapMB), fmt.Sprint(s.Goroutines))
 		}
 	}
 	r, err := bench.Soak(cmd.Context(), cfg)
