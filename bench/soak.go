@@ -100,6 +100,7 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	if err := checkSize(cfg.Users, cfg.Subscriptions); err != nil {
 		return nil, err
 	}
+	defer allowFor(cfg.Users, cfg.Subscriptions)()
 	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_soak")
 	if err != nil {
 		return nil, err

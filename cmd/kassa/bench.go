@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime/pprof"
 	"text/tabwriter"
@@ -44,6 +45,7 @@ beside them. It removes the scratch database when it is done.`,
 	subs := f.Int("subscriptions", bench.DefaultSubscriptions, "self-service subscriptions in the measured tenant (a multiple of 100)")
 	asJSON := f.Bool("json", false, "print one JSON object with every figure")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the run to this file")
+	heapProfile := f.String("heapprofile", "", "write a heap profile (go tool pprof), taken after the renewal run, to this file")
 	soak := f.Duration("soak", 0, "instead of the phases, run a mixed load (reads, lists, assignments, purchases, renewals) this long and sample memory, goroutines and p99 (with 32 clients unless --clients says)")
 	soakEvery := f.Duration("soak-interval", time.Minute, "time between the soak's samples")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -69,7 +71,16 @@ beside them. It removes the scratch database when it is done.`,
 			return m.soak(cmd, bench.SoakConfig{DB: *dsn, Duration: *soak, Interval: *soakEvery, Clients: c,
 				Users: *users, Subscriptions: *subs}, *asJSON)
 		}
-		r, err := bench.Run(cmd.Context(), bench.Config{DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported, SCIM: *scimUsers,
+		var heap io.Writer
+		if *heapProfile != "" {
+			out, err := os.Create(*heapProfile)
+			if err != nil {
+				return err
+			}
+			defer out.Close()
+			heap = out
+		}
+		r, err := bench.Run(cmd.Context(), bench.Config{HeapProfile: heap, DB: *dsn, Duration: *duration, Clients: *clients, Import: *imported, SCIM: *scimUsers,
 			Users: *users, Subscriptions: *subs, Progress: m.Stderr})
 		if r != nil {
 			if *asJSON {
