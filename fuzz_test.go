@@ -215,3 +215,21 @@ func FuzzBillingProfileValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRequestID: a client's X-Request-Id is taken only when it is 1–64
+// characters of A-Z a-z 0-9 . _ -, so a log line never carries anything
+// else; a made id is always one kassa would take.
+func FuzzRequestID(f *testing.F) {
+	for _, s := range []string{"", "ticket-4711.a_B", "a b", "x\ny", strings.Repeat("a", 64), strings.Repeat("a", 65), "ä", "id=1;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		plain := len(s) >= 1 && len(s) <= 64 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == ""
+		if kassa.ValidRequestID(s) != plain {
+			t.Fatalf("ValidRequestID(%q) = %v", s, !plain)
+		}
+		if id := kassa.NewRequestID(); !kassa.ValidRequestID(id) || len(id) != 16 {
+			t.Fatalf("NewRequestID() = %q", id)
+		}
+	})
+}

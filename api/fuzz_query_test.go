@@ -92,7 +92,7 @@ func FuzzUsersQuery(f *testing.F) {
 func FuzzSubscriptionsQuery(f *testing.F) {
 	fz := newFuzzServer(f)
 	fz.loadHistory()
-	fz.fuzzQuery(f, queryTarget{path: "/api/v1/subscriptions", token: fz.admin, params: []string{"channel", "status"},
+	fz.fuzzQuery(f, queryTarget{path: "/api/v1/subscriptions", token: fz.admin, params: []string{"channel", "status", "limit", "cursor"},
 		check: func(t *testing.T, q url.Values, body []byte) {
 			var l struct{ Data []subscriptionOut }
 			mustUnmarshal(t, body, &l)
