@@ -177,42 +177,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Import < 1 || cfg.Import > people.MaxLines {
 		return nil, kassa.InvalidE("import", "error.bench.import", "Max", people.MaxLines)
 	}
-	defer allowFor(cfg.Users, cfg.Subscriptions)()
 	began := time.Now()
-	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_bench")
+	b, db, stop, err := start(ctx, cfg, "kassa_bench", 0)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	clock := kassa.SystemClock{}
-	db, err := sqldb.Open(ctx, dsn, clock)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	log := slog.New(slog.DiscardHandler)
-	gw := simulator.New(clock)
-	b := &run{cfg: cfg, billing: billing.New(db, gw, clock, log)}
-	cfg.progress("loading a tenant of %d users and %d subscriptions", cfg.Users, cfg.Subscriptions)
-	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions, 0); err != nil {
-		return nil, fmt.Errorf("load the tenant: %w", err)
-	}
-	a, err := auth.New(db, clock, log)
-	if err != nil {
-		return nil, err
-	}
-	base, stopServer, err := listen(server.New(server.Config{
-		DB: db, Auth: a, Billing: b.billing, Licensing: licensing.New(db), Log: log,
-		Issuer: invoicepdf.Issuer{Name: "kassa bench"}, WebhookAllowPrivate: true, // its receivers are on 127.0.0.1
-	}))
-	if err != nil {
-		return nil, err
-	}
-	defer stopServer()
-	b.client = newClient(base, max(cfg.Clients, hotClients))
+	defer stop()
 	if err := b.signIn(ctx); err != nil {
 		return nil, err
 	}
@@ -346,6 +316,60 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return r, fmt.Errorf("requests failed: %s", strings.Join(r.Errors, "; "))
 	}
 	return r, ctx.Err()
+}
+
+// start brings up what a bench or a soak measures: the Go heap's allowance
+// (allowFor), a scratch database beside cfg.DB named after name, migrated,
+// cfg's tenant loaded into it (spread as setUp takes it), and kassa serving
+// it on 127.0.0.1 with b.client, of cfg.Clients connections (the hot
+// subscription's 64 at least), pointed at it. stop undoes it all.
+func start(ctx context.Context, cfg Config, name string, spread time.Duration) (b *run, db *sqldb.DB, stop func(), err error) {
+	var undo []func()
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	undo = append(undo, allowFor(cfg.Users, cfg.Subscriptions))
+	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	undo = append(undo, func() { _ = drop() })
+	clock := kassa.SystemClock{}
+	if db, err = sqldb.Open(ctx, dsn, clock); err != nil {
+		return nil, nil, nil, err
+	}
+	undo = append(undo, func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	gw := simulator.New(clock)
+	b = &run{cfg: cfg, billing: billing.New(db, gw, clock, log)}
+	cfg.progress("loading a tenant of %d users and %d subscriptions", cfg.Users, cfg.Subscriptions)
+	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions, spread); err != nil {
+		return nil, nil, nil, fmt.Errorf("load the tenant: %w", err)
+	}
+	a, err := auth.New(db, clock, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	base, stopServer, err := listen(server.New(server.Config{
+		DB: db, Auth: a, Billing: b.billing, Licensing: licensing.New(db), Log: log,
+		Issuer: invoicepdf.Issuer{Name: "kassa bench"}, WebhookAllowPrivate: true, // its receivers are on 127.0.0.1
+	}))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	undo = append(undo, stopServer)
+	b.client = newClient(base, max(cfg.Clients, hotClients))
+	return b, db, stop, nil
 }
 
 // allowFor raises the Go heap's soft limit (set by main, 48 MiB unless

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"runtime"
@@ -14,13 +13,6 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
-	"github.com/kassa-billing/kassa/auth"
-	"github.com/kassa-billing/kassa/billing"
-	"github.com/kassa-billing/kassa/gateway/simulator"
-	"github.com/kassa-billing/kassa/invoicepdf"
-	"github.com/kassa-billing/kassa/licensing"
-	"github.com/kassa-billing/kassa/server"
-	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // A soak runs a mixed load for a long time and samples the process every
@@ -100,39 +92,12 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 	if err := checkSize(cfg.Users, cfg.Subscriptions); err != nil {
 		return nil, err
 	}
-	defer allowFor(cfg.Users, cfg.Subscriptions)()
-	dsn, drop, err := sqldb.Scratch(ctx, cfg.DB, "kassa_soak")
+	b, db, stop, err := start(ctx, Config{DB: cfg.DB, Clients: cfg.Clients, Users: cfg.Users, Subscriptions: cfg.Subscriptions},
+		"kassa_soak", cfg.Duration)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	clock := kassa.SystemClock{}
-	db, err := sqldb.Open(ctx, dsn, clock)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	log := slog.New(slog.DiscardHandler)
-	gw := simulator.New(clock)
-	b := &run{cfg: Config{Clients: cfg.Clients}, billing: billing.New(db, gw, clock, log)}
-	if b.tenant, err = setUp(ctx, db, gw, clock.Now(), cfg.Users, cfg.Subscriptions, cfg.Duration); err != nil {
-		return nil, fmt.Errorf("load the tenant: %w", err)
-	}
-	a, err := auth.New(db, clock, log)
-	if err != nil {
-		return nil, err
-	}
-	base, stopServer, err := listen(server.New(server.Config{
-		DB: db, Auth: a, Billing: b.billing, Licensing: licensing.New(db), Log: log, Issuer: invoicepdf.Issuer{Name: "kassa soak"},
-	}))
-	if err != nil {
-		return nil, err
-	}
-	defer stopServer()
-	b.client = newClient(base, cfg.Clients)
+	defer stop()
 	if err := b.signIn(ctx); err != nil {
 		return nil, err
 	}
@@ -180,7 +145,7 @@ func Soak(ctx context.Context, cfg SoakConfig) (*SoakResult, error) {
 				return
 			case <-t.C:
 			}
-			n, err := b.billing.RunDue(loadCtx, clock.Now(), nil)
+			n, err := b.billing.RunDue(loadCtx, time.Now(), nil) // the system clock, as start's
 			renewed.Add(int64(n))
 			if err != nil && loadCtx.Err() == nil {
 				record(nil, 0, fmt.Errorf("billing run: %w", err))
