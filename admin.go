@@ -55,7 +55,9 @@ type PurchaseFilter struct {
 	PurchaserDisabled *bool
 }
 
-// Apply returns the rows of all that f selects, in its order.
+// Apply returns the rows of all that f selects, in its order. It is the
+// rule of the admins' view, written plainly: sqldb filters, sorts and pages
+// the view in SQL by it, and TestAdminViewAsTheRule holds the two together.
 func (f PurchaseFilter) Apply(all []*SelfServicePurchase) []*SelfServicePurchase {
 	terms := SearchTerms(FoldAccents(f.Search))
 	var out []*SelfServicePurchase

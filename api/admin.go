@@ -54,11 +54,9 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	offset := 0
-	if c := q.Get("cursor"); c != "" {
-		if offset, err = strconv.Atoi(c); err != nil || offset < 0 {
-			return kassa.InvalidE("cursor", "error.query.cursor")
-		}
+	offset, err := queryOffset(q.Get("cursor"))
+	if err != nil {
+		return err
 	}
 	if format == "csv" {
 		return s.writePurchasesCSV(w, r, f)

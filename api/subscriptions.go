@@ -79,10 +79,8 @@ func (s *Server) subscriptions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if c := q.Get("cursor"); c != "" {
-		if f.Offset, err = strconv.Atoi(c); err != nil || f.Offset < 0 {
-			return kassa.InvalidE("cursor", "error.query.cursor")
-		}
+	if f.Offset, err = queryOffset(q.Get("cursor")); err != nil {
+		return err
 	}
 	f.Limit = limit + 1
 	subs, err := s.db.FindSubscriptions(r.Context(), f)

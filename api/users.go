@@ -55,6 +55,19 @@ func queryBool(q url.Values, name string) (bool, error) {
 	return false, kassa.InvalidE(name, "error.query.bool", "Field", name)
 }
 
+// queryOffset reads an offset cursor: a page's next_cursor is the offset
+// of the page after it; none is the first page.
+func queryOffset(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, kassa.InvalidE("cursor", "error.query.cursor")
+	}
+	return n, nil
+}
+
 func queryLimit(s string, def, max int) (int, error) {
 	if s == "" {
 		return def, nil

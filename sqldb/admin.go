@@ -216,17 +216,15 @@ func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase, mo
 		return nil
 	}
 	byID := make(map[string]*kassa.SelfServicePurchase, len(ps))
-	args := make([]any, 0, len(ps))
-	marks := make([]string, 0, len(ps))
+	args := make([]any, 0, len(ps)+1)
 	for _, p := range ps {
 		byID[p.ID] = p
 		args = append(args, p.ID)
-		marks = append(marks, "$"+strconv.Itoa(len(args)))
 	}
 	query := `
 		SELECT l.subscription_id, u.id, u.name FROM licenses l
 		JOIN users u ON u.id = l.user_id
-		WHERE l.subscription_id IN (` + strings.Join(marks, ", ") + `)
+		WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)
 		ORDER BY l.subscription_id, u.name, u.id`
 	if most > 0 {
 		args = append(args, most)
@@ -234,7 +232,7 @@ func holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase, mo
 			SELECT l.subscription_id, u.id, u.name,
 				row_number() OVER (PARTITION BY l.subscription_id ORDER BY u.name, u.id) AS n
 			FROM licenses l JOIN users u ON u.id = l.user_id
-			WHERE l.subscription_id IN (` + strings.Join(marks, ", ") + `)
+			WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)
 		) h WHERE n <= $` + strconv.Itoa(len(args)) + ` ORDER BY subscription_id, name, id`
 	}
 	rows, err := q.QueryContext(ctx, query, args...)

@@ -36,6 +36,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -229,7 +230,7 @@ func statusLabel(code int) string {
 	if code < 100 || code > 599 {
 		return "other"
 	}
-	return string([]byte{byte('0' + code/100), byte('0' + code/10%10), byte('0' + code%10)})
+	return strconv.Itoa(code)
 }
 
 // backlogCollector reads the backlog from the database at each scrape.
