@@ -211,8 +211,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	var events []kassa.AuditEvent // of the writes that succeeded
-	var hooks []hookEvent
+	var all written // of the writes that succeeded
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
@@ -222,11 +221,11 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			_ = stx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		mine, myHooks, err := w.run(stx)
+		mine, err := w.run(stx)
 		if err == nil {
 			// Its savepoint stays: COMMIT keeps what every savepoint
 			// holds, and a RELEASE would cost a round trip.
-			events, hooks = append(events, mine...), append(hooks, myHooks...)
+			all.add(mine)
 			continue
 		}
 		results[i] = err
@@ -236,7 +235,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			return fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 	}
-	return db.commit(ctx, stx, events, hooks)
+	return db.commit(ctx, stx, &all)
 }
 
 // runAlone runs one write in a transaction of its own, again when
@@ -251,9 +250,9 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		events, hooks, err := w.run(stx)
+		out, err := w.run(stx)
 		if err == nil {
-			return db.commit(ctx, stx, events, hooks)
+			return db.commit(ctx, stx, out)
 		}
 		_ = stx.Rollback()
 		if !retryable(err) || attempt == retries {
@@ -263,25 +262,45 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 	}
 }
 
-// run runs the write in stx and returns the audit events and the events
-// for apps it recorded.
-func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, []hookEvent, error) {
-	var events []kassa.AuditEvent
-	var hooks []hookEvent
-	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events, hooks: &hooks})
-	return events, hooks, err
+// written is what writes leave to be done when their group commits: the
+// audit events they recorded, their events for apps not in the audit log,
+// and the invoices they issued unnumbered.
+type written struct {
+	events     []kassa.AuditEvent
+	hooks      []hookEvent
+	unnumbered []*kassa.Invoice
 }
 
-// commit appends the events to their audit chains, writes the webhook
-// deliveries of the changes, and commits stx.
-func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent, hooks []hookEvent) error {
-	if len(events) > 0 || len(hooks) > 0 {
+func (w *written) add(o *written) {
+	w.events = append(w.events, o.events...)
+	w.hooks = append(w.hooks, o.hooks...)
+	w.unnumbered = append(w.unnumbered, o.unnumbered...)
+}
+
+// run runs the write in stx and returns what it leaves to its commit.
+func (w *pendingWrite) run(stx *sql.Tx) (*written, error) {
+	out := &written{}
+	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(),
+		events: &out.events, hooks: &out.hooks, unnumbered: &out.unnumbered})
+	return out, err
+}
+
+// commit numbers the invoices issued unnumbered, appends the events to
+// their audit chains, writes the webhook deliveries of the changes, and
+// commits stx. What it takes last — the year's invoice number and each
+// tenant's audit head — stays locked only while the group commits.
+func (db *DB) commit(ctx context.Context, stx *sql.Tx, out *written) error {
+	if len(out.events) > 0 || len(out.hooks) > 0 || len(out.unnumbered) > 0 {
 		tx := &Tx{stx: stx, db: db}
-		if err := tx.appendAudit(ctx, events); err != nil {
+		if err := tx.number(ctx, out.unnumbered); err != nil {
 			_ = stx.Rollback()
 			return err
 		}
-		if err := tx.appendWebhooks(ctx, events, hooks); err != nil {
+		if err := tx.appendAudit(ctx, out.events); err != nil {
+			_ = stx.Rollback()
+			return err
+		}
+		if err := tx.appendWebhooks(ctx, out.events, out.hooks); err != nil {
 			_ = stx.Rollback()
 			return err
 		}
