@@ -86,19 +86,11 @@ func (s *Service) runDue(ctx context.Context, until time.Time, advance func(time
 
 // runAll runs the pieces on dueWorkers workers and returns how many it ran
 // and the first error. The pieces of one billing profile run one after the
-// other, in time order: they share its balance.
+// other, in time order: they share its balance. The workers take the batch
+// in parts of whole billing profiles (partsOf), so that the renewals of
+// profiles with a few each still share their writes.
 func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
-	var groups [][]*sqldb.Due
-	index := map[string]int{}
-	for _, d := range due {
-		i, ok := index[d.Subscription.BillingProfileID]
-		if !ok {
-			i = len(groups)
-			index[d.Subscription.BillingProfileID] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], d)
-	}
+	parts := partsOf(due)
 	var (
 		next, done atomic.Int64
 		failed     atomic.Bool
@@ -106,14 +98,14 @@ func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 		once       sync.Once
 		wg         sync.WaitGroup
 	)
-	for range min(dueWorkers, len(groups)) {
+	for range min(dueWorkers, len(parts)) {
 		wg.Go(func() {
-			for i := next.Add(1) - 1; i < int64(len(groups)) && !failed.Load(); i = next.Add(1) - 1 {
-				n, err := s.runProfile(ctx, groups[i])
+			for i := next.Add(1) - 1; i < int64(len(parts)) && !failed.Load(); i = next.Add(1) - 1 {
+				n, err := s.runPart(ctx, parts[i])
 				done.Add(int64(n))
 				if err != nil {
 					once.Do(func() { firstErr = err })
-					failed.Store(true) // the others finish the profile they hold
+					failed.Store(true) // the others finish the part they hold
 					return
 				}
 			}
@@ -121,6 +113,35 @@ func (s *Service) runAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 	}
 	wg.Wait()
 	return int(done.Load()), firstErr
+}
+
+// partsOf splits a batch into parts of whole billing profiles, each but the
+// last holding at least renewTogether pieces, and each keeping the batch's
+// order. A part is renewed together (runPart); no profile is in two parts.
+func partsOf(due []*sqldb.Due) [][]*sqldb.Due {
+	pieces := map[string]int{} // by billing profile
+	for _, d := range due {
+		pieces[d.Subscription.BillingProfileID]++
+	}
+	partOf := map[string]int{}
+	size := []int{0}
+	for _, d := range due {
+		profile := d.Subscription.BillingProfileID
+		if _, ok := partOf[profile]; ok {
+			continue
+		}
+		if size[len(size)-1] >= renewTogether {
+			size = append(size, 0)
+		}
+		partOf[profile] = len(size) - 1
+		size[len(size)-1] += pieces[profile]
+	}
+	parts := make([][]*sqldb.Due, len(size))
+	for _, d := range due {
+		i := partOf[d.Subscription.BillingProfileID]
+		parts[i] = append(parts[i], d)
+	}
+	return parts
 }
 
 // runPiece runs one piece of work that fell due.

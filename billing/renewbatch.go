@@ -3,21 +3,22 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb"
 )
 
-// renewTogether bounds how many renewals of one billing profile share their
-// two writes.
+// renewTogether bounds how many renewals share their two writes.
 const renewTogether = 50
 
-// runProfile runs the pieces of work of one billing profile and returns how
-// many it ran. The terms it renews are renewed together (renewAll); the
-// other pieces — retries, expiries, cancellations — touch no balance and run
-// one at a time first.
-func (s *Service) runProfile(ctx context.Context, due []*sqldb.Due) (int, error) {
+// runPart runs a part of a batch (partsOf) and returns how many pieces it
+// ran. The terms it renews are renewed together (renewAll), up to
+// renewTogether at a time, in the batch's order; the other pieces —
+// retries, expiries, cancellations — touch no balance and run one at a
+// time first.
+func (s *Service) runPart(ctx context.Context, due []*sqldb.Due) (int, error) {
 	var renewals, others []*sqldb.Due
 	for _, d := range due {
 		if renews(d) {
@@ -42,9 +43,10 @@ func (s *Service) runProfile(ctx context.Context, due []*sqldb.Due) (int, error)
 	return n, nil
 }
 
-// renewAll renews the terms ending of subscriptions of one billing profile:
-// their invoices issued in one write (the balance's credit going to them
-// in time order), charged one by one, and those paid recorded in one write.
+// renewAll renews the terms ending of subscriptions, in the order given:
+// their invoices issued in one write (each billing profile's credit going
+// to its invoices in that order), charged one by one, and those paid
+// recorded in one write.
 // When the invoices cannot be issued together — a term renewed already, the
 // balance changed since it was read — each is renewed alone, as runPiece
 // does, which settles either.
@@ -62,13 +64,24 @@ func (s *Service) renewAll(ctx context.Context, due []*sqldb.Due) (int, error) {
 		}
 		subs[i], invs[i], anchors[i] = d.Subscription, inv, anchor
 	}
-	balance, err := s.db.ProfileBalance(ctx, subs[0].BillingProfileID)
+	var profiles []string
+	for _, sub := range subs {
+		if !slices.Contains(profiles, sub.BillingProfileID) {
+			profiles = append(profiles, sub.BillingProfileID)
+		}
+	}
+	balances, err := s.db.ProfileBalances(ctx, profiles)
 	if err != nil {
 		return 0, err
 	}
-	for _, inv := range invs {
+	for i, inv := range invs {
+		balance, ok := balances[subs[i].BillingProfileID]
+		if !ok {
+			return 0, fmt.Errorf("renew %s: no billing profile %s", subs[i].ID, subs[i].BillingProfileID)
+		}
 		inv.ApplyBalance(balance)
 		balance.Amount -= inv.BalanceApplied.Amount
+		balances[subs[i].BillingProfileID] = balance
 	}
 	if err := s.db.OpenRenewals(ctx, subs, invs); kassa.ErrorCode(err) == kassa.Conflict {
 		return s.runEach(ctx, due)

@@ -16,9 +16,10 @@ import (
 // TestRenewTogetherAsOneAtATime runs the same renewals twice, on two
 // databases: one piece of work at a time with the clock standing at each
 // (as `kassa bill` and the test clock do), and in batches, each billing
-// profile's renewals issued and recorded together (as `kassa serve` does).
-// Every subscription must end in the same state with the same invoices:
-// a credit on the balance spent on the earliest renewals first, declined
+// batch's renewals issued and recorded together, across billing profiles
+// (as `kassa serve` does). Every subscription must end in the same state
+// with the same invoices: credits on two profiles' balances, each spent on
+// its own profile's earliest renewals first, declined
 // cards in dunning, a cancellation at term end, a trial converting, a
 // second term renewed, and no number skipped.
 func TestRenewTogetherAsOneAtATime(t *testing.T) {
@@ -28,6 +29,7 @@ func TestRenewTogetherAsOneAtATime(t *testing.T) {
 	for i, together := range []bool{false, true} {
 		w := newWorld(t, day(1, 10))
 		declining := w.profileWith("5555555555554444") // its card is swapped for one that fails below
+		other := w.profileWith("4242424242424242")
 		var subs []string
 		for j, p := range []struct {
 			sku      string
@@ -42,6 +44,8 @@ func TestRenewTogetherAsOneAtATime(t *testing.T) {
 			{"ANALYTICS_PRO", 1, w.profile, false},
 			{"PROJECT_PLAN", 4, declining, false},
 			{"MEETING_ROOMS", 1, declining, false},
+			{"PROJECT_PLAN", 6, other, false},
+			{"MEETING_ROOMS", 5, other, false},
 		} {
 			w.clock.Set(w.clock.Now().Add(time.Duration(j+1) * time.Minute))
 			subs = append(subs, w.buy(p.sku, p.quantity, p.profile, p.trial).ID)
@@ -54,13 +58,19 @@ func TestRenewTogetherAsOneAtATime(t *testing.T) {
 		if _, err := w.s.UpdateBillingProfile(w.ctx, declining, kassa.BillingProfileUpdate{PaymentMethodID: &failing.ID}); err != nil {
 			t.Fatal(err)
 		}
-		// A credit: the first subscription goes from 10 to 4 mid-term.
-		change, err := w.s.PreviewQuantity(w.ctx, subs[0], 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.db.DecreaseQuantity(w.ctx, subs[0], 4, change.Invoice); err != nil {
-			t.Fatal(err)
+		// Credits: the first subscription goes from 10 to 4 mid-term, and
+		// the other profile's first from 6 to 2.
+		for _, c := range []struct {
+			sub      string
+			quantity int
+		}{{subs[0], 4}, {subs[7], 2}} {
+			change, err := w.s.PreviewQuantity(w.ctx, c.sub, c.quantity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.db.DecreaseQuantity(w.ctx, c.sub, c.quantity, change.Invoice); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := w.s.Cancel(w.ctx, subs[4], kassa.CancelReason("too_expensive"), ""); err != nil {
 			t.Fatal(err)
@@ -94,8 +104,10 @@ func TestRenewTogetherAsOneAtATime(t *testing.T) {
 			}
 			got[i] = append(got[i], line)
 		}
-		balance, _ := w.db.ProfileBalance(w.ctx, w.profile)
-		got[i] = append(got[i], fmt.Sprintf("balance %d", balance.Amount))
+		for _, p := range []string{w.profile, other} {
+			balance, _ := w.db.ProfileBalance(w.ctx, p)
+			got[i] = append(got[i], fmt.Sprintf("balance %d", balance.Amount))
+		}
 		if together && w.sub(subs[0]).Status != kassa.StatusActive {
 			t.Fatalf("the run renewed nothing: %v", got[i])
 		}

@@ -32,6 +32,8 @@ type pendingWrite struct {
 	fn   func(tx *Tx) error
 	done chan error
 	at   time.Time // when it was handed over
+	// size is how many writes it counts as towards maxGroup (writeSized).
+	size int
 	// span is the write's own span, when its caller's is recording (the
 	// group's span links to it, and it to the group's).
 	span trace.Span
@@ -76,26 +78,36 @@ func (db *DB) startCommitter() {
 // maxGroup) and commits them as one group (commitGroup), until db is
 // closed. The package doc says why (Group commit).
 func (db *DB) commitLoop(lane chan *pendingWrite) {
+	var next *pendingWrite // taken, but too large for the group before
 	for {
 		var group []*pendingWrite
-		select {
-		case w := <-db.writes:
-			group = append(group, w)
-		case w := <-lane:
-			group = append(group, w)
-		case <-db.stop:
-			return
-		}
-	gather:
-		for len(group) < db.maxGroup() {
+		if next != nil {
+			group, next = append(group, next), nil
+		} else {
 			select {
-			case w := <-lane:
-				group = append(group, w)
 			case w := <-db.writes:
 				group = append(group, w)
+			case w := <-lane:
+				group = append(group, w)
+			case <-db.stop:
+				return
+			}
+		}
+		size := group[0].size
+	gather:
+		for size < db.maxGroup() {
+			var w *pendingWrite
+			select {
+			case w = <-lane:
+			case w = <-db.writes:
 			default:
 				break gather
 			}
+			if size+w.size > db.maxGroup() {
+				next = w
+				break
+			}
+			group, size = append(group, w), size+w.size
 		}
 		db.commitGroup(group)
 	}
@@ -110,16 +122,25 @@ var errClosed = errors.New("the database is closed")
 func (db *DB) writeKeyed(ctx context.Context, key string, fn func(tx *Tx) error) error {
 	h := fnv.New32a()
 	h.Write([]byte(key))
-	return db.writeVia(ctx, db.lanes[h.Sum32()%uint32(len(db.lanes))], fn)
+	return db.writeVia(ctx, db.lanes[h.Sum32()%uint32(len(db.lanes))], 1, fn)
+}
+
+// writeSized is write for a write that does the work of size ordinary ones
+// (a renewal of that many subscriptions): it counts as that many towards
+// the bound of its group (maxGroup), so that the pages a group changes, and
+// with them the memory it takes, stay bounded.
+func (db *DB) writeSized(ctx context.Context, size int, fn func(tx *Tx) error) error {
+	return db.writeVia(ctx, db.writes, size, fn)
 }
 
 // writeVia hands fn to the committer that takes writes from to (or runs it
-// in the transaction of Atomically) and waits for the outcome.
-func (db *DB) writeVia(ctx context.Context, to chan *pendingWrite, fn func(tx *Tx) error) error {
+// in the transaction of Atomically) and waits for the outcome. size is
+// writeSized's.
+func (db *DB) writeVia(ctx context.Context, to chan *pendingWrite, size int, fn func(tx *Tx) error) error {
 	if tx, ok := ctx.Value(txKey{}).(*Tx); ok && tx.db == db {
 		return fn(tx)
 	}
-	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1), at: time.Now()}
+	w := &pendingWrite{db: db, ctx: ctx, fn: fn, done: make(chan error, 1), at: time.Now(), size: max(1, size)}
 	if trace.SpanFromContext(ctx).IsRecording() {
 		w.ctx, w.span = telemetry.Tracer().Start(ctx, "sqldb.write")
 		defer w.span.End()

@@ -205,7 +205,7 @@ func (db *DB) Atomically(ctx context.Context, fn func(ctx context.Context) error
 // A PostgreSQL serialization failure or deadlock is retried a few times, so
 // fn must not have effects outside the transaction.
 func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.writeVia(ctx, db.writes, fn)
+	return db.writeVia(ctx, db.writes, 1, fn)
 }
 
 // reader returns what reads should go through: the transaction of

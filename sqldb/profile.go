@@ -175,11 +175,41 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 // ProfileBalance returns a billing profile's credit (the system's view, for
 // renewals).
 func (db *DB) ProfileBalance(ctx context.Context, id string) (kassa.Money, error) {
-	var m kassa.Money
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT balance, currency FROM billing_profiles WHERE id = $1`, id).
-		Scan(&m.Amount, &m.Currency)
+	balances, err := db.ProfileBalances(ctx, []string{id})
 	if err != nil {
-		return m, fmt.Errorf("find balance of %s: %w", id, err)
+		return kassa.Money{}, err
+	}
+	m, ok := balances[id]
+	if !ok {
+		return m, fmt.Errorf("find balance of %s: %w", id, sql.ErrNoRows)
 	}
 	return m, nil
+}
+
+// ProfileBalances returns the credit of each billing profile named, by id
+// (the system's view, for renewals).
+func (db *DB) ProfileBalances(ctx context.Context, ids []string) (map[string]kassa.Money, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, balance, currency FROM billing_profiles
+		WHERE id IN (`+marks(1, len(ids))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find balances: %w", err)
+	}
+	defer rows.Close()
+	balances := make(map[string]kassa.Money, len(ids))
+	for rows.Next() {
+		var id string
+		var m kassa.Money
+		if err := rows.Scan(&id, &m.Amount, &m.Currency); err != nil {
+			return nil, fmt.Errorf("find balances: %w", err)
+		}
+		balances[id] = m
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find balances: %w", err)
+	}
+	return balances, nil
 }

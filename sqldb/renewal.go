@@ -162,7 +162,7 @@ func (db *DB) OpenRenewal(ctx context.Context, sub *kassa.Subscription, inv *kas
 // Conflict when a term was renewed already or a balance changed: then
 // nothing was issued.
 func (db *DB) OpenRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
-	err := db.write(ctx, func(tx *Tx) error { return tx.openRenewals(ctx, subs, invs) })
+	err := db.writeSized(ctx, len(invs), func(tx *Tx) error { return tx.openRenewals(ctx, subs, invs) })
 	if isUnique(err) {
 		return kassa.E(kassa.Conflict, "error.renewal.already")
 	}
@@ -258,7 +258,7 @@ type PaidRenewal struct {
 // paid, in one write; a subscription renewed meanwhile by another process
 // is left as it is.
 func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
-	return db.write(ctx, func(tx *Tx) error {
+	return db.writeSized(ctx, len(paid), func(tx *Tx) error {
 		var cases strings.Builder
 		args := make([]any, 0, 2*len(paid))
 		ids := make([]string, len(paid))
