@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,12 +57,17 @@ type LedgerEntry struct {
 // Money returns the entry's amount.
 func (e LedgerEntry) Money() kassa.Money { return kassa.Money{Amount: e.Amount, Currency: e.Currency} }
 
-// fingerprint is what a retry with the entry's key must ask for again.
-func (e LedgerEntry) fingerprint() string {
+// fingerprint is what a retry with the entry's key must ask for again: a
+// digest, as the simulator keeps one for every key it was given.
+func (e LedgerEntry) fingerprint() [16]byte {
+	var s string
 	if e.Op == opRefund {
-		return fmt.Sprint(opRefund, e.Charge, e.Money())
+		s = fmt.Sprint(opRefund, e.Charge, e.Money())
+	} else {
+		s = fmt.Sprint(opCharge, e.Card, e.Money())
 	}
-	return fmt.Sprint(opCharge, e.Card, e.Money())
+	sum := sha256.Sum256([]byte(s))
+	return [16]byte(sum[:16])
 }
 
 // ledger is an append-only file of LedgerEntry lines. Each is written with

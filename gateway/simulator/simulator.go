@@ -53,8 +53,8 @@ type Gateway struct {
 	log     *slog.Logger
 
 	mu       sync.Mutex
-	ledger   *ledger           // nil: memory only
-	requests map[string]string // idempotency key → fingerprint of its request
+	ledger   *ledger             // nil: memory only
+	requests map[string][16]byte // idempotency key → fingerprint of its request
 	charged  map[string]kassa.Money
 	refunded map[string]int64 // charge ref → amount refunded
 	waiting  map[string]*held // payment ref → a payment that needed the bank
@@ -80,7 +80,7 @@ type session struct {
 
 // New returns a simulator reading expiry dates against clock.
 func New(clock kassa.Clock) *Gateway {
-	return &Gateway{clock: clock, requests: map[string]string{}, secret: "whsec_simulator",
+	return &Gateway{clock: clock, requests: map[string][16]byte{}, secret: "whsec_simulator",
 		charged: map[string]kassa.Money{}, refunded: map[string]int64{},
 		waiting: map[string]*held{}, sessions: map[string]*session{}, setups: map[string]kassa.SavedCard{}, log: slog.New(slog.DiscardHandler)}
 }
