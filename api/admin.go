@@ -66,7 +66,7 @@ func (s *Server) selfServicePurchases(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	next := ""
-	if offset+len(rows) < total {
+	if total.More || offset+len(rows) < total.N {
 		next = strconv.Itoa(offset + limit)
 	}
 	data := make([]purchaseJSON, 0, len(rows))

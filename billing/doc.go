@@ -94,15 +94,19 @@
 // subscription and term start (in sqldb) makes renewing one term twice
 // impossible, also with several processes.
 //
-// Without a test clock a batch of due work runs on 64 workers, one billing
-// profile each: the pieces of one profile run one after the other, since
-// they share its balance. A profile's other pieces run first, one at a
-// time; its renewals, up to 50 at a time, are renewed together in two
-// writes: their invoices issued in one (the balance's credit going to them
-// in time order), then each charged, outside any transaction, then those
-// paid recorded in one. When the invoices cannot be issued together — a
-// term renewed meanwhile by another process, a balance that changed since
-// it was read — each is renewed alone.
+// Without a test clock a batch of due work runs on 64 workers, each taking
+// a part of the batch made of whole billing profiles, about 50 pieces a
+// part: the pieces of one profile run one after the other, since they share
+// its balance. A part's other pieces run first, one at a time; its
+// renewals, up to 50 at a time and from any of its profiles, are renewed
+// together in two writes: their invoices issued in one (each profile's
+// credit going to its own in time order), then each charged, outside any
+// transaction, then those paid recorded in one. When the invoices cannot be
+// issued together — a term renewed meanwhile by another process, a balance
+// that changed since it was read — each is renewed alone. (Parts were once
+// single profiles: an organization's purchasers hold a few subscriptions
+// each, so at 100 000 subscriptions a batch of 1 000 met 1 000 profiles and
+// every renewal went alone, at half the rate.)
 //
 // # The balance
 //

@@ -105,43 +105,65 @@ func foldSQL(expr string) string {
 	return folded
 }
 
+// CountAhead is how many rows past a page's start a list's total counts
+// (Total): enough for any page a person reads through, and a bound on what
+// a page costs. Counting all of 100 000 purchases made each page of the
+// admins' view a scan of the tenant's subscriptions, 80–120 ms on
+// PostgreSQL, growing with the tenant; a page after the first 10 000 rows
+// says "more than".
+const CountAhead = 10_000
+
+// Total is how many rows a list's filter selects, counted up to the page's
+// offset + CountAhead; when More there are more than N.
+type Total struct {
+	N    int
+	More bool
+}
+
 // FindSelfServicePurchases returns the tenant's self-service subscriptions
 // that f selects, in f's order, from offset and at most limit of them, each
-// with its assigned users, for its admins; and how many f selects in all.
-func (db *DB) FindSelfServicePurchases(ctx context.Context, f kassa.PurchaseFilter, offset, limit int) ([]*kassa.SelfServicePurchase, int, error) {
+// with its assigned users, for its admins; and how many f selects in all,
+// counted up to offset + CountAhead.
+func (db *DB) FindSelfServicePurchases(ctx context.Context, f kassa.PurchaseFilter, offset, limit int) ([]*kassa.SelfServicePurchase, Total, error) {
 	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.self_service"))
 	if err != nil {
-		return nil, 0, err
+		return nil, Total{}, err
 	}
 	q := db.reader(ctx)
 	where, args := purchaseWhere(f, []any{a.Tenant.ID})
-	var total int
-	count := `SELECT COUNT(*)` + purchasesFrom + where
+	selected := `SELECT 1` + purchasesFrom + where
 	if where == "" { // the subscriptions alone, from their index
-		count = `SELECT COUNT(*) FROM subscriptions s
+		selected = `SELECT 1 FROM subscriptions s
 			WHERE s.tenant_id = $1 AND s.channel = 'self_service' AND s.status <> 'pending'`
 	}
-	if err := q.QueryRowContext(ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count self-service purchases: %w", err)
+	bound := offset + db.countAhead
+	var total Total
+	err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+selected+fmt.Sprintf(` LIMIT $%d) c`, len(args)+1),
+		append(args, bound+1)...).Scan(&total.N)
+	if err != nil {
+		return nil, Total{}, fmt.Errorf("count self-service purchases: %w", err)
+	}
+	if total.N > bound {
+		total = Total{N: bound, More: true}
 	}
 	args = append(args, limit, offset)
 	rows, err := q.QueryContext(ctx, `SELECT `+subscriptionColumns+`, u.status = 'disabled'`+purchasesFrom+where+db.purchaseOrder(f)+
 		fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
+		return nil, Total{}, fmt.Errorf("find self-service purchases: %w", err)
 	}
 	var out []*kassa.SelfServicePurchase
 	for rows.Next() {
 		p, err := scanPurchase(rows)
 		if err != nil {
 			rows.Close()
-			return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
+			return nil, Total{}, fmt.Errorf("find self-service purchases: %w", err)
 		}
 		out = append(out, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find self-service purchases: %w", err)
+		return nil, Total{}, fmt.Errorf("find self-service purchases: %w", err)
 	}
 	return out, total, holders(ctx, q, out, ViewHolders)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 // TestAdminViewAsTheRule: the admins' view, filtered, sorted and paged by
@@ -72,8 +73,8 @@ func TestAdminViewAsTheRule(t *testing.T) {
 							if err != nil {
 								t.Fatal(err)
 							}
-							if total != len(want) {
-								t.Fatalf("%+v: %d in all, want %d", f, total, len(want))
+							if total.N != len(want) || total.More {
+								t.Fatalf("%+v: %+v in all, want %d", f, total, len(want))
 							}
 							got = append(got, ids(page)...)
 							if len(page) < 7 {
@@ -96,6 +97,28 @@ func TestAdminViewAsTheRule(t *testing.T) {
 			}
 		}
 	}
+	// Totals are counted CountAhead rows past a page's start, and say
+	// "more" beyond.
+	db.SetCountAhead(5)
+	for _, search := range []string{"", "asa", "nobody"} {
+		f := kassa.PurchaseFilter{Search: search}
+		n := len(f.Apply(all))
+		for offset := 0; offset <= n; offset += 3 {
+			_, total, err := db.FindSelfServicePurchases(ctx, f, offset, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sqldb.Total{N: n}
+			if n > offset+5 {
+				want = sqldb.Total{N: offset + 5, More: true}
+			}
+			if total != want {
+				t.Errorf("%q from %d: total %+v, want %+v (%d in all)", search, offset, total, want, n)
+			}
+		}
+	}
+	db.SetCountAhead(sqldb.CountAhead)
+
 	// Holders come with each row, as in the whole view.
 	for _, p := range all {
 		page, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{Search: p.PurchaserEmail}, 0, 100)

@@ -60,12 +60,17 @@ type DB struct {
 	// The lanes of single-row reads (readbatch.go); nil on SQLite.
 	rowReads      chan *rowRead
 	rides, ridden *atomic.Int64 // round trips of the lanes, and reads in them
+
+	// countAhead bounds how far past a page a list's total is counted
+	// (Total); CountAhead unless a test sets less.
+	countAhead int
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
-	db := &DB{clock: clock, productNames: &sync.Map{}, metrics: &atomic.Pointer[telemetry.Metrics]{}}
+	db := &DB{clock: clock, productNames: &sync.Map{}, metrics: &atomic.Pointer[telemetry.Metrics]{},
+		countAhead: CountAhead}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

@@ -6,6 +6,10 @@ import "context"
 // how many writes they held.
 func (db *DB) Groups() (groups, writes int64) { return db.groups.Load(), db.grouped.Load() }
 
+// SetCountAhead sets how far past a page's start db's lists count their
+// totals (CountAhead).
+func (db *DB) SetCountAhead(n int) { db.countAhead = n }
+
 // Waiting returns how many writes wait for a committer to take them.
 func (db *DB) Waiting() int64 { return db.waiting.Load() }
 

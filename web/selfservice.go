@@ -29,8 +29,10 @@ type SelfServicePage struct {
 	Search, Sort, Order string // as the query had them, for the search form
 	Columns             []SortColumn
 	Rows                []PurchaseRow
-	// Total is how many rows match; First and Last number the rows shown.
+	// Total is how many rows match (more than that when More); First and
+	// Last number the rows shown.
 	Total, First, Last int
+	More               bool
 	Prev, Next         string // the pages around this one; "" at either end
 	CSV                string // the matching rows as CSV, through the API
 	Clear              string // the table without the search, when searched
@@ -163,7 +165,7 @@ func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p.Total = total
+	p.Total, p.More = total.N, total.More
 	pages := max(1, (p.Total+purchasesPerPage-1)/purchasesPerPage)
 	if page > pages { // past the last page (rows went away): show the last
 		page = pages

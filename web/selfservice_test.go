@@ -3,7 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kassa-billing/kassa"
 	"html"
 	"net/http"
 	"net/url"
@@ -13,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/demo"
+	"github.com/kassa-billing/kassa/sqldb"
 )
 
 const selfServicePath = "/admin/self-service"
@@ -215,6 +216,40 @@ func TestSelfServicePaging(t *testing.T) {
 	r.wantNotBody(t, `rel="next"`)
 	// A page past the last shows the last.
 	s.get(selfServicePath+"?page=9", astrid).wantBody(t, "Visar 51–51 av 51 köp.")
+}
+
+// TestSelfServiceCountsAhead: past sqldb.CountAhead purchases the first
+// page says "more than", and the next pages count on from where they start.
+func TestSelfServiceCountsAhead(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	astrid := withCookies(s.signIn("astrid@nordvik.example"))
+	erik := withCookies(s.signIn("erik@nordvik.example"))
+	product, profile := productIDFromBuyPath(buyPath(t, s, erik, "Analytics Pro")), profileID(t, s, erik)
+	apiBuy(t, s, apiLogin(t, s, "erik@nordvik.example"), product, profile, 1)
+	mine, err := s.db.FindSubscriptions(s.actorOf(t, erik), kassa.SubscriptionFilter{})
+	if err != nil || len(mine) == 0 {
+		t.Fatalf("erik's subscriptions: %v", err)
+	}
+	subs := make([]*kassa.Subscription, sqldb.CountAhead+1)
+	for i := range subs {
+		sub := *mine[0]
+		sub.Channel, sub.Status = kassa.SelfService, kassa.StatusActive
+		subs[i] = &sub
+	}
+	if err := s.db.SeedSubscriptions(t.Context(), subs); err != nil {
+		t.Fatal(err)
+	}
+	r := s.get(selfServicePath, astrid)
+	r.wantBody(t, fmt.Sprintf("Visar 1–50 av fler än %d köp.", sqldb.CountAhead), `rel="next">Nästa</a>`)
+	all := r.rowProducts()
+	if len(all) != 50 {
+		t.Fatalf("first page has %d rows, want 50", len(all))
+	}
+	r = s.get(selfServicePath+"?page=2", astrid)
+	if !regexp.MustCompile(`Visar 51–100 av 100\d\d köp\.`).MatchString(r.body) {
+		t.Errorf("the second page counts all: %s", regexp.MustCompile(`Visar[^<]*`).FindString(r.body))
+	}
 }
 
 // apiLogin signs in through the API and returns the token.
