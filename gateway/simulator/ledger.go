@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,17 +56,12 @@ type LedgerEntry struct {
 // Money returns the entry's amount.
 func (e LedgerEntry) Money() kassa.Money { return kassa.Money{Amount: e.Amount, Currency: e.Currency} }
 
-// fingerprint is what a retry with the entry's key must ask for again: a
-// digest, as the simulator keeps one for every key it was given.
-func (e LedgerEntry) fingerprint() [16]byte {
-	var s string
+// fingerprint is what a retry with the entry's key must ask for again.
+func (e LedgerEntry) fingerprint() digest {
 	if e.Op == opRefund {
-		s = fmt.Sprint(opRefund, e.Charge, e.Money())
-	} else {
-		s = fmt.Sprint(opCharge, e.Card, e.Money())
+		return digestOf(fmt.Sprint(opRefund, e.Charge, e.Money()))
 	}
-	sum := sha256.Sum256([]byte(s))
-	return [16]byte(sum[:16])
+	return digestOf(fmt.Sprint(opCharge, e.Card, e.Money()))
 }
 
 // ledger is an append-only file of LedgerEntry lines. Each is written with

@@ -52,17 +52,45 @@ type Gateway struct {
 	deliver func(ctx context.Context, payload []byte, signature string) error
 	log     *slog.Logger
 
-	mu       sync.Mutex
-	ledger   *ledger             // nil: memory only
-	requests map[string][16]byte // idempotency key → fingerprint of its request
-	charged  map[string]kassa.Money
-	refunded map[string]int64 // charge ref → amount refunded
-	waiting  map[string]*held // payment ref → a payment that needed the bank
+	mu     sync.Mutex
+	ledger *ledger // nil: memory only
+	// What it remembers of every payment is kept by digest (digestOf),
+	// without pointers, so that the collector need not trace a long run's
+	// hundreds of thousands of them.
+	requests map[digest]digest  // idempotency key → fingerprint of its request
+	charged  map[digest]charged // charge ref → what it charged
+	refunded map[digest]int64   // charge ref → amount refunded
+	waiting  map[string]*held   // payment ref → a payment that needed the bank
 	sessions map[string]*session
 	// setups are cards whose saving waits for the bank's step, by card
 	// page: in memory only, as a processor holds a card between its pages.
 	setups map[string]kassa.SavedCard
 	events int
+}
+
+// digest stands for a string the simulator remembers: its SHA-256, cut to
+// 16 bytes.
+type digest [16]byte
+
+func digestOf(s string) digest {
+	sum := sha256.Sum256([]byte(s))
+	return digest(sum[:16])
+}
+
+// charged is a charge's amount, without pointers.
+type charged struct {
+	amount   int64
+	currency [3]byte
+}
+
+func chargedOf(m kassa.Money) charged {
+	c := charged{amount: m.Amount}
+	copy(c.currency[:], m.Currency)
+	return c
+}
+
+func (c charged) money() kassa.Money {
+	return kassa.Money{Amount: c.amount, Currency: string(c.currency[:])}
 }
 
 // held is a payment the bank wanted the person for.
@@ -80,8 +108,8 @@ type session struct {
 
 // New returns a simulator reading expiry dates against clock.
 func New(clock kassa.Clock) *Gateway {
-	return &Gateway{clock: clock, requests: map[string][16]byte{}, secret: "whsec_simulator",
-		charged: map[string]kassa.Money{}, refunded: map[string]int64{},
+	return &Gateway{clock: clock, requests: map[digest]digest{}, secret: "whsec_simulator",
+		charged: map[digest]charged{}, refunded: map[digest]int64{},
 		waiting: map[string]*held{}, sessions: map[string]*session{}, setups: map[string]kassa.SavedCard{}, log: slog.New(slog.DiscardHandler)}
 }
 
@@ -195,7 +223,7 @@ func (g *Gateway) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Paym
 	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" {
 		return kassa.Payment{}, fmt.Errorf("simulator: charge of %v with key %q", r.Amount, r.IdempotencyKey)
 	}
-	e := LedgerEntry{Op: opCharge, Key: r.IdempotencyKey, Ref: "sim_ch_" + digest(r.IdempotencyKey),
+	e := LedgerEntry{Op: opCharge, Key: r.IdempotencyKey, Ref: "sim_ch_" + refOf(r.IdempotencyKey),
 		Card: r.CardRef, Amount: r.Amount.Amount, Currency: r.Amount.Currency, At: g.clock.Now()}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -204,7 +232,7 @@ func (g *Gateway) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Paym
 		return kassa.Payment{}, err
 	}
 	defer unlock()
-	_, seen := g.requests[e.Key]
+	_, seen := g.requests[digestOf(e.Key)]
 	if err := g.claimable(e); err != nil {
 		return kassa.Payment{}, err
 	}
@@ -214,10 +242,10 @@ func (g *Gateway) Charge(ctx context.Context, r kassa.ChargeRequest) (kassa.Paym
 	needsBank := c.does == behaveAuth || c.does == behaveAuthDecline
 	switch {
 	case c.does == behaveFail: // no money moves, so the ledger has nothing to keep
-		g.requests[e.Key] = e.fingerprint()
+		g.requests[digestOf(e.Key)] = e.fingerprint()
 		return kassa.Payment{}, kassa.Declined(kassa.DeclineCardDeclined)
 	case needsBank && !r.OnSession:
-		g.requests[e.Key] = e.fingerprint()
+		g.requests[digestOf(e.Key)] = e.fingerprint()
 		return kassa.Payment{}, kassa.Declined(kassa.DeclineAuthenticationRequired)
 	case seen:
 		return kassa.Payment{Ref: e.Ref, Amount: r.Amount, Status: kassa.PaymentSucceeded}, nil // a retry
@@ -255,8 +283,8 @@ func (g *Gateway) FindPayment(ctx context.Context, ref string) (kassa.Payment, e
 	if h, ok := g.waiting[ref]; ok {
 		return h.payment(), nil
 	}
-	if m, ok := g.charged[ref]; ok {
-		return kassa.Payment{Ref: ref, Amount: m, Status: kassa.PaymentSucceeded}, nil
+	if c, ok := g.charged[digestOf(ref)]; ok {
+		return kassa.Payment{Ref: ref, Amount: c.money(), Status: kassa.PaymentSucceeded}, nil
 	}
 	return kassa.Payment{}, kassa.E(kassa.NotFound, "error.payment.no_payment", "Payment", strconv.Quote(ref))
 }
@@ -304,7 +332,7 @@ func (g *Gateway) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Paym
 	if r.Amount.Amount <= 0 || r.IdempotencyKey == "" {
 		return kassa.Payment{}, fmt.Errorf("simulator: refund of %v with key %q", r.Amount, r.IdempotencyKey)
 	}
-	e := LedgerEntry{Op: opRefund, Key: r.IdempotencyKey, Ref: "sim_re_" + digest(r.IdempotencyKey),
+	e := LedgerEntry{Op: opRefund, Key: r.IdempotencyKey, Ref: "sim_re_" + refOf(r.IdempotencyKey),
 		Charge: r.ChargeRef, Amount: r.Amount.Amount, Currency: r.Amount.Currency, At: g.clock.Now()}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -313,14 +341,15 @@ func (g *Gateway) Refund(ctx context.Context, r kassa.RefundRequest) (kassa.Paym
 		return kassa.Payment{}, err
 	}
 	defer unlock()
-	if _, seen := g.requests[e.Key]; seen {
+	if _, seen := g.requests[digestOf(e.Key)]; seen {
 		if err := g.claimable(e); err != nil {
 			return kassa.Payment{}, err
 		}
 		return kassa.Payment{Ref: e.Ref, Amount: r.Amount, Status: kassa.PaymentSucceeded}, nil // a retry
 	}
-	if charged, ok := g.charged[r.ChargeRef]; ok {
-		if charged.Currency != r.Amount.Currency || g.refunded[r.ChargeRef]+r.Amount.Amount > charged.Amount {
+	if c, ok := g.charged[digestOf(r.ChargeRef)]; ok {
+		if charged := c.money(); charged.Currency != r.Amount.Currency ||
+			g.refunded[digestOf(r.ChargeRef)]+r.Amount.Amount > charged.Amount {
 			return kassa.Payment{}, kassa.E(kassa.Conflict, "error.refund.exceeds", "Amount", r.Amount.String(), "Charge", r.ChargeRef)
 		}
 	}
@@ -425,7 +454,7 @@ func (g *Gateway) findHeld(ref string) (held, bool) {
 // claimable reports a Conflict when e's key was used for another request,
 // as a real gateway does.
 func (g *Gateway) claimable(e LedgerEntry) error {
-	if seen, ok := g.requests[e.Key]; ok && seen != e.fingerprint() {
+	if seen, ok := g.requests[digestOf(e.Key)]; ok && seen != e.fingerprint() {
 		return kassa.E(kassa.Conflict, "error.payment.key_reused", "Key", strconv.Quote(e.Key))
 	}
 	return nil
@@ -448,16 +477,16 @@ func (g *Gateway) record(e LedgerEntry) error {
 func (g *Gateway) apply(e LedgerEntry) {
 	switch e.Op {
 	case opCharge, opRefund, opHold:
-		if _, ok := g.requests[e.Key]; ok {
+		if _, ok := g.requests[digestOf(e.Key)]; ok {
 			return
 		}
-		g.requests[e.Key] = e.fingerprint()
+		g.requests[digestOf(e.Key)] = e.fingerprint()
 	}
 	switch e.Op {
 	case opCharge:
-		g.charged[e.Ref] = e.Money()
+		g.charged[digestOf(e.Ref)] = chargedOf(e.Money())
 	case opRefund:
-		g.refunded[e.Charge] += e.Amount
+		g.refunded[digestOf(e.Charge)] += e.Amount
 	case opHold:
 		g.waiting[e.Ref] = &held{LedgerEntry: e, status: kassa.PaymentRequiresAction}
 	case opResolve:
@@ -467,7 +496,7 @@ func (g *Gateway) apply(e LedgerEntry) {
 		}
 		h.status, h.decline = e.Status, e.Decline
 		if e.Status == kassa.PaymentSucceeded {
-			g.charged[e.Ref] = e.Money()
+			g.charged[digestOf(e.Ref)] = chargedOf(e.Money())
 		}
 	case opSession:
 		g.sessions[e.Ref] = &session{LedgerEntry: e, status: kassa.CardSessionOpen}
@@ -493,7 +522,8 @@ func (g *Gateway) VerifyEvent(payload []byte, signature string) (kassa.Event, er
 	return events.Verify(payload, signature, secret)
 }
 
-func digest(s string) string {
+// refOf is the reference of the payment asked for with key s.
+func refOf(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:10])
 }
