@@ -299,34 +299,27 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 		}
 		for _, t := range terms {
 			group := byTerm[t]
-			args := []any{t.start, t.anchor, t.end, tx.now}
-			for _, p := range group {
-				args = append(args, p.Subscription.ID)
-			}
-			rows, err := tx.QueryContext(ctx, `
-				UPDATE subscriptions SET status = 'active', anchor_at = $2, period_start = $1, period_end = $3,
-					failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $4,
-					-- the term's price, which licenses added within it cost too
-					unit_amount = COALESCE((SELECT l.unit_amount FROM invoices i
-						JOIN invoice_lines l ON l.invoice_id = i.id AND l.position = 0
-						WHERE i.subscription_id = subscriptions.id AND i.kind = 'renewal' AND i.period_start = $1), unit_amount)
-				WHERE id IN (`+marks(5, len(group))+`) AND period_end = $1
-				RETURNING id`, args...)
+			// Active ones stay active: leaving status out of the SET
+			// leaves the indexes holding it as they are. The rest (a
+			// trial converting) become active.
+			renewed, err := tx.moveTerms(ctx, group, t.start, t.anchor, t.end, true)
 			if err != nil {
-				return fmt.Errorf("renew: %w", err)
+				return err
 			}
-			renewed := map[string]bool{}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return fmt.Errorf("renew: %w", err)
+			var rest []PaidRenewal
+			for _, p := range group {
+				if !renewed[p.Subscription.ID] {
+					rest = append(rest, p)
 				}
-				renewed[id] = true
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return fmt.Errorf("renew: %w", err)
+			if len(rest) > 0 {
+				more, err := tx.moveTerms(ctx, rest, t.start, t.anchor, t.end, false)
+				if err != nil {
+					return err
+				}
+				for id := range more {
+					renewed[id] = true
+				}
 			}
 			for _, p := range group {
 				if !renewed[p.Subscription.ID] {
@@ -341,4 +334,45 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 		}
 		return nil
 	})
+}
+
+// moveTerms moves the subscriptions paid for on to their new term, from
+// start (where their term ends now) to end, counted from anchor, and returns
+// those it moved: a subscription renewed meanwhile by another process is
+// left as it is. With active, only those active now, else any, which
+// become active.
+func (tx *Tx) moveTerms(ctx context.Context, paid []PaidRenewal, start, anchor, end time.Time, active bool) (map[string]bool, error) {
+	args := []any{start, anchor, end, tx.now}
+	for _, p := range paid {
+		args = append(args, p.Subscription.ID)
+	}
+	set, cond := `status = 'active', `, ``
+	if active {
+		set, cond = ``, ` AND status = 'active'`
+	}
+	rows, err := tx.QueryContext(ctx, `
+		UPDATE subscriptions SET `+set+`anchor_at = $2, period_start = $1, period_end = $3,
+			failed_attempts = 0, next_retry_at = NULL, suspended_at = NULL, updated_at = $4,
+			-- the term's price, which licenses added within it cost too
+			unit_amount = COALESCE((SELECT l.unit_amount FROM invoices i
+				JOIN invoice_lines l ON l.invoice_id = i.id AND l.position = 0
+				WHERE i.subscription_id = subscriptions.id AND i.kind = 'renewal' AND i.period_start = $1), unit_amount)
+		WHERE id IN (`+marks(5, len(paid))+`) AND period_end = $1`+cond+`
+		RETURNING id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("renew: %w", err)
+	}
+	defer rows.Close()
+	moved := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("renew: %w", err)
+		}
+		moved[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("renew: %w", err)
+	}
+	return moved, nil
 }
