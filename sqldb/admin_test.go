@@ -47,6 +47,29 @@ func TestAdminViewAsTheRule(t *testing.T) {
 	if err := db.SeedSubscriptions(t.Context(), subs); err != nil {
 		t.Fatal(err)
 	}
+	// One subscription with more holders than a row names, some of whose
+	// names differ only in case and accents.
+	var holders []*kassa.User
+	for i := range 40 {
+		holders = append(holders, &kassa.User{Name: []string{"Holder ", "holder ", "Hölder "}[i%3] + fmt.Sprint(i%7),
+			Email: fmt.Sprintf("h%d@nordvik.example", i), Type: kassa.Member, Status: kassa.Active, Role: kassa.RoleUser})
+	}
+	if err := db.SeedUsers(t.Context(), a.Tenant.ID, holders, "x"); err != nil {
+		t.Fatal(err)
+	}
+	big := *subs[0]
+	big.Quantity = 40
+	if err := db.SeedSubscriptions(t.Context(), []*kassa.Subscription{&big}); err != nil {
+		t.Fatal(err)
+	}
+	holderIDs := make([]string, len(holders))
+	for i, u := range holders {
+		holderIDs[i] = u.ID
+	}
+	if _, err := db.Assign(kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: people[0], Tenant: a.Tenant}),
+		big.ID, holderIDs); err != nil {
+		t.Fatal(err)
+	}
 
 	var all []*kassa.SelfServicePurchase
 	if err := db.EachSelfServicePurchase(ctx, kassa.PurchaseFilter{}, func(ps []*kassa.SelfServicePurchase) error {
@@ -119,17 +142,24 @@ func TestAdminViewAsTheRule(t *testing.T) {
 	}
 	db.SetCountAhead(sqldb.CountAhead)
 
-	// Holders come with each row, as in the whole view.
-	for _, p := range all {
-		page, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{Search: p.PurchaserEmail}, 0, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := slices.IndexFunc(page, func(q *kassa.SelfServicePurchase) bool { return q.ID == p.ID })
-		if i < 0 || len(page[i].AssignedUsers) != len(p.AssignedUsers) || page[i].PurchaserDisabled != p.PurchaserDisabled {
-			t.Errorf("%s: not as in the whole view", p.ID)
+	// Holders come with each row, as in the whole view, the first
+	// ViewHolders of them by name: ranked, or walked to through the
+	// people by name (from any number of holders here).
+	for _, walkFrom := range []int{sqldb.WalkHoldersFrom, 1} {
+		db.SetWalkHoldersFrom(walkFrom)
+		for _, p := range all {
+			page, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{Search: p.PurchaserEmail}, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(page, func(q *kassa.SelfServicePurchase) bool { return q.ID == p.ID })
+			want := p.AssignedUsers[:min(len(p.AssignedUsers), sqldb.ViewHolders)]
+			if i < 0 || !slices.Equal(page[i].AssignedUsers, want) || page[i].PurchaserDisabled != p.PurchaserDisabled {
+				t.Errorf("walk from %d: %s not as in the whole view", walkFrom, p.ID)
+			}
 		}
 	}
+	db.SetWalkHoldersFrom(sqldb.WalkHoldersFrom)
 	t.Logf("%d filters checked over %d purchases", checked, len(all))
 }
 

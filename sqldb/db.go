@@ -62,15 +62,16 @@ type DB struct {
 	rides, ridden *atomic.Int64 // round trips of the lanes, and reads in them
 
 	// countAhead bounds how far past a page a list's total is counted
-	// (Total); CountAhead unless a test sets less.
-	countAhead int
+	// (Total); walkHoldersFrom is when a page's holders are walked to by
+	// name (WalkHoldersFrom). Tests set them lower.
+	countAhead, walkHoldersFrom int
 }
 
 // Open connects to the database named by dsn: "sqlite:PATH" or
 // "postgres://…". It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, clock kassa.Clock) (*DB, error) {
 	db := &DB{clock: clock, productNames: &sync.Map{}, metrics: &atomic.Pointer[telemetry.Metrics]{},
-		countAhead: CountAhead}
+		countAhead: CountAhead, walkHoldersFrom: WalkHoldersFrom}
 	var err error
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):

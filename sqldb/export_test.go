@@ -10,6 +10,10 @@ func (db *DB) Groups() (groups, writes int64) { return db.groups.Load(), db.grou
 // totals (CountAhead).
 func (db *DB) SetCountAhead(n int) { db.countAhead = n }
 
+// SetWalkHoldersFrom sets from how many holders db walks to a page's
+// holders by name (WalkHoldersFrom).
+func (db *DB) SetWalkHoldersFrom(n int) { db.walkHoldersFrom = n }
+
 // Waiting returns how many writes wait for a committer to take them.
 func (db *DB) Waiting() int64 { return db.waiting.Load() }
 
