@@ -232,7 +232,8 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	var all written // of the writes that succeeded
+	var events []kassa.AuditEvent // of the writes that succeeded
+	var hooks []hookEvent
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
@@ -242,11 +243,11 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			_ = stx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		mine, err := w.run(stx)
+		mine, myHooks, err := w.run(stx)
 		if err == nil {
 			// Its savepoint stays: COMMIT keeps what every savepoint
 			// holds, and a RELEASE would cost a round trip.
-			all.add(mine)
+			events, hooks = append(events, mine...), append(hooks, myHooks...)
 			continue
 		}
 		results[i] = err
@@ -256,7 +257,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			return fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 	}
-	return db.commit(ctx, stx, &all)
+	return db.commit(ctx, stx, events, hooks)
 }
 
 // runAlone runs one write in a transaction of its own, again when
@@ -271,9 +272,9 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		out, err := w.run(stx)
+		events, hooks, err := w.run(stx)
 		if err == nil {
-			return db.commit(ctx, stx, out)
+			return db.commit(ctx, stx, events, hooks)
 		}
 		_ = stx.Rollback()
 		if !retryable(err) || attempt == retries {
@@ -283,45 +284,25 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 	}
 }
 
-// written is what writes leave to be done when their group commits: the
-// audit events they recorded, their events for apps not in the audit log,
-// and the invoices they issued unnumbered.
-type written struct {
-	events     []kassa.AuditEvent
-	hooks      []hookEvent
-	unnumbered []*kassa.Invoice
+// run runs the write in stx and returns the audit events and the events
+// for apps it recorded.
+func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, []hookEvent, error) {
+	var events []kassa.AuditEvent
+	var hooks []hookEvent
+	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events, hooks: &hooks})
+	return events, hooks, err
 }
 
-func (w *written) add(o *written) {
-	w.events = append(w.events, o.events...)
-	w.hooks = append(w.hooks, o.hooks...)
-	w.unnumbered = append(w.unnumbered, o.unnumbered...)
-}
-
-// run runs the write in stx and returns what it leaves to its commit.
-func (w *pendingWrite) run(stx *sql.Tx) (*written, error) {
-	out := &written{}
-	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(),
-		events: &out.events, hooks: &out.hooks, unnumbered: &out.unnumbered})
-	return out, err
-}
-
-// commit numbers the invoices issued unnumbered, appends the events to
-// their audit chains, writes the webhook deliveries of the changes, and
-// commits stx. What it takes last — the year's invoice number and each
-// tenant's audit head — stays locked only while the group commits.
-func (db *DB) commit(ctx context.Context, stx *sql.Tx, out *written) error {
-	if len(out.events) > 0 || len(out.hooks) > 0 || len(out.unnumbered) > 0 {
+// commit appends the events to their audit chains, writes the webhook
+// deliveries of the changes, and commits stx.
+func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent, hooks []hookEvent) error {
+	if len(events) > 0 || len(hooks) > 0 {
 		tx := &Tx{stx: stx, db: db}
-		if err := tx.number(ctx, out.unnumbered); err != nil {
+		if err := tx.appendAudit(ctx, events); err != nil {
 			_ = stx.Rollback()
 			return err
 		}
-		if err := tx.appendAudit(ctx, out.events); err != nil {
-			_ = stx.Rollback()
-			return err
-		}
-		if err := tx.appendWebhooks(ctx, out.events, out.hooks); err != nil {
+		if err := tx.appendWebhooks(ctx, events, hooks); err != nil {
 			_ = stx.Rollback()
 			return err
 		}

@@ -189,9 +189,6 @@ type Tx struct {
 	now    time.Time
 	events *[]kassa.AuditEvent // the write's, appended when its group commits
 	hooks  *[]hookEvent        // the write's events for apps not in the audit log
-	// unnumbered are the write's invoices numbered when its group commits
-	// (numberLater).
-	unnumbered *[]*kassa.Invoice
 }
 
 type txKey struct{}

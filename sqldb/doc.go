@@ -90,15 +90,6 @@
 // that two groups cannot wait for each other. [DB.VerifyAudit] recomputes
 // every chain and reports each break.
 //
-// Invoice numbers are taken the same way where it matters: the year's
-// counter is one row of invoice_numbers, and renewals, issued by the
-// hundred, are numbered when their group commits (Tx.numberLater), after
-// the group's other statements, so that four committers renewing do not
-// take turns at that row for the length of each other's transactions
-// (PostgreSQL renewals of 100 000: 474 → 674/s). Other invoices take their
-// number as they are issued. Either way numbers follow commit order and a
-// rolled-back one is reused: no gaps.
-//
 // A renewal of many subscriptions is one write of that size (writeSized):
 // it counts as that many writes towards a group's bound of 32, so a group
 // of SQLite's changes, kept in memory until it commits, stays small.

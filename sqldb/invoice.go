@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -445,11 +443,7 @@ func (tx *Tx) nextInvoiceNumber(ctx context.Context) (string, error) {
 
 // nextInvoiceNumbers takes the next n numbers of the current year, in order.
 func (tx *Tx) nextInvoiceNumbers(ctx context.Context, n int) ([]string, error) {
-	return tx.takeNumbers(ctx, tx.now.Year(), n)
-}
-
-// takeNumbers takes the next n numbers of year, in order.
-func (tx *Tx) takeNumbers(ctx context.Context, year, n int) ([]string, error) {
+	year := tx.now.Year()
 	var last int
 	err := tx.QueryRowContext(ctx, `
 		INSERT INTO invoice_numbers (year, last) VALUES ($1, $2)
@@ -463,48 +457,6 @@ func (tx *Tx) takeNumbers(ctx context.Context, year, n int) ([]string, error) {
 		numbers[i] = fmt.Sprintf("INV-%d-%06d", year, last-n+1+i)
 	}
 	return numbers, nil
-}
-
-// numberLater leaves inv to be numbered when the write's group commits
-// (number): a write that issues many invoices then holds the year's
-// counter only while its group commits, not from its first invoice on.
-func (tx *Tx) numberLater(inv *kassa.Invoice) {
-	inv.Number = ""
-	*tx.unnumbered = append(*tx.unnumbered, inv)
-}
-
-// number gives the invoices, issued unnumbered, the next numbers of their
-// years, in order.
-func (tx *Tx) number(ctx context.Context, invs []*kassa.Invoice) error {
-	byYear := map[int][]*kassa.Invoice{}
-	for _, inv := range invs {
-		byYear[inv.IssuedAt.Year()] = append(byYear[inv.IssuedAt.Year()], inv)
-	}
-	for _, year := range slices.Sorted(maps.Keys(byYear)) {
-		invs := byYear[year]
-		numbers, err := tx.takeNumbers(ctx, year, len(invs))
-		if err != nil {
-			return err
-		}
-		for len(invs) > 0 {
-			chunk, chunkNumbers := invs[:min(len(invs), 500)], numbers
-			invs, numbers = invs[len(chunk):], numbers[len(chunk):]
-			var cases strings.Builder
-			args := make([]any, 0, 2*len(chunk))
-			ids := make([]string, len(chunk))
-			for i, inv := range chunk {
-				inv.Number = chunkNumbers[i]
-				args = append(args, inv.ID, inv.Number)
-				fmt.Fprintf(&cases, " WHEN $%d THEN $%d", 2*i+1, 2*i+2)
-				ids[i] = fmt.Sprintf("$%d", 2*i+1)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = CASE id`+cases.String()+` END
-				WHERE id IN (`+strings.Join(ids, ", ")+`)`, args...); err != nil {
-				return fmt.Errorf("number invoices: %w", err)
-			}
-		}
-	}
-	return nil
 }
 
 // PendingCharge is a pending invoice with what charging it needs.

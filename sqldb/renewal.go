@@ -212,9 +212,12 @@ func (db *DB) RenewalFailed(ctx context.Context, sub *kassa.Subscription, attemp
 }
 
 // openRenewals issues the renewal invoices (invs[i] renews subs[i]) in tx:
-// rows, lines and the credit taken from the balances; they are numbered
-// when the group commits.
+// numbers, rows, lines and the credit taken from the balances.
 func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
+	numbers, err := tx.nextInvoiceNumbers(ctx, len(invs))
+	if err != nil {
+		return err
+	}
 	rows := make([][]any, len(invs))
 	used := map[string]int64{} // credit by billing profile
 	var profiles []string
@@ -222,8 +225,7 @@ func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs
 		sub := subs[i]
 		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, sub.PurchaserID, sub.ID
 		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
-		inv.IssuedAt = tx.now
-		tx.numberLater(inv)
+		inv.Number, inv.IssuedAt = numbers[i], tx.now
 		rows[i] = invoiceRow(inv, "renewal", "", tx.now)
 		tx.invoiceIssued(inv)
 		if inv.BalanceApplied.Amount > 0 {
