@@ -238,6 +238,9 @@ func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs
 	if err := tx.insertRows(ctx, "invoices", invoiceInsertColumns, rows); err != nil {
 		return err
 	}
+	// In the order of their ids, so that two processes renewing for the
+	// same profiles cannot wait for each other's.
+	slices.Sort(profiles)
 	for _, p := range profiles {
 		if err := tx.useBalance(ctx, p, used[p]); err != nil {
 			return err
