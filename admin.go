@@ -53,6 +53,10 @@ type PurchaseFilter struct {
 	// PurchaserDisabled, when set, keeps the rows whose purchaser is (or
 	// is not) disabled.
 	PurchaserDisabled *bool
+	// Trial keeps the free trials only: the subscriptions still in their
+	// trial (trialing), the admins' Self-service trials tab. A trial that
+	// was converted or ran out is a purchase's row like any other.
+	Trial bool
 }
 
 // Apply returns the rows of all that f selects, in its order. It is the
@@ -63,6 +67,9 @@ func (f PurchaseFilter) Apply(all []*SelfServicePurchase) []*SelfServicePurchase
 	var out []*SelfServicePurchase
 	for _, p := range all {
 		if f.PurchaserDisabled != nil && p.PurchaserDisabled != *f.PurchaserDisabled {
+			continue
+		}
+		if f.Trial && p.Status != StatusTrialing {
 			continue
 		}
 		hay := FoldAccents(strings.Join([]string{p.ProductName.En, p.ProductName.Sv, p.ProductName.De, p.PurchaserName, p.PurchaserEmail}, " "))

@@ -102,6 +102,13 @@ func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 		}
 		f.PurchaserDisabled = &v
 	}
+	if q.Get("trial") != "" {
+		v, err := queryBool(q, "trial")
+		if err != nil {
+			return f, err
+		}
+		f.Trial = v
+	}
 	return f, nil
 }
 

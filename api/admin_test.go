@@ -162,6 +162,31 @@ func TestSelfServiceView(t *testing.T) {
 		}
 	})
 
+	t.Run("Trials", func(t *testing.T) {
+		order := erik.order("DIAGRAM_STUDIO", 3)
+		order["trial"] = true
+		res := ts.do("POST", "/api/v1/subscriptions", erik.token, order)
+		var trial subscriptionOut
+		mustUnmarshal(t, res.body, &trial)
+		if res.status != http.StatusCreated || trial.Status != "trialing" {
+			t.Fatalf("trial: %d %s", res.status, res.body)
+		}
+		if l := ts.purchases(astrid, "?trial=true"); len(l.Data) != 1 || l.Data[0].SubscriptionID != trial.ID {
+			t.Errorf("trial=true lists %+v, want the trial alone", l.Data)
+		}
+		if l := ts.purchases(astrid, "?trial=false"); len(l.Data) != 3 {
+			t.Errorf("trial=false lists %d rows, want every purchase (3)", len(l.Data))
+		}
+		if l := ts.purchases(astrid, "?trial=true&search=analytics"); len(l.Data) != 0 {
+			t.Errorf("trial=true&search=analytics lists %+v", l.Data)
+		}
+		res = ts.doRaw("GET", "/api/v1/admin/self-service-subscriptions?format=csv&trial=true", astrid, nil)
+		if lines := strings.Count(string(res.body), "\n"); res.status != 200 || lines != 2 || !strings.Contains(string(res.body), trial.ID) {
+			t.Errorf("trials as CSV: %d\n%s", res.status, res.body)
+		}
+		wantError(t, ts.do("GET", "/api/v1/admin/self-service-subscriptions?trial=soon", astrid, nil), 422, kassa.Invalid, "trial")
+	})
+
 	t.Run("UsersAreForbidden", func(t *testing.T) {
 		wantError(t, ts.do("GET", "/api/v1/admin/self-service-subscriptions", erik.token, nil), 403, kassa.Forbidden, "")
 		if l := ts.purchases(ts.login("hannah@harbor.example"), ""); len(l.Data) != 1 || l.Data[0].Purchaser.Email != "mike@harbor.example" {

@@ -16,10 +16,10 @@ import (
 )
 
 // The admin's side of self-service purchases, walked by clicking: astrid in
-// Swedish and hannah in English open Self-service purchases, sort, search,
-// expand who holds the licenses, take a subscription over after its
-// confirmation, give a product the policy "trials only", and find all of it
-// in the audit log. The purchases were made through the API beforehand.
+// Swedish and hannah in English open Self-service purchases and its trials
+// tab, sort, search, expand who holds the licenses, take a subscription over
+// after its confirmation, give a product the policy "trials only", and find
+// all of it in the audit log. The purchases were made through the API beforehand.
 
 // adminWords are the texts the walk clicks and reads.
 type adminWords struct {
@@ -32,6 +32,8 @@ type adminWords struct {
 	trialsOnly, policyProduct, apply  string
 	subscriptions, bought, tookOver   string
 	changedPolicy, readOnly           string
+	purchasesTab, trialsTab, trials   string
+	trialProduct                      string
 }
 
 var swedishAdmin = adminWords{
@@ -47,6 +49,7 @@ var swedishAdmin = adminWords{
 	subscriptions: "Prenumerationer", bought: "Köpte en prenumeration", tookOver: "Tog över en prenumeration",
 	changedPolicy: "Ändrade köppolicyn",
 	readOnly:      "Din administratör hanterar nu den här prenumerationen, så du kan inte ändra den.",
+	purchasesTab:  "Köp", trialsTab: "Provperioder", trials: "Kostnadsfria provperioder", trialProduct: "Diagramstudio",
 }
 
 var englishAdmin = adminWords{
@@ -62,6 +65,7 @@ var englishAdmin = adminWords{
 	subscriptions: "Subscriptions", bought: "Bought a subscription", tookOver: "Took a subscription over",
 	changedPolicy: "Changed the purchase policy",
 	readOnly:      "Your admin manages this subscription now, so you can't change it.",
+	purchasesTab:  "Purchases", trialsTab: "Trials", trials: "Self-service trials", trialProduct: "Diagram Studio",
 }
 
 func TestAdmin(t *testing.T) {
@@ -89,6 +93,7 @@ func TestAdmin(t *testing.T) {
 		}
 		api(t, base, "POST", "/api/v1/subscriptions/"+sub+"/licenses", buyer, map[string]any{"user_ids": ids}, &struct{}{})
 		apiBuy(t, base, buyer, "PROJECT_PLAN", 3)
+		apiOrder(t, base, buyer, "DIAGRAM_STUDIO", 2, true)
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			walkAdmin(t, browser, base, c.admin, c.buyer, c.w)
@@ -109,21 +114,33 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	}
 	shot("self-service")
 
+	// The trials tab: the free trial alone; then back to every purchase.
+	follow(t, tab, "//nav[@class='tabs']", w.trialsTab)
+	if got := readPage(t, tab); got.Heading != w.trials {
+		t.Errorf("trials tab: %+v", got)
+	}
+	wantTexts(t, tab, `nav.tabs a[aria-current="page"]`, w.trialsTab)
+	if got := texts(t, tab, "table.purchases tbody th a"); !slices.Equal(got, []string{w.trialProduct}) {
+		t.Errorf("trials tab lists %q, want %s alone", got, w.trialProduct)
+	}
+	shot("self-service-trials")
+	follow(t, tab, "//nav[@class='tabs']", w.purchasesTab)
+
 	// Sort by the licenses purchased, both ways.
 	follow(t, tab, "//table/thead", w.quantityCol)
-	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"3", "5"}) {
-		t.Errorf("ascending by licenses: %q, want 3 then 5", got)
+	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"2", "3", "5"}) {
+		t.Errorf("ascending by licenses: %q, want 2, 3 then 5", got)
 	}
 	follow(t, tab, "//table/thead", w.quantityCol+"↑")
-	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"5", "3"}) {
-		t.Errorf("descending by licenses: %q, want 5 then 3", got)
+	if got := texts(t, tab, "table.purchases tbody td.num:nth-of-type(2)"); !slices.Equal(got, []string{"5", "3", "2"}) {
+		t.Errorf("descending by licenses: %q, want 5, 3 then 2", got)
 	}
 	wantTexts(t, tab, `th[aria-sort="descending"]`, w.quantityCol+"↓")
 
 	// Search for the purchaser: the order stays.
 	fill(t, tab, map[string]string{"purchase-search": w.purchaser[:4]})
 	follow(t, tab, "//form[@role='search']", w.search)
-	if got := texts(t, tab, "table.purchases tbody th a"); len(got) != 2 || got[0] != w.product {
+	if got := texts(t, tab, "table.purchases tbody th a"); len(got) != 3 || got[0] != w.product {
 		t.Errorf("search %s: %q", w.purchaser[:4], got)
 	}
 	wantTexts(t, tab, `th[aria-sort="descending"]`, w.quantityCol+"↓")
@@ -231,6 +248,14 @@ func apiLogin(t *testing.T, base, email string) string {
 // with their only billing profile, and returns the subscription's id.
 func apiBuy(t *testing.T, base, token, sku string, quantity int) string {
 	t.Helper()
+	return apiOrder(t, base, token, sku, quantity, false)
+}
+
+// apiOrder buys, or starts a free trial of when trial, quantity licenses
+// of the product with the SKU through the API and returns the
+// subscription's id.
+func apiOrder(t *testing.T, base, token, sku string, quantity int, trial bool) string {
+	t.Helper()
 	var products struct{ Data []struct{ ID, SKU string } }
 	api(t, base, "GET", "/api/v1/products", token, nil, &products)
 	var profiles struct{ Data []struct{ ID string } }
@@ -241,6 +266,6 @@ func apiBuy(t *testing.T, base, token, sku string, quantity int) string {
 	}
 	var sub struct{ ID string }
 	api(t, base, "POST", "/api/v1/subscriptions", token, map[string]any{"product_id": products.Data[i].ID, "term": "monthly",
-		"quantity": quantity, "billing_profile_id": profiles.Data[0].ID}, &sub)
+		"quantity": quantity, "billing_profile_id": profiles.Data[0].ID, "trial": trial}, &sub)
 	return sub.ID
 }

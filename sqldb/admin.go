@@ -46,6 +46,9 @@ func purchaseWhere(f kassa.PurchaseFilter, args []any) (string, []any) {
 			where.WriteString(` AND u.status <> 'disabled'`)
 		}
 	}
+	if f.Trial {
+		where.WriteString(` AND s.status = 'trialing'`)
+	}
 	hay := foldSQL(`p.name_en || ' ' || p.name_sv || ' ' || p.name_de || ' ' || u.name || ' ' || u.email`)
 	for _, term := range kassa.SearchTerms(kassa.FoldAccents(f.Search)) {
 		args = append(args, "%"+likeEscaper.Replace(term)+"%")

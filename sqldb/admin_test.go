@@ -40,6 +40,9 @@ func TestAdminViewAsTheRule(t *testing.T) {
 		s := *mine[i%len(mine)]
 		s.PurchaserID, s.Channel, s.Status = u.ID, kassa.SelfService, kassa.StatusActive
 		s.Quantity = 1 + i%3
+		if i%3 == 1 {
+			s.Status = kassa.StatusTrialing
+		}
 		s.UnitPrice.Amount = int64(1000 * (1 + i%4))
 		s.ExpiresAt = s.ExpiresAt.Add(time.Duration(i%2) * time.Hour)
 		subs = append(subs, &s)
@@ -81,14 +84,21 @@ func TestAdminViewAsTheRule(t *testing.T) {
 	if len(all) < len(people)+3 {
 		t.Fatalf("the view has %d purchases", len(all))
 	}
+	if trials := len(kassa.PurchaseFilter{Trial: true}.Apply(all)); trials == 0 || trials == len(all) {
+		t.Fatalf("%d of %d purchases are trials: the trials tab is not put to the test", trials, len(all))
+	}
 	yes, no := true, false
 	checked := 0
 	for _, sort := range append([]string{""}, kassa.PurchaseSorts...) {
 		for _, desc := range []bool{false, true} {
 			for _, search := range []string{"", "asa", "ÅSA", "å", "ö ek", "zoe", "ærø", "aeroe", "100%", "_", "nordvik", "nobody"} {
 				for _, disabled := range []*bool{nil, &yes, &no} {
-					for _, lang := range []string{"en", "sv"} {
-						f := kassa.PurchaseFilter{Search: search, Sort: sort, Desc: desc, Lang: lang, PurchaserDisabled: disabled}
+					for _, v := range []struct {
+						lang  string
+						trial bool
+					}{{"en", false}, {"sv", false}, {"en", true}} {
+						f := kassa.PurchaseFilter{Search: search, Sort: sort, Desc: desc, Lang: v.lang, PurchaserDisabled: disabled,
+							Trial: v.trial}
 						want := ids(f.Apply(all))
 						var got []string
 						for offset := 0; ; offset += 7 {

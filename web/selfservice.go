@@ -27,8 +27,12 @@ const purchasesPerPage = 50
 type SelfServicePage struct {
 	Layout
 	Search, Sort, Order string // as the query had them, for the search form
-	Columns             []SortColumn
-	Rows                []PurchaseRow
+	// Trial: the Self-service trials tab, the free trials alone; Tabs
+	// lead to both tabs.
+	Trial   bool
+	Tabs    []Tab
+	Columns []SortColumn
+	Rows    []PurchaseRow
 	// Total is how many rows match (more than that when More); First and
 	// Last number the rows shown.
 	Total, First, Last int
@@ -39,6 +43,12 @@ type SelfServicePage struct {
 }
 
 func (*SelfServicePage) template() string { return "self_service.html" }
+
+// Tab is a link among a page's tabs.
+type Tab struct {
+	Label, Href string
+	Current     bool
+}
 
 // SortColumn is a header of the table: a link that sorts by it, ascending,
 // or descending when it is the ascending order already.
@@ -101,7 +111,7 @@ var perTermShortKeys = map[kassa.Term]string{
 // readPurchaseQuery reads the search, the order and the page number from
 // the query; a sort or page the table does not offer is ignored.
 func readPurchaseQuery(q url.Values, lang string) (kassa.PurchaseFilter, int) {
-	f := kassa.PurchaseFilter{Search: strings.TrimSpace(q.Get("search")), Lang: lang}
+	f := kassa.PurchaseFilter{Search: strings.TrimSpace(q.Get("search")), Lang: lang, Trial: q.Get("trial") == "true"}
 	if sort := q.Get("sort"); slices.Contains(kassa.PurchaseSorts, sort) {
 		f.Sort, f.Desc = sort, q.Get("order") == "desc"
 	}
@@ -115,6 +125,9 @@ func readPurchaseQuery(q url.Values, lang string) (kassa.PurchaseFilter, int) {
 // purchaseQuery is the query of the table in f's order, on the page.
 func purchaseQuery(f kassa.PurchaseFilter, page int) url.Values {
 	v := url.Values{}
+	if f.Trial {
+		v.Set("trial", "true")
+	}
 	if f.Search != "" {
 		v.Set("search", f.Search)
 	}
@@ -152,9 +165,16 @@ func takeable(sub *kassa.Subscription) bool {
 func (s *server) selfService(w http.ResponseWriter, r *http.Request) error {
 	p := &SelfServicePage{Layout: s.layout(r, msg("nav.self_service"))}
 	f, page := readPurchaseQuery(r.URL.Query(), p.Lang)
-	p.Search = f.Search
+	p.Search, p.Trial = f.Search, f.Trial
+	if f.Trial {
+		p.Title = p.T("self_service.trials.title")
+	}
+	p.Tabs = []Tab{
+		{Label: p.T("self_service.tab.purchases"), Href: selfServicePath, Current: !f.Trial},
+		{Label: p.T("self_service.tab.trials"), Href: withQuery(selfServicePath, purchaseQuery(kassa.PurchaseFilter{Trial: true}, 1)), Current: f.Trial},
+	}
 	if f.Search != "" {
-		p.Clear = withQuery(selfServicePath, purchaseQuery(kassa.PurchaseFilter{Sort: f.Sort, Desc: f.Desc}, 1))
+		p.Clear = withQuery(selfServicePath, purchaseQuery(kassa.PurchaseFilter{Sort: f.Sort, Desc: f.Desc, Trial: f.Trial}, 1))
 	}
 	if f.Sort != "" {
 		p.Sort, p.Order = f.Sort, order(f.Desc)
@@ -204,7 +224,7 @@ func sortColumns(l *Layout, f kassa.PurchaseFilter) []SortColumn {
 	var cols []SortColumn
 	for _, c := range purchaseColumns {
 		col := SortColumn{Label: l.T(c.key), Num: c.num}
-		by := kassa.PurchaseFilter{Search: f.Search, Sort: c.sort}
+		by := kassa.PurchaseFilter{Search: f.Search, Sort: c.sort, Trial: f.Trial}
 		if f.Sort == c.sort {
 			col.AriaSort, by.Desc = "ascending", true
 			if f.Desc {

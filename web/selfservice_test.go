@@ -312,3 +312,52 @@ func TestSelfServiceMarksDisabledPurchasers(t *testing.T) {
 		}
 	}
 }
+
+func TestSelfServiceTrials(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	erik := withCookies(s.signIn("erik@nordvik.example"))
+	astrid := withCookies(s.signIn("astrid@nordvik.example"))
+	_, _, meetings := nordvikPurchases(t, s, erik)
+	trial := buy(t, s, erik, buyPath(t, s, erik, "Diagramstudio"), url.Values{"term": {"monthly"}, "quantity": {"3"},
+		"trial": {"1"}, "billing_profile_id": {profileID(t, s, erik)}})
+
+	// Purchases: every row, the trial marked as one.
+	r := s.get(selfServicePath, astrid)
+	r.wantBody(t, `<nav class="tabs" aria-label="Självbetjäningsköp och provperioder">`,
+		`<a href="/admin/self-service" aria-current="page">Köp</a>`, `<a href="/admin/self-service?trial=true">Provperioder</a>`,
+		"Visar 1–4 av 4 köp.", `<a href="`+trial+`">Diagramstudio</a><span class="state state-trialing">Kostnadsfri provperiod</span>`)
+
+	// Trials: the trial alone, and sorting, searching and exporting stay on
+	// the tab.
+	r = s.get(selfServicePath+"?trial=true", astrid)
+	r.wantStatus(t, http.StatusOK)
+	if got := r.rowProducts(); !slices.Equal(got, []string{"Diagramstudio"}) {
+		t.Errorf("trials tab: %q, want Diagramstudio alone", got)
+	}
+	r.wantBody(t, "<h1>Kostnadsfria provperioder</h1>", `<a href="/admin/self-service?trial=true" aria-current="page">Provperioder</a>`,
+		`<input type="hidden" name="trial" value="true">`, "Visar 1–1 av 1 köp.",
+		`href="/admin/self-service?order=asc&amp;sort=quantity&amp;trial=true"`,
+		`href="/api/v1/admin/self-service-subscriptions?format=csv&amp;trial=true"`)
+	r.wantNotBody(t, meetings)
+	r = s.get(selfServicePath+"?trial=true&search=analytics", astrid)
+	r.wantBody(t, `Inga köp matchar ”analytics”.`, `<a href="/admin/self-service?trial=true">Rensa sökningen</a>`)
+	r = s.get(selfServicePath+"?trial=true&search=diagram&sort=product&order=desc", astrid)
+	if got := r.rowProducts(); !slices.Equal(got, []string{"Diagramstudio"}) {
+		t.Errorf("trials searched and sorted: %q", got)
+	}
+	csv := s.get("/api/v1/admin/self-service-subscriptions?format=csv&trial=true", astrid)
+	if lines := strings.Split(strings.TrimSpace(csv.body), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], subID(trial)+",Diagramstudio,") {
+		t.Errorf("trials as CSV:\n%s", csv.body)
+	}
+
+	// English and German, and a tenant with no trials.
+	en := withCookies(&http.Cookie{Name: "lang", Value: "en"}, s.signIn("hannah@harbor.example"))
+	s.get(selfServicePath+"?trial=true", en).wantBody(t, "<h1>Self-service trials</h1>",
+		`aria-current="page">Trials</a>`, "Nobody in your organization is trying a product right now.")
+	de := withCookies(&http.Cookie{Name: "lang", Value: "de"}, s.signIn("astrid@nordvik.example"))
+	s.get(selfServicePath+"?trial=true", de).wantBody(t, "<h1>Self-Service-Testversionen</h1>",
+		`aria-current="page">Testversionen</a>`, ">Diagrammstudio<")
+	// Users see neither tab.
+	s.get(selfServicePath+"?trial=true", erik).wantStatus(t, http.StatusNotFound)
+}
