@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Person is a user as others see them in lists: id and name.
@@ -120,4 +121,77 @@ type ProductPolicy struct {
 	SKU       string
 	Name      Text
 	Policy    PurchasePolicy
+}
+
+// ProductLicenses is one product's row of Admin › Licenses: its licenses
+// summed over the tenant's live subscriptions (LiveStatuses), self-service
+// and admin-managed alike, with the first of those subscriptions and of the
+// people holding its licenses.
+type ProductLicenses struct {
+	ProductID, SKU string
+	Name           Text
+	// Quantity and Assigned are summed over every live subscription of the
+	// product; Subscriptions counts them.
+	Quantity, Assigned, Subscriptions int
+	// Listed are the first of the subscriptions by purchaser name (all of
+	// them up to a bound the storage sets).
+	Listed []LicensedSubscription
+	// Holders are the first of the people holding its licenses, grouped by
+	// the purchaser of the subscription each license is of, by name; a
+	// person holding licenses of two purchasers is in both groups.
+	Holders []PurchaserHolders
+}
+
+// Available is how many of the product's licenses nobody holds.
+func (p *ProductLicenses) Available() int { return p.Quantity - p.Assigned }
+
+// HoldersListed is how many holders Holders names.
+func (p *ProductLicenses) HoldersListed() int {
+	n := 0
+	for _, g := range p.Holders {
+		n += len(g.Users)
+	}
+	return n
+}
+
+// LicensedSubscription is a subscription as Admin › Licenses lists it.
+type LicensedSubscription struct {
+	ID                 string
+	Channel            Channel
+	Status             SubscriptionStatus
+	Purchaser          Person
+	Quantity, Assigned int
+}
+
+// PurchaserHolders are the people holding licenses that one purchaser's
+// subscriptions give.
+type PurchaserHolders struct {
+	Purchaser Person
+	Users     []Holder
+}
+
+// Holder is a person holding a license, as Admin › Licenses names them.
+type Holder struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// LicenseRow is a line of Admin › Licenses' Export users: one license of a
+// live subscription.
+type LicenseRow struct {
+	Product        Text
+	SKU            string
+	Holder         Holder
+	Purchaser      Person
+	SubscriptionID string
+	AssignedAt     time.Time
+}
+
+// SortProductLicenses orders Admin › Licenses' rows by product name in
+// lang, ignoring case and accents, then by SKU.
+func SortProductLicenses(ps []*ProductLicenses, lang string) {
+	slices.SortFunc(ps, func(a, b *ProductLicenses) int {
+		return cmp.Or(cmp.Compare(FoldAccents(a.Name.In(lang)), FoldAccents(b.Name.In(lang))), cmp.Compare(a.SKU, b.SKU))
+	})
 }

@@ -113,32 +113,48 @@ func purchaseFilter(q url.Values, lang string) (kassa.PurchaseFilter, error) {
 }
 
 // writePurchasesCSV writes the view as CSV: one row per subscription, the
-// assigned users' names joined by "; ", amounts in major units. It streams
-// the rows a batch at a time (sqldb.EachSelfServicePurchase), so an export
-// of any size holds one batch. A failure once rows went out cuts the answer
-// off, so that a partial file is never taken for a whole one.
+// assigned users' names joined by "; ", amounts in major units, a batch at
+// a time (sqldb.EachSelfServicePurchase).
 func (s *Server) writePurchasesCSV(w http.ResponseWriter, r *http.Request, f kassa.PurchaseFilter) error {
+	header := []string{"subscription_id", "product", "purchaser", "purchaser_email", "quantity", "expires_at",
+		"purchase_price", "currency", "assigned_users"}
+	return s.streamCSV(w, r, "self-service-purchases.csv", header, func(write func([][]string) error) error {
+		return s.db.EachSelfServicePurchase(r.Context(), f, func(rows []*kassa.SelfServicePurchase) error {
+			records := make([][]string, 0, len(rows))
+			for _, p := range rows {
+				names := make([]string, 0, len(p.AssignedUsers))
+				for _, u := range p.AssignedUsers {
+					names = append(names, u.Name)
+				}
+				price := p.PurchasePrice()
+				records = append(records, []string{p.ID, csvSafe(p.ProductName.In(f.Lang)), csvSafe(p.PurchaserName),
+					csvSafe(p.PurchaserEmail), strconv.Itoa(p.Quantity), p.ExpiresAt.Format(time.RFC3339), price.Decimal(),
+					price.Currency, csvSafe(strings.Join(names, "; "))})
+			}
+			return write(records)
+		})
+	})
+}
+
+// streamCSV answers a CSV file, filename, of header and the records each
+// hands to write, a batch at a time, so that an export of any size holds
+// one batch. A failure once rows went out cuts the answer off, so that a
+// partial file is never taken for a whole one.
+func (s *Server) streamCSV(w http.ResponseWriter, r *http.Request, filename string, header []string,
+	each func(write func([][]string) error) error) error {
 	var c *csv.Writer
 	begin := func() {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="self-service-purchases.csv"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 		c = csv.NewWriter(w)
-		_ = c.Write([]string{"subscription_id", "product", "purchaser", "purchaser_email", "quantity", "expires_at",
-			"purchase_price", "currency", "assigned_users"})
+		_ = c.Write(header)
 	}
-	err := s.db.EachSelfServicePurchase(r.Context(), f, func(rows []*kassa.SelfServicePurchase) error {
+	err := each(func(records [][]string) error {
 		if c == nil {
 			begin()
 		}
-		for _, p := range rows {
-			names := make([]string, 0, len(p.AssignedUsers))
-			for _, u := range p.AssignedUsers {
-				names = append(names, u.Name)
-			}
-			price := p.PurchasePrice()
-			_ = c.Write([]string{p.ID, csvSafe(p.ProductName.In(f.Lang)), csvSafe(p.PurchaserName), csvSafe(p.PurchaserEmail),
-				strconv.Itoa(p.Quantity), p.ExpiresAt.Format(time.RFC3339), price.Decimal(), price.Currency,
-				csvSafe(strings.Join(names, "; "))})
+		for _, rec := range records {
+			_ = c.Write(rec)
 		}
 		c.Flush()
 		return c.Error()

@@ -119,6 +119,7 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/v1/invoices/{id}/pay": {fixed("/api/v1/invoices/"+invoice+"/pay", nil), 401, 409, 404},
 		"GET /api/v1/admin/self-service-subscriptions": {fixed("/api/v1/admin/self-service-subscriptions", nil),
 			401, 403, 200},
+		"GET /api/v1/admin/licenses":          {fixed("/api/v1/admin/licenses", nil), 401, 403, 200},
 		"GET /api/v1/admin/purchase-policies": {fixed("/api/v1/admin/purchase-policies", nil), 401, 403, 200},
 		"PUT /api/v1/admin/purchase-policies": {fixed("/api/v1/admin/purchase-policies", map[string]any{"default": "enabled"}),
 			401, 403, 200},

@@ -49,6 +49,7 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/invoices/{id}/pay", handler: s.payInvoice},
 
 		{method: http.MethodGet, path: "/api/v1/admin/self-service-subscriptions", handler: s.selfServicePurchases, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/licenses", handler: s.adminLicenses, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/purchase-policies", handler: s.purchasePolicies, admin: true},
 		{method: http.MethodPut, path: "/api/v1/admin/purchase-policies", handler: s.setPurchasePolicies, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/take-over", handler: s.takeOver, admin: true},

@@ -65,10 +65,7 @@ func (db *DB) purchaseOrder(f kassa.PurchaseFilter) string {
 	if f.Desc {
 		dir = "DESC"
 	}
-	binary := "" // SQLite compares text byte by byte already
-	if db.dialect == Postgres {
-		binary = ` COLLATE "C"`
-	}
+	binary := db.binaryOrder()
 	key := ""
 	switch f.Sort {
 	case kassa.SortProduct:
