@@ -140,19 +140,12 @@ type ProductLicenses struct {
 	// the purchaser of the subscription each license is of, by name; a
 	// person holding licenses of two purchasers is in both groups.
 	Holders []PurchaserHolders
+	// HoldersLeft is how many licenses held Holders leaves out.
+	HoldersLeft int
 }
 
 // Available is how many of the product's licenses nobody holds.
 func (p *ProductLicenses) Available() int { return p.Quantity - p.Assigned }
-
-// HoldersListed is how many holders Holders names.
-func (p *ProductLicenses) HoldersListed() int {
-	n := 0
-	for _, g := range p.Holders {
-		n += len(g.Users)
-	}
-	return n
-}
 
 // LicensedSubscription is a subscription as Admin › Licenses lists it.
 type LicensedSubscription struct {

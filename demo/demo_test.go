@@ -88,6 +88,27 @@ func TestHistory(t *testing.T) {
 	if holders["Analytics Pro"] != 7 || holders["Project Plan"] != 3 || holders["Diagram Studio"] != 2 {
 		t.Errorf("holders in the admins' view: %v", holders)
 	}
+	// Admin › All licenses sums them, each product once, and the trials
+	// tab has erik's running trial.
+	products, err := db.FindProductLicenses(kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := 0
+	for _, p := range products {
+		held += p.Assigned
+		if len(p.Holders) == 0 && p.Assigned > 0 {
+			t.Errorf("%s: %d assigned, no holders named", p.SKU, p.Assigned)
+		}
+	}
+	if len(products) < 3 || held < 12 {
+		t.Errorf("all licenses: %d products, %d licenses held", len(products), held)
+	}
+	trials, _, err := db.FindSelfServicePurchases(kassa.NewContextWithActor(t.Context(),
+		&kassa.Actor{User: astrid.User, Tenant: astrid.Tenant}), kassa.PurchaseFilter{Trial: true}, 0, 10)
+	if err != nil || len(trials) != 1 || trials[0].ProductName.En != "Diagram Studio" {
+		t.Errorf("trials tab: %d rows (%v)", len(trials), err)
+	}
 }
 
 // TestDirectory: Nordvik's Entra ID has provisioned its new hires and two

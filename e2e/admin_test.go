@@ -23,17 +23,17 @@ import (
 
 // adminWords are the texts the walk clicks and reads.
 type adminWords struct {
-	lang, acceptLanguage              string
-	selfService, policy, auditLog     string
-	quantityCol, search, purchaser    string
-	product, holders, takeOverRow     string
-	takeOver, takeOverPane, takenOver string
-	managed, buyLicenses, save, saved string
-	trialsOnly, policyProduct, apply  string
-	subscriptions, bought, tookOver   string
-	changedPolicy, readOnly           string
-	purchasesTab, trialsTab, trials   string
-	trialProduct                      string
+	lang, acceptLanguage                string
+	selfService, policy, auditLog       string
+	quantityCol, search, purchaser      string
+	product, holders, takeOverRow       string
+	takeOver, takeOverPane, takenOver   string
+	managed, buyLicenses, save, saved   string
+	trialsOnly, policyProduct, apply    string
+	subscriptions, bought, tookOver     string
+	changedPolicy, readOnly             string
+	purchasesTab, trialsTab, trials     string
+	trialProduct, allLicenses, boughtBy string
 }
 
 var swedishAdmin = adminWords{
@@ -50,6 +50,7 @@ var swedishAdmin = adminWords{
 	changedPolicy: "Ändrade köppolicyn",
 	readOnly:      "Din administratör hanterar nu den här prenumerationen, så du kan inte ändra den.",
 	purchasesTab:  "Köp", trialsTab: "Provperioder", trials: "Kostnadsfria provperioder", trialProduct: "Diagramstudio",
+	allLicenses: "Alla licenser", boughtBy: "Köpta av Erik Johansson",
 }
 
 var englishAdmin = adminWords{
@@ -66,6 +67,7 @@ var englishAdmin = adminWords{
 	changedPolicy: "Changed the purchase policy",
 	readOnly:      "Your admin manages this subscription now, so you can't change it.",
 	purchasesTab:  "Purchases", trialsTab: "Trials", trials: "Self-service trials", trialProduct: "Diagram Studio",
+	allLicenses: "All licenses", boughtBy: "Bought by Mike Alvarez",
 }
 
 func TestAdmin(t *testing.T) {
@@ -105,6 +107,20 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	tab := newTab(t, browser, w.acceptLanguage)
 	signIn(t, tab, base, admin)
 	shot := func(name string) { screenshot(t, tab, "admin-"+name+"-"+w.lang) }
+
+	// Admin › All licenses: each product once; who holds its licenses,
+	// by purchaser, opens without script.
+	follow(t, tab, "//nav", w.allLicenses)
+	if got := readPage(t, tab); got.Heading != w.allLicenses || got.Current != w.allLicenses {
+		t.Errorf("all licenses: %+v", got)
+	}
+	if got := texts(t, tab, "table.product-licenses tbody th"); len(got) != 3 {
+		t.Errorf("all licenses lists %q, want the three products bought", got)
+	}
+	run(t, tab, "open the holders", chromedp.Click(`//table[contains(@class, "product-licenses")]//details[@class="holders-list"]/summary`,
+		chromedp.NodeVisible))
+	wantTexts(t, tab, "table.product-licenses details[open] p.holders-of", w.boughtBy)
+	shot("all-licenses")
 
 	// Admin › Self-service purchases: every purchase, newest first.
 	follow(t, tab, "//nav", w.selfService)

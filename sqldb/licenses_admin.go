@@ -124,6 +124,7 @@ func (db *DB) listHolders(ctx context.Context, q querier, tenantID string, byID 
 		return fmt.Errorf("list license holders: %w", err)
 	}
 	defer rows.Close()
+	read := map[string]int{} // licenses read, by product
 	for rows.Next() {
 		var productID string
 		var purchaser kassa.Person
@@ -135,6 +136,7 @@ func (db *DB) listHolders(ctx context.Context, q querier, tenantID string, byID 
 		if p == nil {
 			continue
 		}
+		read[productID]++
 		if n := len(p.Holders); n == 0 || p.Holders[n-1].Purchaser.ID != purchaser.ID {
 			p.Holders = append(p.Holders, kassa.PurchaserHolders{Purchaser: purchaser})
 		}
@@ -142,6 +144,9 @@ func (db *DB) listHolders(ctx context.Context, q querier, tenantID string, byID 
 		if m := len(g.Users); m == 0 || g.Users[m-1].ID != h.ID { // one license each, even of two subscriptions
 			g.Users = append(g.Users, h)
 		}
+	}
+	for _, p := range byID {
+		p.HoldersLeft = max(0, p.Assigned-read[p.ProductID])
 	}
 	return rows.Err()
 }

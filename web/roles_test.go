@@ -112,6 +112,7 @@ func TestPageRoleMatrix(t *testing.T) {
 			login, seeOther, notFound},
 
 		"GET /admin/self-service":                             {selfServicePath, nil, login, notFound, ok},
+		"GET /admin/licenses":                                 {"/admin/licenses", nil, login, notFound, ok},
 		"GET /billing/products/subscriptions/{id}/take-over":  {sub + "/take-over", nil, login, notFound, ok},
 		"POST /billing/products/subscriptions/{id}/take-over": {sub + "/take-over", url.Values{}, login, notFound, seeOther},
 		"GET /admin/purchase-policy":                          {policyPath, nil, login, notFound, ok},

@@ -169,6 +169,7 @@ func (s *server) routes() http.Handler {
 	// over (a pane of the subscription's page), the purchase policy form
 	// and the audit log.
 	handle("GET "+selfServicePath, s.adminOnly(s.selfService))
+	handle("GET "+adminLicensesPath, s.adminOnly(s.adminLicenses))
 	handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
 	handle("POST "+sub+"/take-over", s.adminOnly(s.takeOver))
 	handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
@@ -251,6 +252,7 @@ var navigation = []struct {
 		{Key: msg("nav.sso"), Href: "/admin/single-sign-on"},
 		{Key: msg("nav.apps"), Href: "/admin/apps"},
 		{Key: msg("nav.webhooks"), Href: "/admin/webhooks"},
+		{Key: msg("nav.admin_licenses"), Href: "/admin/licenses"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
