@@ -21,6 +21,8 @@ func TestAdminLicenses(t *testing.T) {
 	s.do("POST", "/billing/licenses/"+subID(meetings)+"/assign", users(userNamed(t, s, anna, "anna lindberg")), anna).
 		wantStatus(t, http.StatusSeeOther)
 	s.do("POST", plan+"/take-over", url.Values{}, astrid).wantStatus(t, http.StatusSeeOther)
+	trial := buy(t, s, erik, buyPath(t, s, erik, "Diagramstudio"), url.Values{"term": {"monthly"}, "quantity": {"2"},
+		"trial": {"1"}, "billing_profile_id": {profileID(t, s, erik)}})
 
 	r := s.get("/admin/licenses", astrid)
 	r.wantStatus(t, http.StatusOK)
@@ -31,12 +33,13 @@ func TestAdminLicenses(t *testing.T) {
 		`<a href="`+plan+`">Erik Johansson</a>: 0 av 2 tilldelade <span class="state state-admin">Hanteras av administratör</span>`,
 		`<a href="`+meetings+`">Anna Lindberg</a>: 1 av 1 tilldelade`,
 		`<p class="holders-of">Köpta av Erik Johansson</p>`, `<li>Karl Björk <span class="muted">`,
-		`<p class="holders-of">Köpta av Anna Lindberg</p>`)
+		`<p class="holders-of">Köpta av Anna Lindberg</p>`,
+		`<a href="`+trial+`">Erik Johansson</a>: 0 av 2 tilldelade <span class="state state-trialing">Kostnadsfri provperiod</span>`)
 	var products []string
 	for _, m := range regexp.MustCompile(`<th scope="row">([^<]+) <code class="sku">`).FindAllStringSubmatch(r.body, -1) {
 		products = append(products, m[1])
 	}
-	if want := []string{"Analytics Pro", "Mötesrum", "Projektplanering"}; !slices.Equal(products, want) {
+	if want := []string{"Analytics Pro", "Diagramstudio", "Mötesrum", "Projektplanering"}; !slices.Equal(products, want) {
 		t.Errorf("products %q, want %q by name", products, want)
 	}
 
