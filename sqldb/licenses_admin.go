@@ -20,9 +20,9 @@ const (
 	ListedHolders       = 100
 )
 
-// liveSubscriptions is the condition on s for kassa.LiveStatuses, with the
-// tenant as $1.
-const liveSubscriptions = `s.tenant_id = $1 AND s.status IN ('trialing', 'active', 'past_due')`
+// liveSubscriptions is the condition that subscription s is the tenant's
+// ($1) and live (liveStatus).
+var liveSubscriptions = `s.tenant_id = $1 AND s.` + liveStatus
 
 // FindProductLicenses returns, for the tenant's admins, every product the
 // tenant has a live subscription of, with its sums and its first
@@ -65,15 +65,6 @@ func (db *DB) FindProductLicenses(ctx context.Context) ([]*kassa.ProductLicenses
 		return nil, err
 	}
 	return out, db.listHolders(ctx, q, a.Tenant.ID, byID)
-}
-
-// binaryOrder makes names compare byte by byte on both engines, as Go
-// compares strings (SQLite does already).
-func (db *DB) binaryOrder() string {
-	if db.dialect == Postgres {
-		return ` COLLATE "C"`
-	}
-	return ""
 }
 
 // listSubscriptions reads each product's first ListedSubscriptions live

@@ -25,6 +25,15 @@ func managedBy(n int) string {
 		kassa.SelfService, n, kassa.AdminManaged, n+1)
 }
 
+// binaryOrder is the collation that makes names compare byte by byte on
+// both engines, as Go compares strings (SQLite's does already).
+func (db *DB) binaryOrder() string {
+	if db.dialect == Postgres {
+		return ` COLLATE "C"`
+	}
+	return ""
+}
+
 // quoted writes values as a list of SQL string literals. They are the
 // domain's constants, never input.
 func quoted[T ~string](values []T) string {
