@@ -11,6 +11,12 @@ const (
 	NotifyPurchase     NotificationKind = "purchase"     // a self-service purchase
 	NotifyTakeOver     NotificationKind = "take_over"    // an admin took a subscription over
 	NotifyCancellation NotificationKind = "cancellation" // a subscription was cancelled
+	// NotifyAdminCancellation tells a purchaser, and the admins, that an
+	// admin ended a self-service subscription and its holders lost their
+	// licenses; NotifyUsersMoved that an admin moved its holders to the
+	// organization's own subscription and ended it (SPEC §12).
+	NotifyAdminCancellation NotificationKind = "admin_cancellation"
+	NotifyUsersMoved        NotificationKind = "users_moved"
 	// NotifyLicenseReleased tells a purchaser that a license of theirs came
 	// free: its holder was disabled, or became a guest.
 	NotifyLicenseReleased NotificationKind = "license_released"
@@ -60,6 +66,8 @@ type NotificationData struct {
 	EndsAt         time.Time    `json:"ends_at"` // when access ends (cancellation) or the term ends
 	ForPurchaser   bool         `json:"for_purchaser"`
 	HolderName     string       `json:"holder_name,omitempty"`  // whose license came free
+	Holders        int          `json:"holders,omitempty"`      // how many lost, or moved, their licenses
+	Message        string       `json:"message,omitempty"`      // an admin's words to the purchaser
 	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
 	InvoiceID      string       `json:"invoice_id,omitempty"`   // the invoice to pay (payment_action)
 	Amount         Money        `json:"amount,omitempty"`       // what it asks

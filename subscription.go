@@ -41,6 +41,11 @@ var CancelReasons = []CancelReason{
 	"too_complex", "low_quality", "customer_service", "other",
 }
 
+// CancelUsersMoved is the reason of a self-service subscription an admin
+// ended by moving its license holders to an admin-managed one (Move users,
+// SPEC §12). It is not one of CancelReasons: nobody picks it.
+const CancelUsersMoved CancelReason = "users_moved"
+
 // MaxQuantity is the most licenses one subscription may have.
 const MaxQuantity = 10_000
 
@@ -77,8 +82,9 @@ type Subscription struct {
 
 // SubscriptionFilter selects subscriptions; nil fields select all.
 type SubscriptionFilter struct {
-	Channel *Channel
-	Status  *SubscriptionStatus
+	Channel   *Channel
+	Status    *SubscriptionStatus
+	ProductID *string
 	// Offset and Limit page the list: Limit rows at most from Offset; a
 	// Limit of 0 is every row.
 	Offset, Limit int

@@ -27,6 +27,11 @@ func TestRoleMatrix(t *testing.T) {
 		ts.do("POST", "/api/v1/subscriptions/"+id+"/licenses", erik.token, map[string]any{"user_ids": people[1:2]})
 		return id
 	}
+	managed := func() string {
+		id := subscription()
+		ts.do("POST", "/api/v1/admin/subscriptions/"+id+"/take-over", astrid, nil)
+		return id
+	}
 	card := func() string { return ts.addCard(erik.token, "5555555555554444", "123").ID }
 	cardBodyFn := func() any { return cardBody("4242424242424242", "123") }
 	profileBody := map[string]any{"name": "Team", "email": "team@example.com", "address": stockholm}
@@ -125,6 +130,17 @@ func TestRoleMatrix(t *testing.T) {
 			401, 403, 200},
 		"POST /api/v1/admin/subscriptions/{id}/take-over": {func() call {
 			return call{"/api/v1/admin/subscriptions/" + subscription() + "/take-over", nil}
+		}, 401, 403, 200},
+		// The target is erik's, taken over by the admins: the organization's own.
+		"GET /api/v1/admin/subscriptions/{id}/move-users-preview": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + withHolder() + "/move-users-preview?target_subscription_id=" + managed(), nil}
+		}, 401, 403, 200},
+		"POST /api/v1/admin/subscriptions/{id}/move-users": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + withHolder() + "/move-users",
+				map[string]any{"target_subscription_id": managed()}}
+		}, 401, 403, 200},
+		"POST /api/v1/admin/subscriptions/{id}/cancel": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + withHolder() + "/cancel", map[string]any{"reason": "other"}}
 		}, 401, 403, 200},
 		"GET /api/v1/admin/audit-log": {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
 		"GET /api/v1/admin/users":     {fixed("/api/v1/admin/users", nil), 401, 403, 200},

@@ -70,19 +70,12 @@ func (s *Service) Cancel(ctx context.Context, subID string, reason kassa.CancelR
 // transaction issues the credit note and ends the subscription (refund).
 // Else one transaction does it all.
 func (s *Service) cancelNow(ctx context.Context, a *kassa.Actor, sub *kassa.Subscription) error {
-	line := kassa.ProratedLine(lineDescription(sub.ProductName.In(a.Tenant.Locale), sub.Term, a.Tenant.Locale),
-		sub.UnitPrice, sub.Quantity, s.clock.Now(), sub.ExpiresAt, kassa.Days(sub.PeriodStart, sub.ExpiresAt))
-	line.Amount.Amount = -line.Amount.Amount
-	note := &kassa.Invoice{
-		SubscriptionID: sub.ID, BillingProfileID: sub.BillingProfileID, Language: a.Tenant.Locale,
-		PeriodStart: line.PeriodStart, PeriodEnd: sub.ExpiresAt, QuantityDelta: -sub.Quantity,
-		Lines: []kassa.InvoiceLine{line},
-	}
-	if err := note.Sum(sub.UnitPrice.Currency, kassa.VATRate(a.Tenant.Country)); err != nil {
+	note, err := s.creditNote(a, sub)
+	if err != nil {
 		return err
 	}
-	none := kassa.Money{Currency: note.Total.Currency}
-	if note.Total.Amount >= 0 {
+	none := kassa.Money{Currency: sub.UnitPrice.Currency}
+	if note == nil {
 		return s.db.CancelNow(ctx, sub, nil, none) // nothing left to credit
 	}
 	ref, charged, err := s.db.LastCharge(ctx, sub.ID)

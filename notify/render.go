@@ -2,6 +2,7 @@ package notify
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,6 +23,9 @@ type Message struct {
 // from people, and a subject is a single header line.
 const maxSubject = 200
 
+// maxMessage bounds an admin's message quoted in a mail, in characters.
+const maxMessage = 1000
+
 // Render writes n as the message its recipient reads, in the notification's
 // locale (English when kassa does not speak it), worded for the purchaser
 // or for an admin as n.Data.ForPurchaser says. The words are the catalog's
@@ -30,6 +34,7 @@ const maxSubject = 200
 func Render(n *kassa.Notification) Message {
 	w := locale.In(n.Locale)
 	subject, paragraphs := compose(n.Kind, n.Data, factsOf(n.Data, w), w)
+	paragraphs = slices.DeleteFunc(paragraphs, func(p string) bool { return p == "" }) // facts not known
 	return Message{
 		ID:      n.ID,
 		To:      n.To,
@@ -50,7 +55,8 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 	// Every message names the same facts; each names the ones it needs.
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
-		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL)}
+		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL),
+		"Holders", f.holders, "Message", f.message}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -109,6 +115,20 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 		return T("mail.webhook_disabled.subject"), []string{text, T("mail.webhook_disabled.turn_on"), footer}
 	case kind == kassa.NotifyLicenseReleased:
 		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
+	case kind == kassa.NotifyAdminCancellation && f.forPurchaser:
+		return T("mail.admin_canceled.subject"), []string{
+			sentences(T("mail.admin_canceled.text"), when(f.reason, T("mail.admin_canceled.reason"))),
+			when(f.message, T("mail.admin_canceled.message")),
+			when(f.amount, T("mail.admin_canceled.credit")), footer}
+	case kind == kassa.NotifyAdminCancellation:
+		return T("mail.admin.admin_canceled.subject"), []string{
+			sentences(T("mail.admin.admin_canceled.text"), when(f.reason, T("mail.admin.canceled.reason"))),
+			when(f.message, T("mail.admin_canceled.message")), footer}
+	case kind == kassa.NotifyUsersMoved && f.forPurchaser:
+		return T("mail.users_moved.subject"), []string{T("mail.users_moved.text"),
+			when(f.amount, T("mail.admin_canceled.credit")), footer}
+	case kind == kassa.NotifyUsersMoved:
+		return T("mail.admin.users_moved.subject"), []string{T("mail.admin.users_moved.text"), footer}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:
 		text := T("mail.canceled.text")
 		if f.trial {
@@ -147,6 +167,8 @@ type facts struct {
 	organization string // the tenant, for an invitation
 	amount       string // what an invoice asks or a charge took
 	dispute      string // why a card holder disputed a charge, as their issuer says
+	holders      string // "3 people": who lost, or moved, their licenses
+	message      string // an admin's words to the purchaser, on one line
 }
 
 func factsOf(d kassa.NotificationData, w locale.Words) facts {
@@ -161,6 +183,8 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 		reason:       reason(d.CancelReason, w),
 		holder:       cmp.Or(oneLine(d.HolderName), capital(w.T("mail.someone"))),
 		organization: oneLine(d.Organization),
+		holders:      w.T("mail.holders", "Count", d.Holders, "Number", locale.FormatCount(d.Holders, lang)),
+		message:      truncate(oneLine(d.Message), maxMessage),
 	}
 	email := oneLine(d.PurchaserEmail)
 	if f.purchaser == "" {

@@ -327,79 +327,94 @@ func (db *DB) FindPendingCancellations(ctx context.Context, before time.Time) ([
 // no longer pending is left as it is: another process finished it. It
 // works for the system (the reconciler calls it), not for an actor.
 func (db *DB) CompleteCancellation(ctx context.Context, noteID, refundRef string) error {
-	return db.write(ctx, func(tx *Tx) error {
-		// Taken first, the note's row decides which process finishes it;
-		// the number is taken only by that one, so none is lost.
-		var tenantID string
-		err := tx.QueryRowContext(ctx, `
-			UPDATE invoices SET status = 'paid', issued_at = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'
-			RETURNING tenant_id`, noteID, tx.now).Scan(&tenantID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("issue credit note %s: %w", noteID, err)
-		}
-		tx.event(tenantID, kassa.EventCreditNoteIssued, noteID)
-		number, err := tx.nextInvoiceNumber(ctx)
-		if err != nil {
+	return db.write(ctx, func(tx *Tx) error { return tx.completeCancellation(ctx, noteID, refundRef, true) })
+}
+
+// completeCancellation is CompleteCancellation's transaction; refunded
+// false issues the credit note with all of it to the balance (a refund
+// refused for a subscription that ended already, EndSelfService).
+func (tx *Tx) completeCancellation(ctx context.Context, noteID, refundRef string, refunded bool) error {
+	// Taken first, the note's row decides which process finishes it;
+	// the number is taken only by that one, so none is lost.
+	var tenantID string
+	err := tx.QueryRowContext(ctx, `
+		UPDATE invoices SET status = 'paid', issued_at = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'
+		RETURNING tenant_id`, noteID, tx.now).Scan(&tenantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("issue credit note %s: %w", noteID, err)
+	}
+	tx.event(tenantID, kassa.EventCreditNoteIssued, noteID)
+	number, err := tx.nextInvoiceNumber(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $2 WHERE id = $1`, noteID, number); err != nil {
+		return fmt.Errorf("number credit note %s: %w", noteID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cancellations SET refund_ref = $2 WHERE invoice_id = $1`,
+		noteID, refundRef); err != nil {
+		return fmt.Errorf("record refund of %s: %w", noteID, err)
+	}
+	var c struct{ subID, actorID, actorName, reason, feedback, profileID string }
+	var refund, total int64
+	var byAdmin bool
+	err = tx.QueryRowContext(ctx, `
+		SELECT c.subscription_id, c.actor_id, u.name, c.reason, c.feedback, c.refund, i.total, i.billing_profile_id, c.ended
+		FROM cancellations c JOIN invoices i ON i.id = c.invoice_id JOIN users u ON u.id = c.actor_id
+		WHERE c.invoice_id = $1`, noteID).Scan(&c.subID, &c.actorID, &c.actorName, &c.reason, &c.feedback,
+		&refund, &total, &c.profileID, &byAdmin)
+	if err != nil {
+		return fmt.Errorf("find cancellation %s: %w", noteID, err)
+	}
+	if !refunded {
+		refund = 0
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET balance = balance + $2 WHERE id = $1`,
+		c.profileID, -total-refund); err != nil { // a credit note's total is negative
+		return fmt.Errorf("credit balance: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cancelling = FALSE WHERE id = $1`, c.subID); err != nil {
+		return fmt.Errorf("end cancelling of %s: %w", c.subID, err)
+	}
+	sub, err := findSubscriptionTx(ctx, tx, c.subID)
+	if err != nil {
+		return err
+	}
+	by := kassa.NewContextWithActor(ctx, &kassa.Actor{User: &kassa.User{ID: c.actorID, Name: c.actorName}})
+	if byAdmin {
+		// An admin ended it when the cancellation was recorded: only
+		// the money was left to settle.
+		return tx.audit(by, sub.TenantID, "subscription.refunded", "subscription", sub.ID, nil,
+			map[string]any{"credit_note": number, "refunded": kassa.Money{Amount: refund, Currency: sub.UnitPrice.Currency}})
+	}
+	res, err := tx.ExecContext(ctx, `
+		UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
+			cancel_at_term_end = FALSE, cancel_reason = $2, cancel_feedback = $3, period_end = $4, updated_at = $4
+		WHERE id = $1 AND `+liveStatus,
+		sub.ID, c.reason, c.feedback, tx.now)
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", sub.ID, err)
+	}
+	ended := *sub
+	ended.CancelReason, ended.CancelFeedback = kassa.CancelReason(c.reason), c.feedback
+	after := map[string]any{"status": sub.Status, "credit_note": number, "refunded": kassa.Money{Amount: refund, Currency: sub.UnitPrice.Currency}}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n > 0 {
+		if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invoices SET number = $2 WHERE id = $1`, noteID, number); err != nil {
-			return fmt.Errorf("number credit note %s: %w", noteID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cancellations SET refund_ref = $2 WHERE invoice_id = $1`,
-			noteID, refundRef); err != nil {
-			return fmt.Errorf("record refund of %s: %w", noteID, err)
-		}
-		var c struct{ subID, actorID, actorName, reason, feedback, profileID string }
-		var refund, total int64
-		err = tx.QueryRowContext(ctx, `
-			SELECT c.subscription_id, c.actor_id, u.name, c.reason, c.feedback, c.refund, i.total, i.billing_profile_id
-			FROM cancellations c JOIN invoices i ON i.id = c.invoice_id JOIN users u ON u.id = c.actor_id
-			WHERE c.invoice_id = $1`, noteID).Scan(&c.subID, &c.actorID, &c.actorName, &c.reason, &c.feedback,
-			&refund, &total, &c.profileID)
-		if err != nil {
-			return fmt.Errorf("find cancellation %s: %w", noteID, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET balance = balance + $2 WHERE id = $1`,
-			c.profileID, -total-refund); err != nil { // a credit note's total is negative
-			return fmt.Errorf("credit balance: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET cancelling = FALSE WHERE id = $1`, c.subID); err != nil {
-			return fmt.Errorf("end cancelling of %s: %w", c.subID, err)
-		}
-		sub, err := findSubscriptionTx(ctx, tx, c.subID)
-		if err != nil {
+		ended.ExpiresAt = tx.now
+		if err := tx.notify(ctx, kassa.NotifyCancellation, &ended, notificationData(&ended, c.actorName), true); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `
-			UPDATE subscriptions SET status = 'canceled', assigned = 0, auto_renew = FALSE,
-				cancel_at_term_end = FALSE, cancel_reason = $2, cancel_feedback = $3, period_end = $4, updated_at = $4
-			WHERE id = $1 AND `+liveStatus,
-			sub.ID, c.reason, c.feedback, tx.now)
-		if err != nil {
-			return fmt.Errorf("cancel %s: %w", sub.ID, err)
-		}
-		ended := *sub
-		ended.CancelReason, ended.CancelFeedback = kassa.CancelReason(c.reason), c.feedback
-		after := map[string]any{"status": sub.Status, "credit_note": number, "refunded": kassa.Money{Amount: refund, Currency: sub.UnitPrice.Currency}}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n > 0 {
-			if err := tx.releaseLicenses(ctx, sub.ID); err != nil {
-				return err
-			}
-			ended.ExpiresAt = tx.now
-			if err := tx.notify(ctx, kassa.NotifyCancellation, &ended, notificationData(&ended, c.actorName), true); err != nil {
-				return err
-			}
-			after["status"], after["reason"], after["expires_at"] = kassa.StatusCanceled, ended.CancelReason, tx.now
-		}
-		// The audit log names who cancelled, whichever process finishes it.
-		by := kassa.NewContextWithActor(ctx, &kassa.Actor{User: &kassa.User{ID: c.actorID, Name: c.actorName}})
-		return tx.audit(by, sub.TenantID, "subscription.canceled", "subscription", sub.ID,
-			map[string]any{"status": sub.Status, "expires_at": sub.ExpiresAt}, after)
-	})
+		after["status"], after["reason"], after["expires_at"] = kassa.StatusCanceled, ended.CancelReason, tx.now
+	}
+	// The audit log names who cancelled, whichever process finishes it.
+	return tx.audit(by, sub.TenantID, "subscription.canceled", "subscription", sub.ID,
+		map[string]any{"status": sub.Status, "expires_at": sub.ExpiresAt}, after)
 }
 
 // FailCancellation voids the pending credit note of a cancellation whose
@@ -416,6 +431,17 @@ func (db *DB) FailCancellation(ctx context.Context, noteID, reason string) error
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
+		}
+		var ended bool
+		if err := tx.QueryRowContext(ctx, `SELECT ended FROM cancellations WHERE invoice_id = $1`, noteID).Scan(&ended); err != nil {
+			return fmt.Errorf("find cancellation %s: %w", noteID, err)
+		} else if ended {
+			// The subscription cannot go on as it was: the credit note is
+			// issued all the same, all of it to the balance.
+			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = 'pending', failure = '' WHERE id = $1`, noteID); err != nil {
+				return fmt.Errorf("keep credit note %s: %w", noteID, err)
+			}
+			return tx.completeCancellation(ctx, noteID, "", false)
 		}
 		var subID string
 		if err := tx.QueryRowContext(ctx, `DELETE FROM cancellations WHERE invoice_id = $1 RETURNING subscription_id`,

@@ -75,6 +75,10 @@ func (db *DB) FindSubscriptions(ctx context.Context, f kassa.SubscriptionFilter)
 		args = append(args, *f.Status)
 		fmt.Fprintf(&q, ` AND s.status = $%d`, len(args))
 	}
+	if f.ProductID != nil {
+		args = append(args, *f.ProductID)
+		fmt.Fprintf(&q, ` AND s.product_id = $%d`, len(args))
+	}
 	q.WriteString(` ORDER BY s.created_at DESC, s.id DESC`) // an index's order (00019)
 	if f.Limit > 0 {
 		args = append(args, f.Limit, f.Offset)

@@ -71,6 +71,8 @@ func hookEventsOf(e *kassa.AuditEvent) []hookEvent {
 	switch e.Action {
 	case "subscription.purchased":
 		return one(kassa.EventSubscriptionCreated)
+	case "subscription.refunded":
+		return nil // its credit note's event tells of it (credit_note.issued)
 	case "subscription.canceled", "subscription.renewed", "subscription.past_due", "subscription.suspended",
 		"subscription.expired":
 		return one(e.Action)

@@ -67,6 +67,7 @@ var auditActionKeys = map[string]string{
 	"subscription.cancel_scheduled": msg("audit.action.subscription.cancel_scheduled"),
 	"subscription.disputed":         msg("audit.action.subscription.disputed"),
 	"subscription.reactivated":      msg("audit.action.subscription.reactivated"),
+	"subscription.refunded":         msg("audit.action.subscription.refunded"),
 	"subscription.renewed":          msg("audit.action.subscription.renewed"),
 	"subscription.past_due":         msg("audit.action.subscription.past_due"),
 	"subscription.suspended":        msg("audit.action.subscription.suspended"),

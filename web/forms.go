@@ -236,8 +236,10 @@ var notices = map[string]string{
 	"cancel_scheduled": msg("notice.cancel_scheduled"),
 	"reactivated":      msg("notice.reactivated"),
 
-	"taken_over":   msg("notice.taken_over"),
-	"policy_saved": msg("notice.policy_saved"),
+	"taken_over":     msg("notice.taken_over"),
+	"users_moved":    msg("notice.users_moved"),
+	"admin_canceled": msg("notice.admin_canceled"),
+	"policy_saved":   msg("notice.policy_saved"),
 
 	"person_invited":      msg("notice.person_invited"),
 	"person_saved":        msg("notice.person_saved"),

@@ -22,6 +22,7 @@ func TestPageRoleMatrix(t *testing.T) {
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
 	sub := erikBuys(t, s, erik)
 	toCancel := erikBuys(t, s, erik)
+	toEnd, ended := erikBuys(t, s, erik), erikBuys(t, s, erik) // the admin's panes; her Cancel
 	lic := "/billing/licenses/" + subID(sub)
 	card := erikCard(t, s, erik)
 	profile := bpPath + "/" + profileID(t, s, erik)
@@ -111,15 +112,19 @@ func TestPageRoleMatrix(t *testing.T) {
 		"POST /billing/profiles/{id}/payment-method/use": {profile + "/payment-method/use", url.Values{"payment_method_id": {card}},
 			login, seeOther, notFound},
 
-		"GET /admin/self-service":                             {selfServicePath, nil, login, notFound, ok},
-		"GET /admin/licenses":                                 {"/admin/licenses", nil, login, notFound, ok},
-		"GET /billing/products/subscriptions/{id}/take-over":  {sub + "/take-over", nil, login, notFound, ok},
-		"POST /billing/products/subscriptions/{id}/take-over": {sub + "/take-over", url.Values{}, login, notFound, seeOther},
-		"GET /admin/purchase-policy":                          {policyPath, nil, login, notFound, ok},
-		"POST /admin/purchase-policy":                         {policyPath, policies, login, notFound, seeOther},
-		"GET /admin/audit-log":                                {auditPath, nil, login, notFound, ok},
-		"GET /admin/people":                                   {peoplePath, nil, login, notFound, ok},
-		"GET /admin/people/new":                               {peoplePath + "/new", nil, login, notFound, ok},
+		"GET /admin/self-service":                                {selfServicePath, nil, login, notFound, ok},
+		"GET /admin/licenses":                                    {"/admin/licenses", nil, login, notFound, ok},
+		"GET /billing/products/subscriptions/{id}/take-over":     {sub + "/take-over", nil, login, notFound, ok},
+		"GET /billing/products/subscriptions/{id}/move-users":    {toEnd + "/move-users", nil, login, notFound, ok},
+		"POST /billing/products/subscriptions/{id}/move-users":   {toEnd + "/move-users", url.Values{"target": {"sub_nope"}}, login, notFound, invalid},
+		"GET /billing/products/subscriptions/{id}/admin-cancel":  {toEnd + "/admin-cancel", nil, login, notFound, ok},
+		"POST /billing/products/subscriptions/{id}/admin-cancel": {ended + "/admin-cancel", url.Values{"reason": {"other"}}, login, notFound, seeOther},
+		"POST /billing/products/subscriptions/{id}/take-over":    {sub + "/take-over", url.Values{}, login, notFound, seeOther},
+		"GET /admin/purchase-policy":                             {policyPath, nil, login, notFound, ok},
+		"POST /admin/purchase-policy":                            {policyPath, policies, login, notFound, seeOther},
+		"GET /admin/audit-log":                                   {auditPath, nil, login, notFound, ok},
+		"GET /admin/people":                                      {peoplePath, nil, login, notFound, ok},
+		"GET /admin/people/new":                                  {peoplePath + "/new", nil, login, notFound, ok},
 		"POST /admin/people/new": {peoplePath + "/new", url.Values{"name": {"Nora Nyberg"}, "email": {"nora@nordvik.example"},
 			"type": {"member"}, "role": {"user"}}, login, notFound, seeOther},
 		"GET /admin/people/import": {peoplePath + "/import", nil, login, notFound, ok},

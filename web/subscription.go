@@ -14,7 +14,8 @@ import (
 // reader may make, and the pane of the change being made: "licenses" (Buy
 // licenses and Remove licenses both open the Total licenses box, then the
 // price of the new total), "cancel" (the Cancel subscription pane) or
-// "take_over" (an admin's confirmation that they take it over).
+// "take_over" (an admin's confirmation that they take it over),
+// "move_users" and "admin_cancel" (an admin ending it, admin_end.go).
 type SubscriptionPage struct {
 	Layout
 	Sub      SubscriptionView
@@ -27,8 +28,11 @@ type SubscriptionPage struct {
 	// to change it; "" when they may change it.
 	ReadOnly string
 	// TakeOver is where an admin takes this self-service subscription
-	// over, "" when they cannot.
-	TakeOver string
+	// over, "" when they cannot; MoveUsers and CancelAsAdmin where they end
+	// it (Move users, Cancel), "" when they cannot.
+	TakeOver, MoveUsers, CancelAsAdmin string
+	Move                               *MoveForm
+	AdminCancel                        *AdminCancelForm
 	// Unpaid is the page that pays its overdue renewal, for its purchaser;
 	// BankWants says their bank refused to let it be charged without them.
 	Unpaid    string
@@ -123,6 +127,9 @@ func (s *server) subscriptionPage(r *http.Request) (*SubscriptionPage, *kassa.Su
 		v.Reactivatable = sub.CancelAtTermEnd && sub.Status != kassa.StatusCanceled && sub.Status != kassa.StatusExpired
 	case a.User.IsAdmin() && takeable(sub):
 		p.ReadOnly, p.TakeOver = p.T("subscription.read_only.admin"), v.Href+"/take-over"
+		if endable(sub) {
+			p.MoveUsers, p.CancelAsAdmin = v.Href+"/move-users", v.Href+"/admin-cancel"
+		}
 	case a.User.IsAdmin():
 		p.ReadOnly = p.T("subscription.read_only.admin_ended")
 	default:
