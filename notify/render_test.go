@@ -32,6 +32,14 @@ func TestRender(t *testing.T) {
 	type change func(*kassa.NotificationData)
 	purchaser := func(d *kassa.NotificationData) { d.ForPurchaser = true }
 	trial := func(d *kassa.NotificationData) { d.Trial = true }
+	// ended is an admin's ending of a subscription with 3 holders, with
+	// 398,34 kr credited.
+	ended := func(reason kassa.CancelReason, message string) change {
+		return func(d *kassa.NotificationData) {
+			d.CancelReason, d.Message, d.Holders = reason, message, 3
+			d.Amount = kassa.Money{Amount: 39834, Currency: "SEK"}
+		}
+	}
 	for _, tc := range []struct {
 		name    string
 		kind    kassa.NotificationKind
@@ -150,6 +158,23 @@ func TestRender(t *testing.T) {
 			"Bekräfta förnyelsen av Kassa Möten",
 			[]string{"Din bank vill att du själv bekräftar betalningen på 1" + nb + "493,75" + nb + "kr för Kassa Möten", "/invoices/inv_1/pay"},
 			nil},
+		{"AdminCancellationToPurchaserEnglish", kassa.NotifyAdminCancellation, "en", []change{purchaser, ended("other", "Use the company plan.\nThanks")},
+			"An admin canceled your subscription to Kassa Meetings",
+			[]string{"Erik Lind, an admin of your organization, canceled your subscription to Kassa Meetings (5 licenses).", "Reason: Other.",
+				"Their message: “Use the company plan. Thanks”", "You get SEK" + nb + "398.34 back"},
+			nil},
+		{"AdminCancellationToAdminSwedish", kassa.NotifyAdminCancellation, "sv", []change{ended("other", "")},
+			"Erik Lind sade upp Kassa Möten som Åsa Öberg köpte",
+			[]string{"Erik Lind sade upp självbetjäningsprenumerationen på Kassa Möten (5 licenser) som Åsa Öberg (asa@nordvik.example) köpte. 3 personer förlorade sina licenser."},
+			[]string{"Meddelande", "tillbaka"}},
+		{"UsersMovedToPurchaserSwedish", kassa.NotifyUsersMoved, "sv", []change{purchaser, ended(kassa.CancelUsersMoved, "")},
+			"Dina licenser för Kassa Möten har flyttats till organisationens prenumeration",
+			[]string{"Erik Lind, administratör i er organisation, flyttade de som hade licenser", "De behåller sin åtkomst", "Du får tillbaka 398,34" + nb + "kr"},
+			[]string{"users_moved", "\n\n\n"}},
+		{"UsersMovedToAdminEnglish", kassa.NotifyUsersMoved, "en", []change{ended(kassa.CancelUsersMoved, "")},
+			"Erik Lind moved the users of Åsa Öberg's Kassa Meetings",
+			[]string{"Erik Lind moved 3 people from the self-service subscription to Kassa Meetings (5 licenses) that Åsa Öberg (asa@nordvik.example) bought"},
+			[]string{"back"}},
 		{"DisputeToAdminEnglish", kassa.NotifyDispute, "en", []change{func(d *kassa.NotificationData) {
 			d.Amount, d.Reason = kassa.Money{Amount: 149375, Currency: "SEK"}, "fraudulent"
 		}},
