@@ -9,6 +9,7 @@ import (
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/auth"
+	"github.com/kassa-billing/kassa/billing"
 	"github.com/kassa-billing/kassa/demo"
 	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
@@ -85,8 +86,23 @@ func TestHistory(t *testing.T) {
 			t.Errorf("%s: %d holders of %d licenses", p.ProductName.En, len(p.AssignedUsers), p.Quantity)
 		}
 	}
-	if holders["Analytics Pro"] != 7 || holders["Project Plan"] != 3 || holders["Diagram Studio"] != 2 {
+	// erik's Project Plan was taken over; anna's is the one listed.
+	if holders["Analytics Pro"] != 7 || holders["Project Plan"] != 2 || holders["Diagram Studio"] != 2 {
 		t.Errorf("holders in the admins' view: %v", holders)
+	}
+	// anna's two holders fit the organization's Project Plan: Move users
+	// is there to try, buying nothing.
+	admin := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
+	annas := view[slices.IndexFunc(view, func(p *kassa.SelfServicePurchase) bool { return p.ProductName.En == "Project Plan" })]
+	managed := kassa.AdminManaged
+	orgs, err := db.FindSubscriptions(admin, kassa.SubscriptionFilter{Channel: &managed, ProductID: &annas.ProductID})
+	if err != nil || len(orgs) != 1 || orgs[0].PurchaserEmail != "erik@nordvik.example" {
+		t.Fatalf("the organization's Project Plan: %v (%v)", orgs, err)
+	}
+	b := billing.New(db, gw, clock, slog.New(slog.DiscardHandler))
+	move, err := b.PreviewMoveUsers(admin, annas.ID, orgs[0].ID)
+	if err != nil || move.Holders != 2 || move.LicensesToAdd != 0 || move.Credit.Amount <= 0 {
+		t.Errorf("moving anna's users: %+v (%v)", move, err)
 	}
 	// Admin › All licenses sums them, each product once, and the trials
 	// tab has erik's running trial.

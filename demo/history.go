@@ -17,7 +17,9 @@ import (
 )
 
 // LoadHistory gives erik eight months of purchases, license changes, a
-// cancellation and a trial, with colleagues holding the licenses, made through billing itself on a clock that
+// cancellation and a trial, with colleagues holding the licenses, and the
+// admins a take-over and anna's purchase to fold in (adminStory), made
+// through billing itself on a clock that
 // walks from eight months ago to now, renewing as it goes. It moves money,
 // so it runs after Load, outside its transaction; it does nothing when erik
 // has subscriptions already, so running it again is harmless.
@@ -116,8 +118,68 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 			return fmt.Errorf("demo licenses: %w", err)
 		}
 	}
+	if err := adminStory(ctx, db, gw, sku["PROJECT_PLAN"], plan); err != nil {
+		return err
+	}
 	// The history's notifications are not news: nobody is mailed about it.
 	return db.SettleOutbox(ctx, creds.Tenant.ID, now)
+}
+
+// adminStory gives the admins something to steer (SPEC §12): astrid took
+// erik's Project Plan over a month ago, so the organization manages it, and
+// since then anna bought a Project Plan of her own for herself and karl.
+// Her purchase is the one to fold in: Move users to the organization's,
+// which has the two free licenses they need.
+func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct, erikPlan string) error {
+	as := func(email string) (context.Context, error) {
+		c, err := db.FindCredentials(ctx, email)
+		if err != nil {
+			return nil, fmt.Errorf("demo %s: %w", email, err)
+		}
+		return kassa.NewContextWithActor(ctx, &kassa.Actor{User: c.User, Tenant: c.Tenant}), nil
+	}
+	astrid, err := as("astrid@nordvik.example")
+	if err != nil {
+		return err
+	}
+	now := db.Now()
+	if _, err := db.WithClock(kassa.NewTestClock(now.AddDate(0, -1, 0))).TakeOver(astrid, erikPlan); err != nil {
+		return fmt.Errorf("demo take-over: %w", err)
+	}
+	anna, err := as("anna.lindberg@nordvik.example")
+	if err != nil {
+		return err
+	}
+	clock := kassa.NewTestClock(now.AddDate(0, 0, -12))
+	b := billing.New(db.WithClock(clock), gw, clock, slog.New(slog.DiscardHandler))
+	address := kassa.Address{Line1: "Storgatan 12", City: "Stockholm", PostalCode: "111 22", Country: "SE"}
+	card, err := b.AddPaymentMethod(anna, kassa.Card{Number: "4242 4242 4242 4242", CVC: "123", ExpMonth: 4,
+		ExpYear: now.Year() + 3, Name: "Anna Lindberg", Address: address})
+	if err != nil {
+		return fmt.Errorf("demo card: %w", err)
+	}
+	profile := &kassa.BillingProfile{Name: "Nordvik AB – Ekonomi", Email: "ekonomi@nordvik.example", Address: address,
+		Currency: "SEK", PaymentMethodID: card.ID}
+	if err := b.CreateBillingProfile(anna, profile); err != nil {
+		return fmt.Errorf("demo profile: %w", err)
+	}
+	sub, _, err := b.Purchase(anna, billing.PurchaseRequest{ProductID: planProduct, Term: kassa.Monthly, Quantity: 2,
+		BillingProfileID: profile.ID}, "")
+	if err != nil {
+		return fmt.Errorf("demo purchase: %w", err)
+	}
+	var ids []string
+	for _, email := range []string{"anna.lindberg@nordvik.example", "karl.bjork@nordvik.example"} {
+		c, err := db.FindCredentials(ctx, email)
+		if err != nil {
+			return fmt.Errorf("demo holder %s: %w", email, err)
+		}
+		ids = append(ids, c.User.ID)
+	}
+	if _, err := db.WithClock(clock).Assign(anna, sub.ID, ids); err != nil {
+		return fmt.Errorf("demo licenses: %w", err)
+	}
+	return nil
 }
 
 // bankProfile gives erik the marketing team's billing profile, paying with

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"testing"
 
@@ -34,6 +35,9 @@ type adminWords struct {
 	changedPolicy, readOnly             string
 	purchasesTab, trialsTab, trials     string
 	trialProduct, allLicenses, boughtBy string
+	mover, moveUsers, review, moves     string
+	moved, cancel, cancelPane, canceled string
+	plan                                string
 }
 
 var swedishAdmin = adminWords{
@@ -51,6 +55,11 @@ var swedishAdmin = adminWords{
 	readOnly:      "Din administratör hanterar nu den här prenumerationen, så du kan inte ändra den.",
 	purchasesTab:  "Köp", trialsTab: "Provperioder", trials: "Kostnadsfria provperioder", trialProduct: "Diagramstudio",
 	allLicenses: "Alla licenser", boughtBy: "Köpta av Erik Johansson",
+	mover: "Malin Engström", moveUsers: "Flytta användare", review: "Granska",
+	moves:  "1 person flyttas till den prenumerationen; ingen förlorar åtkomst.",
+	moved:  "Användarna flyttades till den här prenumerationen, och självbetjäningsprenumerationen avbröts.",
+	cancel: "Avbryt prenumeration", cancelPane: "Avsluta prenumeration", plan: "Projektplanering",
+	canceled: "Prenumerationen avbröts, och dess licensinnehavare har inte längre licenser. Köparen har informerats.",
 }
 
 var englishAdmin = adminWords{
@@ -68,6 +77,11 @@ var englishAdmin = adminWords{
 	readOnly:      "Your admin manages this subscription now, so you can't change it.",
 	purchasesTab:  "Purchases", trialsTab: "Trials", trials: "Self-service trials", trialProduct: "Diagram Studio",
 	allLicenses: "All licenses", boughtBy: "Bought by Mike Alvarez",
+	mover: "Ava Sullivan", moveUsers: "Move users", review: "Review",
+	moves:  "1 person moves to that subscription; nobody loses access.",
+	moved:  "The users were moved to this subscription, and the self-service subscription was cancelled.",
+	cancel: "Cancel subscription", cancelPane: "Cancel subscription", plan: "Project Plan",
+	canceled: "The subscription was cancelled, and its holders no longer have licenses. The purchaser was told.",
 }
 
 func TestAdmin(t *testing.T) {
@@ -210,6 +224,61 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	wantTexts(t, tab, ".audit-what", w.tookOver, w.bought)
 	run(t, tab, "open the take-over's change", chromedp.Click(`//details[@class="diff"]/summary`, chromedp.NodeVisible))
 	shot("audit-log")
+
+	// Move users: the buyer buys Analytics Pro again and gives one license
+	// away; its holder moves to the subscription the admins now manage,
+	// after a review of what it takes, and the purchase ends.
+	token := apiLogin(t, base, buyer)
+	second := apiBuy(t, base, token, "ANALYTICS_PRO", 1)
+	var found struct{ Data []struct{ ID string } }
+	api(t, base, "GET", "/api/v1/users?search="+url.QueryEscape(w.mover), token, nil, &found)
+	api(t, base, "POST", "/api/v1/subscriptions/"+second+"/licenses", token, map[string]any{"user_ids": []string{found.Data[0].ID}}, &struct{}{})
+	load(t, tab, "open the second purchase", chromedp.Navigate(base+"/billing/products/subscriptions/"+second))
+	follow(t, tab, "//main", w.moveUsers)
+	wantPane(t, tab, w.moveUsers)
+	js := fmt.Sprintf(`(() => { const s = document.getElementById("move-target"); s.value = %q; return s.value === %q; })()`,
+		path.Base(subPath), path.Base(subPath))
+	if !run(t, tab, "pick the taken-over subscription", chromedp.Evaluate[bool](js)) {
+		t.Fatalf("the taken-over subscription %s is not offered", subPath)
+	}
+	follow(t, tab, "//aside", w.review)
+	wantTexts(t, tab, "aside .preview li", w.moves)
+	shot("move-users")
+	follow(t, tab, "//aside//form[@method='post']", w.moveUsers)
+	wantTexts(t, tab, ".notice", w.moved)
+	if at := run(t, tab, "read location", chromedp.Evaluate[string](`location.pathname`)); at != subPath {
+		t.Errorf("after the move the admin is at %s, want %s", at, subPath)
+	}
+
+	// Cancel: the buyer's Project Plan, with a reason and a message; its
+	// holders lose their licenses.
+	var subs struct {
+		Data []struct {
+			ID      string
+			Product struct{ Name string }
+			Channel string
+		}
+	}
+	api(t, base, "GET", "/api/v1/subscriptions?limit=100", token, nil, &subs)
+	i := slices.IndexFunc(subs.Data, func(s struct {
+		ID      string
+		Product struct{ Name string }
+		Channel string
+	}) bool {
+		return s.Channel == "self_service" && s.Product.Name == w.plan
+	})
+	if i < 0 {
+		t.Fatalf("no self-service %s to cancel", w.plan)
+	}
+	load(t, tab, "open the Project Plan", chromedp.Navigate(base+"/billing/products/subscriptions/"+subs.Data[i].ID))
+	follow(t, tab, "//main", w.cancel)
+	wantPane(t, tab, w.cancelPane)
+	run(t, tab, "pick a reason", chromedp.Click(`//input[@name="reason"][@value="switched_service"]`, chromedp.NodeVisible))
+	fill(t, tab, map[string]string{"admin-cancel-message": "Vi har ett avtal för hela bolaget."})
+	shot("admin-cancel")
+	follow(t, tab, "//aside", w.cancel)
+	wantTexts(t, tab, ".notice", w.canceled)
+	shot("admin-canceled")
 }
 
 // choosePolicy chooses the policy of the product with the SKU.

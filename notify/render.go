@@ -53,6 +53,9 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 		footer = w.T("mail.footer.purchaser")
 	}
 	// Every message names the same facts; each names the ones it needs.
+	if kind == kassa.NotifyAdminCancellation { // an admin's reason, in an admin's words
+		f.reason = reason(d.CancelReason, w, "admin_cancel.reason.")
+	}
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
 		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL),
@@ -180,7 +183,7 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 		purchaser:    oneLine(d.PurchaserName),
 		actor:        oneLine(d.ActorName),
 		licenses:     w.T("mail.licenses", "Count", d.Quantity, "Number", locale.FormatCount(d.Quantity, lang)),
-		reason:       reason(d.CancelReason, w),
+		reason:       reason(d.CancelReason, w, "cancel.reason."),
 		holder:       cmp.Or(oneLine(d.HolderName), capital(w.T("mail.someone"))),
 		organization: oneLine(d.Organization),
 		holders:      w.T("mail.holders", "Count", d.Holders, "Number", locale.FormatCount(d.Holders, lang)),
@@ -223,12 +226,12 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 
 // reason returns r in the words the purchaser chose it by (the cancel
 // page's); a reason kassa does not know is shown as it is.
-func reason(r kassa.CancelReason, w locale.Words) string {
+func reason(r kassa.CancelReason, w locale.Words, prefix string) string {
 	if r == "" {
 		return ""
 	}
 	if r.Valid() {
-		return w.T("cancel.reason." + string(r))
+		return w.T(prefix + string(r))
 	}
 	return oneLine(string(r))
 }

@@ -42,6 +42,16 @@ type AdminCancelForm struct {
 	FormError   string
 }
 
+// adminReasonKeys name each reason to cancel as an admin gives it, in
+// kassa.CancelReasons' order: the same reasons, in the organization's
+// words rather than a purchaser's (notify words the mail the same).
+var adminReasonKeys = map[kassa.CancelReason]string{
+	"too_expensive": msg("admin_cancel.reason.too_expensive"), "missing_features": msg("admin_cancel.reason.missing_features"),
+	"switched_service": msg("admin_cancel.reason.switched_service"), "unused": msg("admin_cancel.reason.unused"),
+	"too_complex": msg("admin_cancel.reason.too_complex"), "low_quality": msg("admin_cancel.reason.low_quality"),
+	"customer_service": msg("admin_cancel.reason.customer_service"), "other": msg("admin_cancel.reason.other"),
+}
+
 // endable reports whether an admin may end sub at once (billing's rule).
 func endable(sub *kassa.Subscription) bool {
 	return sub.Channel == kassa.SelfService &&
@@ -172,7 +182,7 @@ func (s *server) moveUsers(w http.ResponseWriter, r *http.Request) error {
 func (s *server) adminCancelPane(r *http.Request, p *SubscriptionPage, sub *kassa.Subscription, reason kassa.CancelReason, message string) error {
 	f := &AdminCancelForm{Holders: sub.Assigned}
 	for _, rc := range kassa.CancelReasons {
-		f.Reasons = append(f.Reasons, Option{Value: string(rc), Label: cancelReasonText(&p.Layout, rc), Selected: rc == reason})
+		f.Reasons = append(f.Reasons, Option{Value: string(rc), Label: p.T(adminReasonKeys[rc]), Selected: rc == reason})
 	}
 	f.Message = Field{ID: "admin-cancel-message", Name: "feedback", Label: p.T("admin_cancel.message", "Purchaser", sub.PurchaserName),
 		Hint: p.T("admin_cancel.message.hint"), Value: message, MaxLength: kassa.MaxFeedback}
