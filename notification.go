@@ -17,6 +17,9 @@ const (
 	// organization's own subscription and ended it (SPEC §12).
 	NotifyAdminCancellation NotificationKind = "admin_cancellation"
 	NotifyUsersMoved        NotificationKind = "users_moved"
+	// NotifySpendWarning tells the admins, and the person for their own
+	// ceiling, that 80 % of a monthly spend limit is spent (SPEC §12).
+	NotifySpendWarning NotificationKind = "spend_warning"
 	// NotifyLicenseReleased tells a purchaser that a license of theirs came
 	// free: its holder was disabled, or became a guest.
 	NotifyLicenseReleased NotificationKind = "license_released"
@@ -70,7 +73,8 @@ type NotificationData struct {
 	Message        string       `json:"message,omitempty"`      // an admin's words to the purchaser
 	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
 	InvoiceID      string       `json:"invoice_id,omitempty"`   // the invoice to pay (payment_action)
-	Amount         Money        `json:"amount,omitempty"`       // what it asks
+	Amount         Money        `json:"amount,omitempty"`       // what it asks; what was spent (spend_warning)
+	Ceiling        Money        `json:"ceiling,omitempty"`      // the spend limit warned of; PurchaserName is whose, "" the organization's
 	Reason         string       `json:"reason,omitempty"`       // a dispute's; why a webhook endpoint was turned off
 	URL            string       `json:"url,omitempty"`          // the webhook endpoint turned off
 	// Link is the one-time link of an invitation or a reset, made as the

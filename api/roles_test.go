@@ -142,8 +142,10 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/v1/admin/subscriptions/{id}/cancel": {func() call {
 			return call{"/api/v1/admin/subscriptions/" + withHolder() + "/cancel", map[string]any{"reason": "other"}}
 		}, 401, 403, 200},
-		"GET /api/v1/admin/audit-log": {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
-		"GET /api/v1/admin/users":     {fixed("/api/v1/admin/users", nil), 401, 403, 200},
+		"GET /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", nil), 401, 403, 200},
+		"PUT /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", map[string]any{}), 401, 403, 200},
+		"GET /api/v1/admin/audit-log":    {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
+		"GET /api/v1/admin/users":        {fixed("/api/v1/admin/users", nil), 401, 403, 200},
 		"POST /api/v1/admin/users": {func() call {
 			added++
 			return call{"/api/v1/admin/users", map[string]any{"name": "New Person", "email": fmt.Sprintf("new%d@nordvik.example", added)}}

@@ -56,6 +56,8 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/admin/subscriptions/{id}/move-users-preview", handler: s.moveUsersPreview, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/move-users", handler: s.idempotent(s.moveUsers), admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/cancel", handler: s.idempotent(s.adminCancel), admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/spend-limits", handler: s.spendLimits, admin: true},
+		{method: http.MethodPut, path: "/api/v1/admin/spend-limits", handler: s.setSpendLimits, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/audit-log", handler: s.auditLog, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/users", handler: s.adminUsers, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/users", handler: s.addUser, admin: true},

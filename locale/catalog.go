@@ -96,8 +96,11 @@ func (w Words) Error(err error) string {
 	}
 	args := make([]any, len(e.Args))
 	for i, v := range e.Args {
-		if st, ok := v.(kassa.SubscriptionStatus); ok {
-			v = w.T("status." + string(st))
+		switch x := v.(type) {
+		case kassa.SubscriptionStatus:
+			v = w.T("status." + string(x))
+		case kassa.Money:
+			v = FormatMoney(x, w.Lang())
 		}
 		args[i] = v
 	}

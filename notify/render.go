@@ -59,7 +59,7 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
 		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL),
-		"Holders", f.holders, "Message", f.message}
+		"Holders", f.holders, "Message", f.message, "Limit", f.ceiling, "Percent", kassa.SpendWarnAt}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -132,6 +132,19 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 			when(f.amount, T("mail.admin_canceled.credit")), footer}
 	case kind == kassa.NotifyUsersMoved:
 		return T("mail.admin.users_moved.subject"), []string{T("mail.admin.users_moved.text"), footer}
+	case kind == kassa.NotifySpendWarning:
+		text := T("mail.spend.organization")
+		switch {
+		case f.forPurchaser:
+			text = T("mail.spend.you")
+		case d.PurchaserName != "":
+			text = T("mail.spend.person")
+		}
+		admin := T("mail.spend.admin")
+		if f.forPurchaser {
+			admin = ""
+		}
+		return T("mail.spend.subject"), []string{sentences(text, T("mail.spend.refused")), admin, w.T("mail.footer.spend")}
 	case kind == kassa.NotifyCancellation && f.forPurchaser:
 		text := T("mail.canceled.text")
 		if f.trial {
@@ -172,6 +185,7 @@ type facts struct {
 	dispute      string // why a card holder disputed a charge, as their issuer says
 	holders      string // "3 people": who lost, or moved, their licenses
 	message      string // an admin's words to the purchaser, on one line
+	ceiling      string // a spend limit
 }
 
 func factsOf(d kassa.NotificationData, w locale.Words) facts {
@@ -208,6 +222,9 @@ func factsOf(d kassa.NotificationData, w locale.Words) facts {
 	}
 	if kassa.ValidCurrency(d.Amount.Currency) {
 		f.amount = locale.FormatMoney(d.Amount, lang)
+	}
+	if kassa.ValidCurrency(d.Ceiling.Currency) {
+		f.ceiling = locale.FormatMoney(d.Ceiling, lang)
 	}
 	f.dispute = cmp.Or(oneLine(d.Reason), "–")
 	if kassa.ValidCurrency(d.UnitPrice.Currency) {

@@ -168,6 +168,9 @@ func (db *DB) CreatePurchase(ctx context.Context, s *kassa.Subscription, inv *ka
 			}
 			return tx.purchased(ctx, sub, "")
 		}
+		if err := tx.checkSpend(ctx, a.Tenant.ID, a.User.ID, inv.Total); err != nil {
+			return err
+		}
 		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), a.Tenant.ID, a.User.ID, s.ID
 		inv.BillingProfileID, inv.Type, inv.Status = s.BillingProfileID, kassa.TypeInvoice, kassa.InvoicePending
 		return tx.insertInvoice(ctx, inv, "purchase", requestKey)

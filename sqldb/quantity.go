@@ -34,10 +34,11 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 		// Writing holds the row: a cancellation taken after this sees the
 		// invoice, and one taken before is seen here (cancelling).
 		var purchaser string
+		var channel kassa.Channel
 		err := tx.QueryRowContext(ctx, `
 			UPDATE subscriptions SET updated_at = $3 WHERE id = $1 AND tenant_id = $2 AND NOT cancelling AND `+
-			managedBy(4)+` RETURNING purchaser_id`,
-			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+			managedBy(4)+` RETURNING purchaser_id, channel`,
+			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser, &channel)
 		if errors.Is(err, sql.ErrNoRows) {
 			sub, err := tx.managedSubscription(ctx, a, inv.SubscriptionID)
 			if err != nil {
@@ -49,6 +50,13 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 			return kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", inv.SubscriptionID)
 		} else if err != nil {
 			return fmt.Errorf("find purchaser: %w", err)
+		}
+		// Self-service spend has its ceilings; what admins add to the
+		// subscriptions they manage is theirs to decide.
+		if channel == kassa.SelfService {
+			if err := tx.checkSpend(ctx, a.Tenant.ID, purchaser, inv.Total); err != nil {
+				return err
+			}
 		}
 		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, purchaser
 		if purchaser != a.User.ID {
