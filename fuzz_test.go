@@ -1,6 +1,7 @@
 package kassa_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -230,6 +231,57 @@ func FuzzRequestID(f *testing.F) {
 		}
 		if id := kassa.NewRequestID(); !kassa.ValidRequestID(id) || len(id) != 16 {
 			t.Fatalf("NewRequestID() = %q", id)
+		}
+	})
+}
+
+// FuzzParseWholeAmount checks that an amount typed in whole units is taken
+// exactly when it is digits with group separators between them, that it
+// reads as those digits do, in minor units, and that no input is taken as
+// negative or as more than MaxWholeAmount.
+func FuzzParseWholeAmount(f *testing.F) {
+	for _, s := range []string{"25 000", "25000", "0", " 7 ", "1\u00a0000", "1'000'000", "-5", "1.5", "1,5", "", " ",
+		"99999999999999999999", "1000000000000", "1000000000001", "１２", "12kr"} {
+		f.Add(s, "SEK")
+	}
+	f.Add("5000", "JPY")
+	f.Add("5", "KWD")
+	f.Fuzz(func(t *testing.T, s, currency string) {
+		m, ok := kassa.ParseWholeAmount(s, currency)
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			if r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\u2009' || r == '\'' {
+				return -1
+			}
+			return 'x'
+		}, strings.TrimSpace(s))
+		trimmed := strings.TrimSpace(s)
+		wellFormed := digits != "" && !strings.Contains(digits, "x") && trimmed != "" && trimmed[0] >= '0' && trimmed[0] <= '9'
+		if !wellFormed {
+			if ok {
+				t.Fatalf("ParseWholeAmount(%q) = %v, want refused", s, m)
+			}
+			return
+		}
+		whole := strings.TrimLeft(digits, "0")
+		tooBig := len(whole) > 13 || (len(whole) == 13 && whole > "1000000000000")
+		if tooBig {
+			if ok {
+				t.Fatalf("ParseWholeAmount(%q) = %v, want refused: over the most", s, m)
+			}
+			return
+		}
+		if !ok {
+			t.Fatalf("ParseWholeAmount(%q) refused", s)
+		}
+		scale := int64(1)
+		for range kassa.CurrencyDigits(currency) {
+			scale *= 10
+		}
+		if m.Amount < 0 || m.Currency != currency || fmt.Sprint(m.Amount/scale) != cmp.Or(whole, "0") || m.Amount%scale != 0 {
+			t.Fatalf("ParseWholeAmount(%q, %q) = %v, want %s whole units", s, currency, m, whole)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package kassa
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Money is an exact amount in the minor unit of its currency (öre, cents),
@@ -74,4 +75,34 @@ func pow10(n int) int64 {
 		p *= 10
 	}
 	return p
+}
+
+// MaxWholeAmount is the largest amount ParseWholeAmount takes, in whole
+// units: a trillion, far above any ceiling and far below int64's reach.
+const MaxWholeAmount = 1_000_000_000_000
+
+// ParseWholeAmount reads an amount of whole units of currency as a person
+// types it ("25 000", "25000"): digits, with spaces (also non-breaking and
+// thin ones) and apostrophes between groups; no sign, no decimals. It
+// returns ok false for anything else, and for more than MaxWholeAmount.
+func ParseWholeAmount(s, currency string) (m Money, ok bool) {
+	var n int64
+	digits := 0
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			n = n*10 + int64(r-'0')
+			digits++
+			if n > MaxWholeAmount {
+				return Money{}, false
+			}
+		case (r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\u2009' || r == '\'') && digits > 0:
+		default:
+			return Money{}, false
+		}
+	}
+	if digits == 0 {
+		return Money{}, false
+	}
+	return Money{Amount: n * pow10(CurrencyDigits(currency)), Currency: currency}, true
 }

@@ -167,3 +167,22 @@ func FormatRate(basisPoints int, lang string) string {
 	}
 	return sign + s
 }
+
+// monthNames are the months in the languages kassa speaks, January first.
+var monthNames = map[string][12]string{
+	English: {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+	Swedish: {"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"},
+	German:  {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+}
+
+// FormatMonth writes the calendar month (UTC) of t in lang: en "December
+// 2026", sv "december 2026", de "Dezember 2026". Languages kassa does not
+// speak get English.
+func FormatMonth(t time.Time, lang string) string {
+	names, ok := monthNames[lang]
+	if !ok {
+		names = monthNames[English]
+	}
+	t = t.UTC()
+	return names[t.Month()-1] + " " + strconv.Itoa(t.Year())
+}

@@ -210,3 +210,22 @@ func decodeCursor(c string) (key, id string, err error) {
 	}
 	return "", "", kassa.InvalidE("cursor", "error.users.cursor")
 }
+
+// FindUserByEmail returns the user of the actor's tenant with the email
+// address, in any case. Users of other tenants are NotFound, like
+// addresses nobody has.
+func (db *DB) FindUserByEmail(ctx context.Context, email string) (*kassa.User, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := &kassa.User{}
+	err = db.readRow(ctx, func(r row) error { return scanUser(r, u) }, `
+		SELECT `+userColumns+` FROM users u WHERE u.tenant_id = $1 AND u.email = $2`, a.Tenant.ID, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.E(kassa.NotFound, "error.user.not_found", "User", email)
+	} else if err != nil {
+		return nil, fmt.Errorf("find user %s: %w", email, err)
+	}
+	return u, nil
+}

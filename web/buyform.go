@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -135,7 +137,7 @@ func (f *BuyForm) showError(l *Layout, err error) bool {
 		case "term":
 			f.TermError = l.T("buy.error.term")
 		case "quantity":
-			f.Quantity.Error = l.T("buy.error.quantity")
+			f.Quantity.Error = cmp.Or(spendRefusal(l, err), l.T("buy.error.quantity"))
 		case "billing_profile_id":
 			f.Profile.Error = l.T("buy.error.profile")
 		case "trial":
@@ -152,6 +154,29 @@ func (f *BuyForm) showError(l *Layout, err error) bool {
 	}
 	focusFirstError(&f.Quantity, &f.Profile)
 	return true
+}
+
+// spendRefusal says, in a person's words, that a purchase or increase would
+// pass a spend limit and how much is left; "" for any other error.
+func spendRefusal(l *Layout, err error) string {
+	e, ok := errors.AsType[*kassa.Error](err)
+	if !ok {
+		return ""
+	}
+	args := make([]any, len(e.Args))
+	for i, v := range e.Args {
+		if m, ok := v.(kassa.Money); ok {
+			v = locale.FormatMoney(m, l.Lang)
+		}
+		args[i] = v
+	}
+	switch e.Key {
+	case "error.spend.person":
+		return l.T("buy.error.spend_person", args...)
+	case "error.spend.organization":
+		return l.T("buy.error.spend_organization", args...)
+	}
+	return ""
 }
 
 // declineText explains why the gateway refused a card.

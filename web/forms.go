@@ -240,6 +240,7 @@ var notices = map[string]string{
 	"users_moved":    msg("notice.users_moved"),
 	"admin_canceled": msg("notice.admin_canceled"),
 	"policy_saved":   msg("notice.policy_saved"),
+	"spend_saved":    msg("notice.spend_saved"),
 
 	"person_invited":      msg("notice.person_invited"),
 	"person_saved":        msg("notice.person_saved"),

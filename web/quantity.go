@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
@@ -145,7 +146,7 @@ func (s *server) licensesFailed(w http.ResponseWriter, r *http.Request, p *Subsc
 	status := http.StatusUnprocessableEntity
 	switch kassa.ErrorCode(err) {
 	case kassa.Invalid:
-		f.Total.Error = p.T("buy.error.quantity")
+		f.Total.Error = cmp.Or(spendRefusal(&p.Layout, err), p.T("buy.error.quantity"))
 		if sub.Status == kassa.StatusTrialing && n >= 1 && n <= kassa.MaxQuantity {
 			prod, err := s.db.FindProductByID(r.Context(), sub.ProductID)
 			if err != nil {

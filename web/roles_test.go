@@ -120,6 +120,8 @@ func TestPageRoleMatrix(t *testing.T) {
 		"GET /billing/products/subscriptions/{id}/admin-cancel":  {toEnd + "/admin-cancel", nil, login, notFound, ok},
 		"POST /billing/products/subscriptions/{id}/admin-cancel": {ended + "/admin-cancel", url.Values{"reason": {"other"}}, login, notFound, seeOther},
 		"POST /billing/products/subscriptions/{id}/take-over":    {sub + "/take-over", url.Values{}, login, notFound, seeOther},
+		"GET /admin/spend-limits":                                {"/admin/spend-limits", nil, login, notFound, ok},
+		"POST /admin/spend-limits":                               {"/admin/spend-limits", url.Values{"per_person": {"5000"}}, login, notFound, seeOther},
 		"GET /admin/purchase-policy":                             {policyPath, nil, login, notFound, ok},
 		"POST /admin/purchase-policy":                            {policyPath, policies, login, notFound, seeOther},
 		"GET /admin/audit-log":                                   {auditPath, nil, login, notFound, ok},

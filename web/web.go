@@ -170,6 +170,8 @@ func (s *server) routes() http.Handler {
 	// and the audit log.
 	handle("GET "+selfServicePath, s.adminOnly(s.selfService))
 	handle("GET "+adminLicensesPath, s.adminOnly(s.adminLicenses))
+	handle("GET "+spendPath, s.adminOnly(s.spendLimits))
+	handle("POST "+spendPath, s.adminOnly(s.setSpendLimits))
 	handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
 	handle("POST "+sub+"/take-over", s.adminOnly(s.takeOver))
 	handle("GET "+sub+"/move-users", s.adminOnly(s.moveUsersForm))
@@ -259,6 +261,7 @@ var navigation = []struct {
 		{Key: msg("nav.admin_licenses"), Href: "/admin/licenses"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
+		{Key: msg("nav.spend_limits"), Href: spendPath},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
 	}}, admin: true},
 	{NavSection: NavSection{Items: []NavItem{
