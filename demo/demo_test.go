@@ -99,6 +99,10 @@ func TestHistory(t *testing.T) {
 	if err != nil || len(orgs) != 1 || orgs[0].PurchaserEmail != "erik@nordvik.example" {
 		t.Fatalf("the organization's Project Plan: %v (%v)", orgs, err)
 	}
+	limits, spend, err := db.FindSpendLimits(admin)
+	if err != nil || limits.Organization == nil || limits.PerPerson == nil || len(limits.People) != 1 || spend.Organization.Currency != "SEK" {
+		t.Errorf("spend limits: %+v, %+v (%v)", limits, spend, err)
+	}
 	b := billing.New(db, gw, clock, slog.New(slog.DiscardHandler))
 	move, err := b.PreviewMoveUsers(admin, annas.ID, orgs[0].ID)
 	if err != nil || move.Holders != 2 || move.LicensesToAdd != 0 || move.Credit.Amount <= 0 {

@@ -129,7 +129,7 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 // erik's Project Plan over a month ago, so the organization manages it, and
 // since then anna bought a Project Plan of her own for herself and karl.
 // Her purchase is the one to fold in: Move users to the organization's,
-// which has the two free licenses they need.
+// which has the two free licenses they need. Spend limits are set.
 func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct, erikPlan string) error {
 	as := func(email string) (context.Context, error) {
 		c, err := db.FindCredentials(ctx, email)
@@ -178,6 +178,14 @@ func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct
 	}
 	if _, err := db.WithClock(clock).Assign(anna, sub.ID, ids); err != nil {
 		return fmt.Errorf("demo licenses: %w", err)
+	}
+	// Ceilings on self-service spend, set once the history is made: the
+	// organization's, everyone's, and anna's, who buys for her team.
+	sek := func(kr int64) *kassa.Money { return &kassa.Money{Amount: kr * 100, Currency: "SEK"} }
+	limits := kassa.SpendLimits{Organization: sek(60_000), PerPerson: sek(15_000),
+		People: []kassa.PersonLimit{{UserID: ids[0], Monthly: sek(25_000)}}}
+	if err := db.SetSpendLimits(astrid, limits); err != nil {
+		return fmt.Errorf("demo spend limits: %w", err)
 	}
 	return nil
 }

@@ -37,7 +37,8 @@ type adminWords struct {
 	trialProduct, allLicenses, boughtBy string
 	mover, moveUsers, review, moves     string
 	moved, cancel, cancelPane, canceled string
-	plan                                string
+	plan, spendLimits, perPerson        string
+	spendSaved                          string
 }
 
 var swedishAdmin = adminWords{
@@ -59,6 +60,7 @@ var swedishAdmin = adminWords{
 	moves:  "1 person flyttas till den prenumerationen; ingen förlorar åtkomst.",
 	moved:  "Användarna flyttades till den här prenumerationen, och självbetjäningsprenumerationen avbröts.",
 	cancel: "Avbryt prenumeration", cancelPane: "Avsluta prenumeration", plan: "Projektplanering",
+	spendLimits: "Utgiftsgränser", perPerson: "Tak per person", spendSaved: "Utgiftsgränserna har sparats. De gäller köp från och med nu.",
 	canceled: "Prenumerationen avbröts, och dess licensinnehavare har inte längre licenser. Köparen har informerats.",
 }
 
@@ -81,6 +83,7 @@ var englishAdmin = adminWords{
 	moves:  "1 person moves to that subscription; nobody loses access.",
 	moved:  "The users were moved to this subscription, and the self-service subscription was cancelled.",
 	cancel: "Cancel subscription", cancelPane: "Cancel subscription", plan: "Project Plan",
+	spendLimits: "Spend limits", perPerson: "Limit per person", spendSaved: "The spend limits were saved. They apply to purchases from now on.",
 	canceled: "The subscription was cancelled, and its holders no longer have licenses. The purchaser was told.",
 }
 
@@ -279,6 +282,39 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	follow(t, tab, "//aside", w.cancel)
 	wantTexts(t, tab, ".notice", w.canceled)
 	shot("admin-canceled")
+
+	// Spend limits: a ceiling per person, which the buyer's next purchase
+	// would pass.
+	follow(t, tab, "//nav", w.spendLimits)
+	wantHeading(t, tab, w.spendLimits)
+	fill(t, tab, map[string]string{"spend-default": "1 00"})
+	follow(t, tab, "//main//form", w.save)
+	wantTexts(t, tab, ".notice", w.spendSaved)
+	if got := value(t, tab, "spend-default"); got != "100" {
+		t.Errorf("the limit per person reads %q, want 100", got)
+	}
+	shot("spend-limits")
+	var refused struct{ Error struct{ Field string } }
+	apiStatus(t, base, "POST", "/api/v1/subscriptions", token, orderBody(t, base, token, "ANALYTICS_PRO", 5), http.StatusUnprocessableEntity, &refused)
+	if refused.Error.Field != "quantity" {
+		t.Errorf("a purchase past the limit was refused naming %q, want quantity", refused.Error.Field)
+	}
+}
+
+// orderBody is the body of a monthly purchase of the product with the SKU,
+// paid with the token's user's only billing profile.
+func orderBody(t *testing.T, base, token, sku string, quantity int) map[string]any {
+	t.Helper()
+	var products struct{ Data []struct{ ID, SKU string } }
+	api(t, base, "GET", "/api/v1/products", token, nil, &products)
+	var profiles struct{ Data []struct{ ID string } }
+	api(t, base, "GET", "/api/v1/billing-profiles", token, nil, &profiles)
+	i := slices.IndexFunc(products.Data, func(p struct{ ID, SKU string }) bool { return p.SKU == sku })
+	if i < 0 || len(profiles.Data) != 1 {
+		t.Fatalf("no product %s or not one billing profile", sku)
+	}
+	return map[string]any{"product_id": products.Data[i].ID, "term": "monthly", "quantity": quantity,
+		"billing_profile_id": profiles.Data[0].ID}
 }
 
 // choosePolicy chooses the policy of the product with the SKU.
@@ -300,6 +336,12 @@ func choosePolicy(t *testing.T, tab context.Context, sku, label string) {
 // api calls the JSON API with the token and decodes the answer into out.
 func api(t *testing.T, base, method, path, token string, body, out any) {
 	t.Helper()
+	apiStatus(t, base, method, path, token, body, 0, out)
+}
+
+// apiStatus is api wanting the answer's status (any 2xx when 0).
+func apiStatus(t *testing.T, base, method, path, token string, body any, status int, out any) {
+	t.Helper()
 	var b []byte
 	if body != nil {
 		b, _ = json.Marshal(body)
@@ -314,7 +356,7 @@ func api(t *testing.T, base, method, path, token string, body, out any) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
+	if (status == 0 && resp.StatusCode/100 != 2) || (status != 0 && resp.StatusCode != status) {
 		t.Fatalf("%s %s: status %d", method, path, resp.StatusCode)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
@@ -341,16 +383,9 @@ func apiBuy(t *testing.T, base, token, sku string, quantity int) string {
 // subscription's id.
 func apiOrder(t *testing.T, base, token, sku string, quantity int, trial bool) string {
 	t.Helper()
-	var products struct{ Data []struct{ ID, SKU string } }
-	api(t, base, "GET", "/api/v1/products", token, nil, &products)
-	var profiles struct{ Data []struct{ ID string } }
-	api(t, base, "GET", "/api/v1/billing-profiles", token, nil, &profiles)
-	i := slices.IndexFunc(products.Data, func(p struct{ ID, SKU string }) bool { return p.SKU == sku })
-	if i < 0 || len(profiles.Data) != 1 {
-		t.Fatalf("no product %s or not one billing profile", sku)
-	}
+	body := orderBody(t, base, token, sku, quantity)
+	body["trial"] = trial
 	var sub struct{ ID string }
-	api(t, base, "POST", "/api/v1/subscriptions", token, map[string]any{"product_id": products.Data[i].ID, "term": "monthly",
-		"quantity": quantity, "billing_profile_id": profiles.Data[0].ID, "trial": trial}, &sub)
+	api(t, base, "POST", "/api/v1/subscriptions", token, body, &sub)
 	return sub.ID
 }

@@ -32,6 +32,14 @@ func TestRender(t *testing.T) {
 	type change func(*kassa.NotificationData)
 	purchaser := func(d *kassa.NotificationData) { d.ForPurchaser = true }
 	trial := func(d *kassa.NotificationData) { d.Trial = true }
+	// spend is a warning that whose (the organization when "") spent
+	// 1 642,50 kr of 2 000 kr.
+	spend := func(whose string) change {
+		return func(d *kassa.NotificationData) {
+			d.PurchaserName, d.Amount = whose, kassa.Money{Amount: 164250, Currency: "SEK"}
+			d.Ceiling = kassa.Money{Amount: 200000, Currency: "SEK"}
+		}
+	}
 	// ended is an admin's ending of a subscription with 3 holders, with
 	// 398,34 kr credited.
 	ended := func(reason kassa.CancelReason, message string) change {
@@ -175,6 +183,20 @@ func TestRender(t *testing.T) {
 			"Erik Lind moved the users of Åsa Öberg's Kassa Meetings",
 			[]string{"Erik Lind moved 3 people from the self-service subscription to Kassa Meetings (5 licenses) that Åsa Öberg (asa@nordvik.example) bought"},
 			[]string{"back"}},
+		{"SpendWarningToPersonSwedish", kassa.NotifySpendWarning, "sv", []change{purchaser, spend("Åsa Öberg")},
+			"80 % av månadsgränsen för självbetjäningsköp är använd",
+			[]string{"Dina självbetjäningsköp har kommit upp i 1" + nb + "642,50" + nb + "kr den här månaden, av din månadsgräns 2" + nb + "000,00" + nb + "kr.",
+				"nekas tills månaden är slut", "eftersom er organisation har angett en utgiftsgräns"},
+			[]string{"Administration ›"}},
+		{"SpendWarningToAdminEnglish", kassa.NotifySpendWarning, "en", []change{spend("Åsa Öberg")},
+			"80 % of the monthly self-service spend limit is used",
+			[]string{"Åsa Öberg's self-service purchases have come to SEK" + nb + "1,642.50 this month, of their monthly limit of SEK" + nb + "2,000.00.",
+				"Admin › Spend limits"},
+			nil},
+		{"SpendWarningOrganizationGerman", kassa.NotifySpendWarning, "de", []change{spend("")},
+			"80 % des monatlichen Limits für Self-Service-Ausgaben sind verbraucht",
+			[]string{"Die Self-Service-Käufe Ihrer Organisation belaufen sich diesen Monat auf 1.642,50" + nb + "SEK"},
+			nil},
 		{"DisputeToAdminEnglish", kassa.NotifyDispute, "en", []change{func(d *kassa.NotificationData) {
 			d.Amount, d.Reason = kassa.Money{Amount: 149375, Currency: "SEK"}, "fraudulent"
 		}},

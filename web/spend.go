@@ -67,7 +67,8 @@ func (s *server) spendPage(r *http.Request) (*SpendPage, *kassa.SpendLimits, err
 			Limit: Field{ID: "spend-person-" + pl.UserID, Name: "limit_" + pl.UserID,
 				Label: p.T("spend.person_limit", "Name", pl.Name), Value: whole(pl.Monthly), InputMode: "numeric", Class: "short"}})
 	}
-	p.AddEmail = Field{ID: "spend-add-email", Name: "add_email", Label: p.T("spend.add_email"), Type: "email", Autocomplete: "off"}
+	p.AddEmail = Field{ID: "spend-add-email", Name: "add_email", Label: p.T("spend.add_email"), Type: "email", Autocomplete: "off",
+		Class: "medium"}
 	p.AddLimit = Field{ID: "spend-add-limit", Name: "add_limit", Label: p.T("spend.add_limit"), Hint: p.T("spend.add_limit.hint", "Currency", p.Currency),
 		InputMode: "numeric", Class: "short"}
 	return p, l, money.err
