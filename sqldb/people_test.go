@@ -46,7 +46,7 @@ func TestDisablingReleasesLicensesAndEndsSessions(t *testing.T) {
 	db := demoDB(t)
 	astrid, erik := as(t, db, "astrid@nordvik.example"), as(t, db, "erik@nordvik.example")
 	anna := kassa.ActorFromContext(as(t, db, "anna.lindberg@nordvik.example")).User
-	subs, err := db.FindSubscriptions(erik, kassa.SubscriptionFilter{Status: ptr(kassa.StatusActive)})
+	subs, err := db.FindSubscriptions(erik, kassa.SubscriptionFilter{Status: ptr(kassa.StatusActive), Channel: ptr(kassa.SelfService)})
 	if err != nil || len(subs) == 0 {
 		t.Fatalf("erik's active subscriptions: %v %v", subs, err)
 	}
