@@ -20,6 +20,11 @@ const (
 	// NotifySpendWarning tells the admins, and the person for their own
 	// ceiling, that 80 % of a monthly spend limit is spent (SPEC §12).
 	NotifySpendWarning NotificationKind = "spend_warning"
+	// NotifyLicenseRequest tells the admins that a person asked for
+	// licenses; NotifyLicenseRequestDecided tells the person what an admin
+	// decided (Reason holds the request's status).
+	NotifyLicenseRequest        NotificationKind = "license_request"
+	NotifyLicenseRequestDecided NotificationKind = "license_request_decided"
 	// NotifyLicenseReleased tells a purchaser that a license of theirs came
 	// free: its holder was disabled, or became a guest.
 	NotifyLicenseReleased NotificationKind = "license_released"
@@ -74,6 +79,7 @@ type NotificationData struct {
 	Organization   string       `json:"organization,omitempty"` // the tenant's name, for an invitation
 	InvoiceID      string       `json:"invoice_id,omitempty"`   // the invoice to pay (payment_action)
 	Amount         Money        `json:"amount,omitempty"`       // what it asks; what was spent (spend_warning)
+	RequestID      string       `json:"request_id,omitempty"`   // a license request's
 	Ceiling        Money        `json:"ceiling,omitempty"`      // the spend limit warned of; PurchaserName is whose, "" the organization's
 	Reason         string       `json:"reason,omitempty"`       // a dispute's; why a webhook endpoint was turned off
 	URL            string       `json:"url,omitempty"`          // the webhook endpoint turned off

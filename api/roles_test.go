@@ -142,6 +142,19 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/v1/admin/subscriptions/{id}/cancel": {func() call {
 			return call{"/api/v1/admin/subscriptions/" + withHolder() + "/cancel", map[string]any{"reason": "other"}}
 		}, 401, 403, 200},
+		"POST /api/v1/license-requests": {fixed("/api/v1/license-requests", map[string]any{"product_id": erik.products["MAIL_ARCHIVE"],
+			"user_ids": people[:1]}), 401, 201, 201},
+		"GET /api/v1/license-requests": {fixed("/api/v1/license-requests", nil), 401, 200, 200},
+		// erik's request, declined by the admin.
+		"POST /api/v1/admin/license-requests/{id}/decide": {func() call {
+			var req struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/license-requests", erik.token, map[string]any{"product_id": erik.products["MAIL_ARCHIVE"],
+				"user_ids": people[:1]}).body, &req)
+			return call{"/api/v1/admin/license-requests/" + req.ID + "/decide", map[string]any{}}
+		}, 401, 403, 200},
+		"GET /api/v1/admin/license-request-settings": {fixed("/api/v1/admin/license-request-settings", nil), 401, 403, 200},
+		"PUT /api/v1/admin/license-request-settings": {fixed("/api/v1/admin/license-request-settings", map[string]any{"mode": "requests"}),
+			401, 403, 200},
 		"GET /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", nil), 401, 403, 200},
 		"PUT /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", map[string]any{}), 401, 403, 200},
 		"GET /api/v1/admin/audit-log":    {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},

@@ -43,6 +43,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses", handler: s.assign},
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses/unassign", handler: s.unassign},
 
+		{method: http.MethodPost, path: "/api/v1/license-requests", handler: s.createLicenseRequest},
+		{method: http.MethodGet, path: "/api/v1/license-requests", handler: s.licenseRequests},
+
 		{method: http.MethodGet, path: "/api/v1/invoices", handler: s.invoices},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}", handler: s.invoice},
 		{method: http.MethodGet, path: "/api/v1/invoices/{id}/pdf", handler: s.invoicePDF},
@@ -56,6 +59,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/admin/subscriptions/{id}/move-users-preview", handler: s.moveUsersPreview, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/move-users", handler: s.idempotent(s.moveUsers), admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/subscriptions/{id}/cancel", handler: s.idempotent(s.adminCancel), admin: true},
+		{method: http.MethodPost, path: "/api/v1/admin/license-requests/{id}/decide", handler: s.decideLicenseRequest, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/license-request-settings", handler: s.requestSettings, admin: true},
+		{method: http.MethodPut, path: "/api/v1/admin/license-request-settings", handler: s.setRequestSettings, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/spend-limits", handler: s.spendLimits, admin: true},
 		{method: http.MethodPut, path: "/api/v1/admin/spend-limits", handler: s.setSpendLimits, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/audit-log", handler: s.auditLog, admin: true},

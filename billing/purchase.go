@@ -409,5 +409,10 @@ func (s *Service) Reconcile(ctx context.Context, age time.Duration) (int, error)
 			return done, err
 		}
 	}
+	// License requests are kept 12 months (SPEC §12); their removal is
+	// housekeeping, not counted as work done.
+	if _, err := s.db.DeleteLicenseRequestsBefore(ctx, s.clock.Now().AddDate(-1, 0, 0)); err != nil {
+		return done, err
+	}
 	return done, nil
 }

@@ -132,6 +132,18 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 			when(f.amount, T("mail.admin_canceled.credit")), footer}
 	case kind == kassa.NotifyUsersMoved:
 		return T("mail.admin.users_moved.subject"), []string{T("mail.admin.users_moved.text"), footer}
+	case kind == kassa.NotifyLicenseRequest:
+		return T("mail.request.subject"), []string{T("mail.request.text"), when(f.message, T("mail.request.message")),
+			T("mail.request.decide"), footer}
+	case kind == kassa.NotifyLicenseRequestDecided:
+		subject, text := T("mail.request.declined.subject"), T("mail.request.declined.text")
+		switch kassa.RequestStatus(d.Reason) {
+		case kassa.RequestApproved:
+			subject, text = T("mail.request.approved.subject"), T("mail.request.approved.text")
+		case kassa.RequestPartiallyApproved:
+			subject, text = T("mail.request.partial.subject"), T("mail.request.partial.text")
+		}
+		return subject, []string{text, when(f.message, T("mail.request.message")), w.T("mail.footer.request")}
 	case kind == kassa.NotifySpendWarning:
 		text := T("mail.spend.organization")
 		switch {
