@@ -265,7 +265,7 @@ func TestDeliveries(t *testing.T) {
 	var subID string
 	for _, x := range subs["data"].([]any) {
 		sub := x.(map[string]any)
-		if sub["status"] == "active" && sub["available"].(float64) > 0 {
+		if sub["status"] == "active" && sub["channel"] == "self_service" && sub["available"].(float64) > 0 {
 			subID = sub["id"].(string)
 			break
 		}
