@@ -92,7 +92,9 @@ func TestBuy(t *testing.T) {
 		r := s.get(productsPath, erik)
 		r.wantBody(t, `href="`+analytics+`">Köp<span class="visually-hidden"> – Analytics Pro</span></a>`,
 			`/buy?trial=1">Starta kostnadsfri provperiod<span class="visually-hidden"> – Diagramstudio</span>`)
-		r.wantNotBody(t, "– Säkert e-postarkiv</span>")
+		// The archive may not be bought: its licenses are asked for.
+		r.wantNotBody(t, ">Köp<span class=\"visually-hidden\"> – Säkert e-postarkiv</span>")
+		r.wantBody(t, "/request\">Be om licenser<span class=\"visually-hidden\"> – Säkert e-postarkiv</span>")
 	})
 	t.Run("FormOffersTermsProfileAndTrial", func(t *testing.T) {
 		r := s.get(analytics, erik)

@@ -69,8 +69,9 @@ type ProductRow struct {
 	TrialDays         int
 	Monthly, Annual   string // formatted; "" when not sold in the currency
 	// Buy is where to buy the product, or start its free trial; nil where
-	// the policy or the user's type does not allow it.
-	Buy *Action
+	// the policy or the user's type does not allow it. Request is where to
+	// ask the admins for licenses instead (requests.go).
+	Buy, Request *Action
 }
 
 // policyKeys names each purchase policy for people.
@@ -174,7 +175,7 @@ func (s *server) products(w http.ResponseWriter, r *http.Request) error {
 			Policy: prod.Policy, PolicyKey: policyKeys[prod.Policy], TrialDays: prod.TrialDays,
 			Monthly: money.price(prod, kassa.Monthly, p.Currency), Annual: money.price(prod, kassa.Annual, p.Currency),
 		}
-		row.Buy = buyAction(&p.Layout, prod)
+		row.Buy, row.Request = buyAction(&p.Layout, prod), requestAction(&p.Layout, prod)
 		p.Products = append(p.Products, row)
 	}
 	if money.err != nil {

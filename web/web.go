@@ -122,8 +122,9 @@ func (s *server) routes() http.Handler {
 	// …/subscriptions/{id} in ServeMux (neither is more specific).
 	const sub = subscriptionsPath + "/{id}"
 	handle("GET "+productsPath, s.signedIn(s.products))
-	handle("GET "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buyForm))
-	handle("POST "+productsPath+"/{productID}/{action}", s.buyersOnly(s.buy))
+	handle("GET "+productsPath+"/{productID}/{action}", s.buyersOnly(s.productPage))
+	handle("POST "+productsPath+"/{productID}/{action}", s.buyersOnly(s.productPost))
+	handle("GET "+requestsPath, s.signedIn(s.myRequests))
 	handle("GET "+sub, s.signedIn(s.subscription))
 	handle("GET "+sub+"/licenses", s.signedIn(s.licensesForm))
 	handle("POST "+sub+"/licenses", s.signedIn(s.setLicenses))
@@ -170,6 +171,10 @@ func (s *server) routes() http.Handler {
 	// and the audit log.
 	handle("GET "+selfServicePath, s.adminOnly(s.selfService))
 	handle("GET "+adminLicensesPath, s.adminOnly(s.adminLicenses))
+	handle("GET "+adminRequestsPath, s.adminOnly(s.adminRequests))
+	handle("POST "+adminRequestsPath, s.adminOnly(s.saveRequestSettings))
+	handle("GET "+adminRequestsPath+"/{id}", s.adminOnly(s.decideForm))
+	handle("POST "+adminRequestsPath+"/{id}", s.adminOnly(s.decide))
 	handle("GET "+spendPath, s.adminOnly(s.spendLimits))
 	handle("POST "+spendPath, s.adminOnly(s.setSpendLimits))
 	handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
@@ -250,6 +255,7 @@ var navigation = []struct {
 		{Key: msg("nav.licenses"), Href: "/billing/licenses"},
 		{Key: msg("nav.bills"), Href: "/billing/bills"},
 		{Key: msg("nav.profiles"), Href: "/billing/profiles"},
+		{Key: msg("nav.my_requests"), Href: requestsPath},
 	}}},
 	{NavSection: NavSection{Key: msg("nav.admin"), Items: []NavItem{
 		{Key: msg("nav.people"), Href: "/admin/people"},
@@ -261,6 +267,7 @@ var navigation = []struct {
 		{Key: msg("nav.admin_licenses"), Href: "/admin/licenses"},
 		{Key: msg("nav.self_service"), Href: "/admin/self-service"},
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
+		{Key: msg("nav.license_requests"), Href: adminRequestsPath},
 		{Key: msg("nav.spend_limits"), Href: spendPath},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
 	}}, admin: true},
