@@ -103,6 +103,9 @@ func TestHistory(t *testing.T) {
 	if err != nil || limits.Organization == nil || limits.PerPerson == nil || len(limits.People) != 1 || spend.Organization.Currency != "SEK" {
 		t.Errorf("spend limits: %+v, %+v (%v)", limits, spend, err)
 	}
+	if reqs, err := db.FindLicenseRequests(admin, kassa.RequestPending); err != nil || len(reqs) != 1 || len(reqs[0].Users) != 2 {
+		t.Errorf("pending license requests: %v (%v)", reqs, err)
+	}
 	b := billing.New(db, gw, clock, slog.New(slog.DiscardHandler))
 	move, err := b.PreviewMoveUsers(admin, annas.ID, orgs[0].ID)
 	if err != nil || move.Holders != 2 || move.LicensesToAdd != 0 || move.Credit.Amount <= 0 {

@@ -129,7 +129,8 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 // erik's Project Plan over a month ago, so the organization manages it, and
 // since then anna bought a Project Plan of her own for herself and karl.
 // Her purchase is the one to fold in: Move users to the organization's,
-// which has the two free licenses they need. Spend limits are set.
+// which has the two free licenses they need. Spend limits are set, and
+// maria's request for Diagram Studio waits for an admin.
 func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct, erikPlan string) error {
 	as := func(email string) (context.Context, error) {
 		c, err := db.FindCredentials(ctx, email)
@@ -186,6 +187,30 @@ func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct
 		People: []kassa.PersonLimit{{UserID: ids[0], Monthly: sek(25_000)}}}
 	if err := db.SetSpendLimits(astrid, limits); err != nil {
 		return fmt.Errorf("demo spend limits: %w", err)
+	}
+	// maria asks for Diagram Studio, which people may only try, for
+	// herself and johan: the request waits under Admin › License requests.
+	maria, err := as("maria.nilsson@nordvik.example")
+	if err != nil {
+		return err
+	}
+	johan, err := db.FindCredentials(ctx, "johan.berglund@nordvik.example")
+	if err != nil {
+		return fmt.Errorf("demo johan: %w", err)
+	}
+	products, err := db.FindProducts(maria)
+	if err != nil {
+		return err
+	}
+	for _, p := range products {
+		if p.SKU == "DIAGRAM_STUDIO" {
+			_, err = db.WithClock(kassa.NewTestClock(now.AddDate(0, 0, -2))).CreateLicenseRequest(maria, p.ID,
+				[]string{kassa.ActorFromContext(maria).User.ID, johan.User.ID},
+				"Vi ritar om processkartorna för ekonomi i december och behöver Diagramstudio efter provperioden.")
+			if err != nil {
+				return fmt.Errorf("demo license request: %w", err)
+			}
+		}
 	}
 	return nil
 }

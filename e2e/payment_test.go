@@ -221,7 +221,9 @@ func follow(t *testing.T, tab context.Context, scope, text string) {
 func submit(t *testing.T, tab context.Context, status int, scope, text string) {
 	t.Helper()
 	sel := fmt.Sprintf(`%s//*[self::a or self::button][normalize-space()=%s]`, scope, xpathString(text))
-	resp, err := chromedp.RunResponse(tab, chromedp.Click(sel, chromedp.NodeVisible))
+	ctx, cancel := context.WithTimeout(tab, stepCeiling) // a missing link fails, not hangs
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(sel, chromedp.NodeVisible))
 	if err != nil {
 		t.Fatalf("click %q in %s: %v", text, scope, err)
 	}
