@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 // License requests (SPEC §12, sqldb.CreateLicenseRequest and
@@ -83,11 +84,13 @@ func (s *Server) decideLicenseRequest(w http.ResponseWriter, r *http.Request) er
 		Approve        []string `json:"approve_user_ids"`
 		SubscriptionID string   `json:"subscription_id"`
 		Message        string   `json:"message"`
+		AddLicenses    int      `json:"add_licenses"`
 	}
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	req, err := s.db.DecideLicenseRequest(r.Context(), r.PathValue("id"), body.Approve, body.SubscriptionID, body.Message)
+	ctx := billing.Present(r.Context(), s.base(r))
+	req, err := s.billing.DecideLicenseRequest(ctx, r.PathValue("id"), body.Approve, body.SubscriptionID, body.Message, body.AddLicenses)
 	if err != nil {
 		return err
 	}

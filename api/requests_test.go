@@ -145,6 +145,31 @@ func TestLicenseRequests(t *testing.T) {
 		t.Errorf("told %v, want %v", told, want)
 	}
 
+	t.Run("BuyMore", func(t *testing.T) {
+		// Two more, and the organization's subscription is full: the
+		// decision buys the missing two when the admin accepts them.
+		res := ts.do("POST", "/api/v1/license-requests", erik.token, map[string]any{"product_id": erik.products["ANALYTICS_PRO"],
+			"user_ids": []string{others[1], others[2]}})
+		var more requestOut
+		mustUnmarshal(t, res.body, &more)
+		path := "/api/v1/admin/license-requests/" + more.ID + "/decide"
+		body := map[string]any{"approve_user_ids": []string{others[1], others[2]}, "subscription_id": org.ID, "add_licenses": 1}
+		wantError(t, ts.do("POST", path, astrid.token, body), 409, kassa.Conflict, "")
+		if s := ts.subscriptionByID(astrid.token, org.ID); s.Quantity != 2 {
+			t.Errorf("quantity %d after a refusal", s.Quantity)
+		}
+		body["add_licenses"] = 5
+		res = ts.do("POST", path, astrid.token, body)
+		var decided requestOut
+		mustUnmarshal(t, res.body, &decided)
+		if res.status != 200 || decided.Status != "approved" {
+			t.Fatalf("decide with more = %d %s", res.status, res.body)
+		}
+		if s := ts.subscriptionByID(astrid.token, org.ID); s.Quantity != 4 || s.Assigned != 4 {
+			t.Errorf("after buying the missing: %+v, want 4 of 4", s)
+		}
+	})
+
 	t.Run("External", func(t *testing.T) {
 		const path = "/api/v1/admin/license-request-settings"
 		wantError(t, ts.do("PUT", path, astrid.token, map[string]any{"mode": "external"}), 422, kassa.Invalid, "message")
@@ -164,8 +189,8 @@ func TestLicenseRequests(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Fatalf("deleted %d (%v) of this month's", n, err)
 		}
-		if n, err := ts.db.DeleteLicenseRequestsBefore(t.Context(), ts.clock.Now().Add(time.Second)); err != nil || n != 1 {
-			t.Fatalf("deleted %d (%v), want 1", n, err)
+		if n, err := ts.db.DeleteLicenseRequestsBefore(t.Context(), ts.clock.Now().Add(time.Second)); err != nil || n != 2 {
+			t.Fatalf("deleted %d (%v), want both", n, err)
 		}
 	})
 }

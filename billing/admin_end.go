@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -286,4 +287,43 @@ func (s *Service) creditNote(a *kassa.Actor, sub *kassa.Subscription) (*kassa.In
 		return nil, nil
 	}
 	return note, nil
+}
+
+// DecideLicenseRequest records an admin's decision on a license request
+// (sqldb.DecideLicenseRequest). Where subID lacks free licenses for the
+// approved who hold none of it, the missing ones are bought first, charged
+// to its billing profile, provided addLicenses (what the admin accepts to
+// add) covers them; only the missing ones are bought, so a retry buys none
+// again. Errors as sqldb's, and SetQuantity's for the purchase.
+func (s *Service) DecideLicenseRequest(ctx context.Context, id string, approve []string, subID, message string, addLicenses int) (*kassa.LicenseRequest, error) {
+	if addLicenses < 0 || addLicenses > kassa.MaxQuantity {
+		return nil, kassa.InvalidE("add_licenses", "error.move.add_range", "Max", kassa.MaxQuantity)
+	}
+	if addLicenses > 0 && len(approve) > 0 && subID != "" {
+		sub, err := s.db.FindSubscriptionByID(ctx, subID)
+		if err != nil {
+			return nil, kassa.InvalidE("subscription_id", "error.requests.subscription")
+		}
+		holders, err := s.db.FindLicenses(ctx, subID)
+		if err != nil {
+			return nil, err
+		}
+		missing := len(approve)
+		for _, h := range holders {
+			if slices.Contains(approve, h.User.ID) {
+				missing--
+			}
+		}
+		if need := missing - sub.Available(); need > 0 && need <= addLicenses && sub.Channel == kassa.AdminManaged {
+			key := "license-request-" + id + "-" + sub.ID + "-" + strconv.Itoa(sub.Quantity)
+			_, inv, err := s.SetQuantity(ctx, sub.ID, sub.Quantity+need, key)
+			if err != nil {
+				return nil, err
+			}
+			if inv != nil && inv.Status == kassa.InvoicePending {
+				return nil, kassa.E(kassa.Conflict, "error.move.payment_pending")
+			}
+		}
+	}
+	return s.db.DecideLicenseRequest(ctx, id, approve, subID, message)
 }

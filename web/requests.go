@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kassa-billing/kassa"
+	"github.com/kassa-billing/kassa/billing"
 )
 
 // License requests (SPEC §12). Where the purchase policy keeps a person
@@ -181,6 +183,7 @@ type DecideForm struct {
 	Users        []DecideUser
 	UsersError   string
 	Subscription Field // a select of the organization's subscriptions of the product
+	AddLicenses  Field // how many licenses to buy if too few are free
 	NoSubs       bool
 	Message      Field
 	FormError    string
@@ -335,6 +338,8 @@ func (s *server) decidePane(r *http.Request, p *RequestsPage, reqs []*kassa.Lice
 		}
 	}
 	f.NoSubs = len(f.Subscription.Options) == 0
+	f.AddLicenses = Field{ID: "decide-add", Name: "add_licenses", Label: p.T("request.decide.add"), Hint: p.T("request.decide.add.hint"),
+		Value: "0", InputMode: "numeric", Class: "short"}
 	f.Message = Field{ID: "decide-message", Name: "message", Label: p.T("request.decide.message", "Name", req.Requester.Name),
 		Value: message, MaxLength: kassa.MaxRequestMessage}
 	p.Decide = f
@@ -385,7 +390,20 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) error {
 	if len(approve) > 0 {
 		sub = subID
 	}
-	_, err = s.db.DecideLicenseRequest(r.Context(), r.PathValue("id"), approve, sub, message)
+	add := 0
+	if v := strings.TrimSpace(r.PostForm.Get("add_licenses")); v != "" {
+		if add, err = strconv.Atoi(v); err != nil || add < 0 {
+			if p.Decide != nil {
+				p.Decide.AddLicenses.Value, p.Decide.AddLicenses.Error = v, p.T("request.decide.add.error")
+				return s.render(w, http.StatusUnprocessableEntity, p)
+			}
+			add = 0
+		}
+	}
+	if p.Decide != nil {
+		p.Decide.AddLicenses.Value = strconv.Itoa(add)
+	}
+	_, err = s.billing.DecideLicenseRequest(billing.Present(r.Context(), s.base(r)), r.PathValue("id"), approve, sub, message, add)
 	switch kassa.ErrorCode(err) {
 	case "":
 		return seeOther(w, r, adminRequestsPath+"?done=request_decided")
@@ -401,6 +419,8 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) error {
 			p.Decide.Subscription.Error = p.tr.Error(err)
 		case "message":
 			p.Decide.Message.Error = p.tr.Error(err)
+		case "add_licenses":
+			p.Decide.AddLicenses.Error = p.tr.Error(err)
 		default:
 			p.Decide.FormError = p.tr.Error(err)
 		}

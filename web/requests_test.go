@@ -61,7 +61,8 @@ func TestLicenseRequests(t *testing.T) {
 	}
 	pane := s.get(d[1], astrid)
 	pane.wantStatus(t, http.StatusOK)
-	pane.wantBody(t, `<h2 id="pane-heading">Besluta om förfrågan</h2>`, `<option value="`+subID(org)+`"`, "Godkänn de markerade")
+	pane.wantBody(t, `<h2 id="pane-heading">Besluta om förfrågan</h2>`, `<option value="`+subID(org)+`"`, "Godkänn de markerade",
+		`id="decide-add"`, "Köp fler om för få är lediga (högst)")
 	s.get(d[1], erik).wantStatus(t, http.StatusNotFound)
 	anna, karl := s.userIDByEmail(t, "anna.lindberg@nordvik.example"), s.userIDByEmail(t, "karl.bjork@nordvik.example")
 	r = s.do("POST", d[1], url.Values{"approve": {anna, karl}, "subscription_id": {subID(org)}, "step": {"approve"},
