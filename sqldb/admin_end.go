@@ -205,17 +205,9 @@ func (tx *Tx) moveHolders(ctx context.Context, a *kassa.Actor, sub *kassa.Subscr
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `
-		UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
-		WHERE id = $1 AND tenant_id = $2 AND channel = $5 AND `+liveStatus+` AND product_id = $6
-			AND assigned + $3 <= quantity`,
-		target, a.Tenant.ID, len(moved), tx.now, kassa.AdminManaged, sub.ProductID)
-	if err != nil {
-		return 0, fmt.Errorf("count licenses of %s: %w", target, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
+	if took, err := tx.takeManagedSeats(ctx, a.Tenant.ID, target, sub.ProductID, len(moved)); err != nil {
 		return 0, err
-	} else if n == 0 {
+	} else if !took {
 		return 0, tx.whyNotTarget(ctx, a, sub, target, len(moved))
 	}
 	if _, err := tx.ExecContext(ctx, `
@@ -235,6 +227,23 @@ func (tx *Tx) moveHolders(ctx context.Context, a *kassa.Actor, sub *kassa.Subscr
 		}
 	}
 	return len(moved), nil
+}
+
+// takeManagedSeats counts n more assigned licenses on subID, in one
+// conditional statement: only while it is a live admin-managed
+// subscription of the tenant and the product with n free. It reports
+// whether it took them.
+func (tx *Tx) takeManagedSeats(ctx context.Context, tenantID, subID, productID string, n int) (bool, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
+		WHERE id = $1 AND tenant_id = $2 AND channel = $5 AND `+liveStatus+` AND product_id = $6
+			AND assigned + $3 <= quantity`,
+		subID, tenantID, n, tx.now, kassa.AdminManaged, productID)
+	if err != nil {
+		return false, fmt.Errorf("count licenses of %s: %w", subID, err)
+	}
+	took, err := res.RowsAffected()
+	return took > 0, err
 }
 
 // whyNotTarget says why target did not take n licenses.

@@ -423,6 +423,19 @@ func (tx *Tx) completeCancellation(ctx context.Context, noteID, refundRef string
 // again. Like CompleteCancellation it works for the system.
 func (db *DB) FailCancellation(ctx context.Context, noteID, reason string) error {
 	return db.write(ctx, func(tx *Tx) error {
+		var ended bool
+		err := tx.QueryRowContext(ctx, `SELECT ended FROM cancellations WHERE invoice_id = $1`, noteID).Scan(&ended)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // forgotten by another process
+		} else if err != nil {
+			return fmt.Errorf("find cancellation %s: %w", noteID, err)
+		}
+		if ended {
+			// The subscription cannot go on as it was: the credit note is
+			// issued all the same, all of it to the balance (unless another
+			// process finished it).
+			return tx.completeCancellation(ctx, noteID, "", false)
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE invoices SET status = 'void', failure = $2 WHERE id = $1 AND status = 'pending' AND kind = 'cancel'`,
 			noteID, reason)
@@ -431,17 +444,6 @@ func (db *DB) FailCancellation(ctx context.Context, noteID, reason string) error
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
-		}
-		var ended bool
-		if err := tx.QueryRowContext(ctx, `SELECT ended FROM cancellations WHERE invoice_id = $1`, noteID).Scan(&ended); err != nil {
-			return fmt.Errorf("find cancellation %s: %w", noteID, err)
-		} else if ended {
-			// The subscription cannot go on as it was: the credit note is
-			// issued all the same, all of it to the balance.
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = 'pending', failure = '' WHERE id = $1`, noteID); err != nil {
-				return fmt.Errorf("keep credit note %s: %w", noteID, err)
-			}
-			return tx.completeCancellation(ctx, noteID, "", false)
 		}
 		var subID string
 		if err := tx.QueryRowContext(ctx, `DELETE FROM cancellations WHERE invoice_id = $1 RETURNING subscription_id`,

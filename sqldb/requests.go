@@ -160,14 +160,9 @@ func (db *DB) CreateLicenseRequest(ctx context.Context, productID string, userID
 // notifyRequest tells the admins of a new request (toAdmins), or its
 // requester of the decision.
 func (tx *Tx) notifyRequest(ctx context.Context, req *kassa.LicenseRequest, toAdmins bool) error {
-	cond, arg := `u.role = 'admin'`, any(nil)
-	kind := kassa.NotifyLicenseRequest
+	kind, cond, args := kassa.NotifyLicenseRequest, `u.role = 'admin'`, []any{req.TenantID}
 	if !toAdmins {
-		cond, arg, kind = `u.id = $2`, req.Requester.ID, kassa.NotifyLicenseRequestDecided
-	}
-	args := []any{req.TenantID}
-	if arg != nil {
-		args = append(args, arg)
+		kind, cond, args = kassa.NotifyLicenseRequestDecided, `u.id = $2`, append(args, req.Requester.ID)
 	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT u.id, u.email, t.locale FROM users u JOIN tenants t ON t.id = u.tenant_id
@@ -442,17 +437,9 @@ func (tx *Tx) grantRequested(ctx context.Context, a *kassa.Actor, req *kassa.Lic
 	if len(refused) > 0 {
 		return kassa.InvalidE("approve_user_ids", "error.requests.cannot_hold", "Count", len(refused)).WithRefused(refused)
 	}
-	res, err := tx.ExecContext(ctx, `
-		UPDATE subscriptions SET assigned = assigned + $3, updated_at = $4
-		WHERE id = $1 AND tenant_id = $2 AND channel = $5 AND `+liveStatus+` AND product_id = $6
-			AND assigned + $3 <= quantity`,
-		subID, a.Tenant.ID, len(give), tx.now, kassa.AdminManaged, req.ProductID)
-	if err != nil {
-		return fmt.Errorf("count licenses of %s: %w", subID, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
+	if took, err := tx.takeManagedSeats(ctx, a.Tenant.ID, subID, req.ProductID, len(give)); err != nil {
 		return err
-	} else if n == 0 {
+	} else if !took {
 		t, err := findSubscriptionTx(ctx, tx, subID)
 		switch {
 		case kassa.ErrorCode(err) == kassa.NotFound, err == nil && (t.TenantID != a.Tenant.ID || t.ProductID != req.ProductID ||

@@ -90,7 +90,6 @@ func (tx *Tx) checkSpend(ctx context.Context, tenantID, personID string, amount 
 				"Limit", kassa.Money{Amount: c.limit.Int64, Currency: amount.Currency})
 		}
 		if after*100 >= c.limit.Int64*kassa.SpendWarnAt && before*100 < c.limit.Int64*kassa.SpendWarnAt {
-			c := c
 			warn = append(warn, func() error {
 				return tx.warnSpend(ctx, tenantID, c.person, from.Format("2006-01"),
 					kassa.Money{Amount: after, Currency: amount.Currency}, kassa.Money{Amount: c.limit.Int64, Currency: amount.Currency})
@@ -253,12 +252,6 @@ func (db *DB) SetSpendLimits(ctx context.Context, l kassa.SpendLimits) error {
 		}
 		seen[p.UserID] = true
 	}
-	amount := func(m *kassa.Money) any {
-		if m == nil {
-			return nil
-		}
-		return m.Amount
-	}
 	before, _, err := db.FindSpendLimits(ctx)
 	if err != nil {
 		return err
@@ -294,28 +287,20 @@ func (db *DB) SetSpendLimits(ctx context.Context, l kassa.SpendLimits) error {
 	})
 }
 
+// amount is a ceiling as stored: minor units, or NULL for none.
+func amount(m *kassa.Money) any {
+	if m == nil {
+		return nil
+	}
+	return m.Amount
+}
+
 // limitsAudit is how the audit log records limits: amounts in minor units,
 // null for none, and each person's.
 func limitsAudit(l *kassa.SpendLimits) map[string]any {
-	amount := func(m *kassa.Money) any {
-		if m == nil {
-			return nil
-		}
-		return m.Amount
-	}
 	people := map[string]any{}
 	for _, p := range l.People {
 		people[p.UserID] = amount(p.Monthly)
 	}
 	return map[string]any{"organization_monthly": amount(l.Organization), "per_person_monthly": amount(l.PerPerson), "people": people}
-}
-
-// PersonLimitOf returns the ceiling that applies to a person, nil for none.
-func PersonLimitOf(l *kassa.SpendLimits, userID string) *kassa.Money {
-	for _, p := range l.People {
-		if p.UserID == userID {
-			return p.Monthly
-		}
-	}
-	return l.PerPerson
 }

@@ -75,6 +75,23 @@ func (s *server) endingPage(r *http.Request) (*SubscriptionPage, *kassa.Subscrip
 	return p, sub, http.StatusOK, nil
 }
 
+// endingPost reads a posted form of one of the admin's panes and loads
+// the page for it; ok false when the answer is written already (the page
+// saying why the subscription cannot be ended) or err says what failed.
+func (s *server) endingPost(w http.ResponseWriter, r *http.Request) (p *SubscriptionPage, sub *kassa.Subscription, ok bool, err error) {
+	if err := parseForm(w, r); err != nil {
+		return nil, nil, false, err
+	}
+	p, sub, status, err := s.endingPage(r)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if status != http.StatusOK {
+		return nil, nil, false, s.render(w, status, p)
+	}
+	return p, sub, true, nil
+}
+
 // movePane opens the Move users pane on p with target picked, and its
 // preview when target is one.
 func (s *server) movePane(r *http.Request, p *SubscriptionPage, sub *kassa.Subscription, target string) error {
@@ -136,14 +153,8 @@ func (s *server) moveUsersForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) moveUsers(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	p, sub, status, err := s.endingPage(r)
-	if err != nil || status != http.StatusOK {
-		if err == nil {
-			err = s.render(w, status, p)
-		}
+	p, sub, ok, err := s.endingPost(w, r)
+	if !ok {
 		return err
 	}
 	target := strings.TrimSpace(r.PostForm.Get("target"))
@@ -213,14 +224,8 @@ func (s *server) adminCancelForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) adminCancel(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	p, sub, status, err := s.endingPage(r)
-	if err != nil || status != http.StatusOK {
-		if err == nil {
-			err = s.render(w, status, p)
-		}
+	p, sub, ok, err := s.endingPost(w, r)
+	if !ok {
 		return err
 	}
 	reason := kassa.CancelReason(r.PostForm.Get("reason"))

@@ -368,12 +368,9 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	approve := r.PostForm["approve"]
-	if r.PostForm.Get("step") == "decline" {
-		approve = []string{}
-	}
-	if approve == nil {
-		approve = []string{}
+	approve := []string{} // not nil: the boxes as posted, where none checked approves nobody
+	if r.PostForm.Get("step") != "decline" {
+		approve = append(approve, r.PostForm["approve"]...)
 	}
 	subID, message := r.PostForm.Get("subscription_id"), strings.TrimSpace(r.PostForm.Get("message"))
 	if err := s.decidePane(r, p, reqs, approve, subID, message); err != nil {
