@@ -8,6 +8,23 @@ import "context"
 type Actor struct {
 	User   *User
 	Tenant *Tenant
+	// ForOrganization is set while an admin keeps the organization's own
+	// billing (Admin › Billing profiles): payment methods, billing profiles
+	// and card pages are then the organization's, not the admin's own.
+	ForOrganization bool
+}
+
+// ForOrganization returns a copy of ctx whose actor, an admin, acts for
+// the organization's billing profiles and cards. Anyone else's context is
+// returned as it is: storage answers them as before.
+func ForOrganization(ctx context.Context) context.Context {
+	a := ActorFromContext(ctx)
+	if a == nil || !a.User.IsAdmin() {
+		return ctx
+	}
+	org := *a
+	org.ForOrganization = true
+	return NewContextWithActor(ctx, &org)
 }
 
 type actorKey struct{}

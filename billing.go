@@ -30,7 +30,10 @@ type BillingProfile struct {
 	PaymentMethodID string // "" when none
 	Balance         Money  // credit the next invoice uses first
 	CustomerRef     string // the gateway's customer
-	CreatedAt       time.Time
+	// Organization marks the organization's own profile, kept by its
+	// admins, which pays for the subscriptions they manage.
+	Organization bool
+	CreatedAt    time.Time
 }
 
 // PaymentMethod is a card kept by the gateway. kassa stores what people need
@@ -41,13 +44,16 @@ type PaymentMethod struct {
 	OwnerID     string
 	GatewayRef  string // the gateway's id for the card
 	CustomerRef string // the gateway's customer it belongs to: its owner
-	Brand       Brand
-	Last4       string
-	ExpMonth    int
-	ExpYear     int
-	Name        string
-	Address     Address
-	CreatedAt   time.Time
+	// Organization marks the organization's own card (its customer is the
+	// organization's).
+	Organization bool
+	Brand        Brand
+	Last4        string
+	ExpMonth     int
+	ExpYear      int
+	Name         string
+	Address      Address
+	CreatedAt    time.Time
 }
 
 // PaymentMethodUpdate holds the changes to a payment method's stored

@@ -243,6 +243,26 @@ func (s *Server) takeOver(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// updateAdminSubscription switches an admin-managed subscription to one of
+// the organization's billing profiles (SPEC §12).
+func (s *Server) updateAdminSubscription(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		BillingProfileID *string `json:"billing_profile_id"`
+	}
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.BillingProfileID == nil {
+		return kassa.InvalidE("billing_profile_id", "error.paying_profile.unknown")
+	}
+	sub, err := s.db.SetPayingProfile(r.Context(), r.PathValue("id"), *req.BillingProfileID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSubscriptionJSON(sub, requestLang(r)))
+	return nil
+}
+
 type auditEventJSON struct {
 	Seq      int64           `json:"seq"`
 	At       time.Time       `json:"at"`

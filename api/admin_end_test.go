@@ -30,7 +30,39 @@ func (ts *testServer) adminSubscription(admin buyer, sku string, quantity int) s
 	if res := ts.do("POST", "/api/v1/admin/subscriptions/"+sub.ID+"/take-over", admin.token, nil); res.status != http.StatusOK {
 		ts.t.Fatalf("take over: %d %s", res.status, res.body)
 	}
+	ts.payByOrganization(admin.token, sub.ID)
 	return ts.subscriptionByID(admin.token, sub.ID)
+}
+
+// orgProfile returns the organization's billing profile, paying with a
+// card of its own, made by the admin the first time.
+func (ts *testServer) orgProfile(admin string) string {
+	ts.t.Helper()
+	var l struct{ Data []struct{ ID string } }
+	mustUnmarshal(ts.t, ts.do("GET", "/api/v1/admin/billing-profiles", admin, nil).body, &l)
+	if len(l.Data) > 0 {
+		return l.Data[0].ID
+	}
+	var card, made struct{ ID string }
+	res := ts.do("POST", "/api/v1/admin/payment-methods", admin, cardBody("4242424242424242", "123"))
+	mustUnmarshal(ts.t, res.body, &card)
+	res = ts.do("POST", "/api/v1/admin/billing-profiles", admin, map[string]any{"name": "Nordvik AB", "email": "billing@nordvik.example",
+		"address": stockholm, "payment_method_id": card.ID})
+	if res.status != http.StatusCreated {
+		ts.t.Fatalf("the organization's profile: %d %s", res.status, res.body)
+	}
+	mustUnmarshal(ts.t, res.body, &made)
+	return made.ID
+}
+
+// payByOrganization switches an admin-managed subscription to the
+// organization's billing profile.
+func (ts *testServer) payByOrganization(admin, subID string) {
+	ts.t.Helper()
+	res := ts.do("PATCH", "/api/v1/admin/subscriptions/"+subID, admin, map[string]any{"billing_profile_id": ts.orgProfile(admin)})
+	if res.status != http.StatusOK {
+		ts.t.Fatalf("switch %s to the organization's profile: %d %s", subID, res.status, res.body)
+	}
 }
 
 // holderIDs returns who holds a license of the subscription, sorted.

@@ -252,16 +252,28 @@ func TestTakeOver(t *testing.T) {
 		t.Errorf("erik reads %+v", got)
 	}
 	forbidden(erik.token, "admins have taken this subscription over")
+	// erik's profile still pays, and admins never charge a person's card:
+	// the organization's profile pays for the licenses they add.
+	res = ts.do("PUT", path+"/quantity", astrid, map[string]any{"quantity": 6})
+	wantError(t, res, 409, kassa.Conflict, "")
+	if !strings.Contains(string(res.body), "switch it to one of the organization's billing profiles") {
+		t.Errorf("astrid adding to erik's card is told %s", res.body)
+	}
+	if got := ts.subscriptionByID(astrid, sub.ID); got.Quantity != 5 || got.BillingProfileID != erik.profile {
+		t.Errorf("after the refusal: %+v", got)
+	}
+	ts.payByOrganization(astrid, sub.ID)
 	res = ts.do("PUT", path+"/quantity", astrid, map[string]any{"quantity": 6})
 	var more subscriptionOut
 	mustUnmarshal(t, res.body, &more)
 	if res.status != 200 || more.Quantity != 6 || more.InvoiceID == "" {
 		t.Fatalf("astrid buys a license: %d %s", res.status, res.body)
 	}
-	// The invoice is erik's: his billing profile paid it.
-	if res := ts.do("GET", "/api/v1/invoices/"+more.InvoiceID, erik.token, nil); res.status != 200 {
-		t.Errorf("erik reads the invoice: %d %s", res.status, res.body)
+	// The invoice is the organization's: its admins read it, erik no longer.
+	if res := ts.do("GET", "/api/v1/invoices/"+more.InvoiceID, astrid, nil); res.status != 200 {
+		t.Errorf("astrid reads the invoice: %d %s", res.status, res.body)
 	}
+	wantError(t, ts.do("GET", "/api/v1/invoices/"+more.InvoiceID, erik.token, nil), 404, kassa.NotFound, "")
 	if res := ts.do("POST", path+"/licenses", astrid, map[string]any{"user_ids": people[1:3]}); res.status != 201 {
 		t.Errorf("astrid assigns: %d %s", res.status, res.body)
 	}
@@ -308,8 +320,8 @@ func TestTakeOver(t *testing.T) {
 		}
 		want := []string{
 			"subscription.canceled by Astrid Lindqvist", "license.assigned by Astrid Lindqvist",
-			"subscription.quantity_changed by Astrid Lindqvist", "subscription.taken_over by Astrid Lindqvist",
-			"subscription.purchased by Erik Johansson",
+			"subscription.quantity_changed by Astrid Lindqvist", "subscription.billing_profile_changed by Astrid Lindqvist",
+			"subscription.taken_over by Astrid Lindqvist", "subscription.purchased by Erik Johansson",
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("audit:\n got %v\nwant %v", got, want)

@@ -134,7 +134,7 @@ func (s *Server) invoicePDF(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	profile, err := s.db.FindBillingProfileByID(r.Context(), inv.BillingProfileID)
+	profile, err := s.db.FindPayingProfile(r.Context(), inv.BillingProfileID)
 	if err != nil {
 		return err
 	}

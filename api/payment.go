@@ -150,6 +150,9 @@ func (s *Server) setupSession(w http.ResponseWriter, r *http.Request) error {
 // under its base; "" is the payment methods page.
 func (s *Server) returnPath(u string, r *http.Request) (string, error) {
 	if u == "" {
+		if actor(r.Context()).ForOrganization {
+			return "/admin/billing-profiles", nil
+		}
 		return "/billing/bills/payment-methods", nil
 	}
 	if base := s.base(r); strings.HasPrefix(u, base+"/") {
@@ -259,4 +262,13 @@ func (s *Server) updateBillingProfile(w http.ResponseWriter, r *http.Request) er
 	}
 	writeJSON(w, http.StatusOK, newBillingProfileJSON(p))
 	return nil
+}
+
+// forOrganization serves h for the organization's own payment methods and
+// billing profiles (SPEC §12): the same handlers as a person's, on the
+// admin's routes, with storage scoped to the organization.
+func forOrganization(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return h(w, r.WithContext(kassa.ForOrganization(r.Context())))
+	}
 }

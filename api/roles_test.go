@@ -36,6 +36,23 @@ func TestRoleMatrix(t *testing.T) {
 	cardBodyFn := func() any { return cardBody("4242424242424242", "123") }
 	profileBody := map[string]any{"name": "Team", "email": "team@example.com", "address": stockholm}
 
+	// The organization's card and billing profile, kept by the admins.
+	orgCard := func() string {
+		var made struct{ ID string }
+		mustUnmarshal(t, ts.do("POST", "/api/v1/admin/payment-methods", astrid, cardBodyFn()).body, &made)
+		return made.ID
+	}
+	var sharedOrgProfile string
+	orgProfile := func() string {
+		if sharedOrgProfile == "" {
+			var made struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/billing-profiles", astrid, map[string]any{"name": "Nordvik AB",
+				"email": "billing@nordvik.example", "address": stockholm, "payment_method_id": orgCard()}).body, &made)
+			sharedOrgProfile = made.ID
+		}
+		return sharedOrgProfile
+	}
+
 	type call struct {
 		path string
 		body any
@@ -155,10 +172,35 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /api/v1/admin/license-request-settings": {fixed("/api/v1/admin/license-request-settings", nil), 401, 403, 200},
 		"PUT /api/v1/admin/license-request-settings": {fixed("/api/v1/admin/license-request-settings", map[string]any{"mode": "requests"}),
 			401, 403, 200},
-		"GET /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", nil), 401, 403, 200},
-		"PUT /api/v1/admin/spend-limits": {fixed("/api/v1/admin/spend-limits", map[string]any{}), 401, 403, 200},
-		"GET /api/v1/admin/audit-log":    {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
-		"GET /api/v1/admin/users":        {fixed("/api/v1/admin/users", nil), 401, 403, 200},
+		"GET /api/v1/admin/spend-limits":      {fixed("/api/v1/admin/spend-limits", nil), 401, 403, 200},
+		"PUT /api/v1/admin/spend-limits":      {fixed("/api/v1/admin/spend-limits", map[string]any{}), 401, 403, 200},
+		"GET /api/v1/admin/audit-log":         {fixed("/api/v1/admin/audit-log", nil), 401, 403, 200},
+		"GET /api/v1/admin/billing-profiles":  {fixed("/api/v1/admin/billing-profiles", nil), 401, 403, 200},
+		"POST /api/v1/admin/billing-profiles": {fixed("/api/v1/admin/billing-profiles", profileBody), 401, 403, 201},
+		"GET /api/v1/admin/billing-profiles/{id}": {func() call { return call{"/api/v1/admin/billing-profiles/" + orgProfile(), nil} },
+			401, 403, 200},
+		"PATCH /api/v1/admin/billing-profiles/{id}": {func() call {
+			return call{"/api/v1/admin/billing-profiles/" + orgProfile(), map[string]any{"po_number": "PO-8"}}
+		}, 401, 403, 200},
+		"GET /api/v1/admin/payment-methods": {fixed("/api/v1/admin/payment-methods", nil), 401, 403, 200},
+		"POST /api/v1/admin/payment-methods": {func() call { return call{"/api/v1/admin/payment-methods", cardBodyFn()} },
+			401, 403, 201},
+		"PATCH /api/v1/admin/payment-methods/{id}": {func() call {
+			return call{"/api/v1/admin/payment-methods/" + orgCard(), map[string]any{"name": "Nordvik AB"}}
+		}, 401, 403, 200},
+		"DELETE /api/v1/admin/payment-methods/{id}": {func() call { return call{"/api/v1/admin/payment-methods/" + orgCard(), nil} },
+			401, 403, 204},
+		"POST /api/v1/admin/payment-methods/setup-sessions": {fixed("/api/v1/admin/payment-methods/setup-sessions", map[string]any{}),
+			401, 403, 201},
+		"GET /api/v1/admin/payment-methods/setup-sessions/{id}": {func() call {
+			var page struct{ ID string }
+			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/payment-methods/setup-sessions", astrid, map[string]any{}).body, &page)
+			return call{"/api/v1/admin/payment-methods/setup-sessions/" + page.ID, nil}
+		}, 401, 403, 200},
+		"PATCH /api/v1/admin/subscriptions/{id}": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + managed(), map[string]any{"billing_profile_id": orgProfile()}}
+		}, 401, 403, 200},
+		"GET /api/v1/admin/users": {fixed("/api/v1/admin/users", nil), 401, 403, 200},
 		"POST /api/v1/admin/users": {func() call {
 			added++
 			return call{"/api/v1/admin/users", map[string]any{"name": "New Person", "email": fmt.Sprintf("new%d@nordvik.example", added)}}

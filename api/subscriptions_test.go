@@ -17,6 +17,7 @@ type subscriptionOut struct {
 	Product                   struct{ ID, Name string }
 	Purchaser                 struct{ ID, Name, Email string }
 	UnitPrice                 kassa.Money `json:"unit_price"`
+	BillingProfileID          string      `json:"billing_profile_id"`
 }
 
 type invoiceOut struct {

@@ -88,7 +88,7 @@ func (s *Service) finishCardSession(ctx context.Context, cs *sqldb.CardSession) 
 	default:
 		return nil, kassa.E(kassa.Conflict, "error.card_session.open")
 	}
-	customer, err := s.db.CustomerOfUser(ctx, cs.UserID)
+	customer, err := s.db.CustomerOfSession(ctx, cs)
 	if err != nil {
 		return nil, err
 	}

@@ -52,14 +52,19 @@ func paymentMethod(c kassa.SavedCard, customerRef string) *kassa.PaymentMethod {
 		ExpMonth: c.ExpMonth, ExpYear: c.ExpYear, Name: c.Name, Address: c.Address}
 }
 
-// customer returns the actor's customer at the gateway, made the first
-// time it is needed.
+// customer returns the actor's customer at the gateway (the
+// organization's while an admin acts for it, named after it), made the
+// first time it is needed.
 func (s *Service) customer(ctx context.Context, a *kassa.Actor) (string, error) {
 	ref, err := s.db.CustomerOf(ctx)
 	if err != nil || ref != "" {
 		return ref, err
 	}
-	if ref, err = s.gw.CreateCustomer(ctx, kassa.Customer{Name: a.User.Name, Email: a.User.Email}); err != nil {
+	c := kassa.Customer{Name: a.User.Name, Email: a.User.Email}
+	if a.ForOrganization {
+		c.Name = a.Tenant.Name
+	}
+	if ref, err = s.gw.CreateCustomer(ctx, c); err != nil {
 		return "", err
 	}
 	return s.db.SetCustomer(ctx, ref)

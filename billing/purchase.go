@@ -181,7 +181,9 @@ func (s *Service) SettlePayment(ctx context.Context, chargeRef string) (*kassa.I
 	if err != nil {
 		return nil, err
 	}
-	if a := kassa.ActorFromContext(ctx); a == nil || inv.OwnerID != a.User.ID || inv.TenantID != a.Tenant.ID {
+	if ok, err := s.mayPay(ctx, inv); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, kassa.E(kassa.NotFound, "error.invoice.no_such")
 	}
 	if err := s.settleInvoice(ctx, inv); err != nil && kassa.DeclineReason(err) == "" {
@@ -189,6 +191,21 @@ func (s *Service) SettlePayment(ctx context.Context, chargeRef string) (*kassa.I
 	}
 	// A void one too: the person is told why nothing was bought.
 	return s.db.FindInvoiceForSystem(ctx, inv.ID)
+}
+
+// mayPay reports whether the actor may pay inv: their own, or as an admin
+// one of the organization's.
+func (s *Service) mayPay(ctx context.Context, inv *kassa.Invoice) (bool, error) {
+	a := kassa.ActorFromContext(ctx)
+	switch {
+	case a == nil || inv.TenantID != a.Tenant.ID:
+		return false, nil
+	case inv.OwnerID == a.User.ID:
+		return true, nil
+	case !a.User.IsAdmin():
+		return false, nil
+	}
+	return s.db.IsOrganizationProfile(ctx, inv.BillingProfileID)
 }
 
 // settleInvoice reads the payment of a held invoice again and records what

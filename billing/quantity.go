@@ -61,6 +61,10 @@ func (s *Service) quantityChange(ctx context.Context, a *kassa.Actor, sub *kassa
 	if err != nil {
 		return nil, err
 	}
+	if quantity > sub.Quantity && sub.Status == kassa.StatusActive && sub.Channel == kassa.AdminManaged && !payer.Organization {
+		// Admins never charge a person's card (SPEC §12).
+		return nil, personPays(sub.ID)
+	}
 	zero := kassa.Money{Currency: sub.UnitPrice.Currency}
 	change := &QuantityChange{Subscription: sub, AmountDue: zero, Credit: zero}
 	delta := quantity - sub.Quantity
@@ -177,4 +181,11 @@ func (s *Service) chargeQuantity(ctx context.Context, inv *kassa.Invoice, reques
 	}
 	inv.Status, inv.ChargeRef, inv.ActionURL = after.Status, after.ChargeRef, after.ActionURL
 	return nil
+}
+
+// personPays is the Conflict of adding licenses to an admin-managed
+// subscription still paid by a person's billing profile: an admin switches
+// it to one of the organization's first.
+func personPays(subID string) error {
+	return kassa.E(kassa.Conflict, "error.subscription.person_pays", "ID", subID)
 }

@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -499,4 +501,62 @@ func policyDiff(before, after *kassa.PolicySet) (b, a map[string]any) {
 		b["products"], a["products"] = bp, ap
 	}
 	return b, a
+}
+
+// SetPayingProfile makes one of the organization's billing profiles pay for
+// an admin-managed subscription of the admin's tenant from its next charge
+// on (SPEC §12), in one conditional statement. Errors: Forbidden, NotFound,
+// Conflict (self-service: take it over first; or not active or trialing),
+// Invalid naming billing_profile_id (not an organization profile of the
+// tenant, or in another currency).
+func (db *DB) SetPayingProfile(ctx context.Context, subID, profileID string) (*kassa.Subscription, error) {
+	a, err := adminOf(ctx, kassa.E(kassa.Forbidden, "error.admin.paying_profile"))
+	if err != nil {
+		return nil, err
+	}
+	var sub *kassa.Subscription
+	err = db.write(ctx, func(tx *Tx) error {
+		before, err := findSubscriptionTx(ctx, tx, subID)
+		if kassa.ErrorCode(err) == kassa.NotFound || err == nil && (before.TenantID != a.Tenant.ID || before.Status == kassa.StatusPending) {
+			return kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)
+		} else if err != nil {
+			return err
+		}
+		var name, currency string
+		err = tx.QueryRowContext(ctx, `SELECT name, currency FROM billing_profiles
+			WHERE id = $1 AND tenant_id = $2 AND organization`, profileID, a.Tenant.ID).Scan(&name, &currency)
+		if errors.Is(err, sql.ErrNoRows) {
+			return kassa.InvalidE("billing_profile_id", "error.paying_profile.unknown")
+		} else if err != nil {
+			return fmt.Errorf("find billing profile %s: %w", profileID, err)
+		}
+		if currency != before.UnitPrice.Currency {
+			return kassa.InvalidE("billing_profile_id", "error.paying_profile.currency",
+				"Currency", before.UnitPrice.Currency)
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE subscriptions SET billing_profile_id = $3, updated_at = $4
+			WHERE id = $1 AND tenant_id = $2 AND channel = 'admin' AND status IN ('trialing', 'active')
+				AND NOT cancelling`, subID, a.Tenant.ID, profileID, tx.now)
+		if err != nil {
+			return fmt.Errorf("set paying profile of %s: %w", subID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 && before.Channel != kassa.AdminManaged {
+			return kassa.E(kassa.Conflict, "error.paying_profile.self_service")
+		} else if n == 0 {
+			return kassa.E(kassa.Conflict, "error.paying_profile.status", "Status", before.Status)
+		}
+		if sub, err = findSubscriptionTx(ctx, tx, subID); err != nil {
+			return err
+		}
+		return tx.audit(ctx, a.Tenant.ID, "subscription.billing_profile_changed", "subscription", subID,
+			map[string]any{"billing_profile": before.BillingProfileID},
+			map[string]any{"billing_profile": profileID, "billing_profile_name": name})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
 }

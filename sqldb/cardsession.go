@@ -12,37 +12,49 @@ import (
 
 // Card pages and the processor's customers (SPEC §10).
 
-// CustomerOf returns the gateway's customer of the actor, "" when they have
-// none yet.
+// customerOwner is where the actor's customer at the gateway is kept: on
+// their user row, or on the tenant's while an admin acts for the
+// organization.
+func customerOwner(a *kassa.Actor) (table, id string) {
+	if a.ForOrganization && a.User.IsAdmin() {
+		return "tenants", a.Tenant.ID
+	}
+	return "users", a.User.ID
+}
+
+// CustomerOf returns the gateway's customer of the actor (or of the
+// organization), "" when they have none yet.
 func (db *DB) CustomerOf(ctx context.Context) (string, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return "", err
 	}
+	table, id := customerOwner(a)
 	var ref string
 	err = db.readRow(ctx, func(r row) error { return r.Scan(&ref) },
-		`SELECT customer_ref FROM users WHERE tenant_id = $1 AND id = $2`, a.Tenant.ID, a.User.ID)
+		`SELECT customer_ref FROM `+table+` WHERE id = $1`, id)
 	if err != nil {
 		return "", fmt.Errorf("find customer: %w", err)
 	}
 	return ref, nil
 }
 
-// SetCustomer makes ref the actor's customer unless they have one already,
-// and returns the one they have: of two made at once, one is kept (the
-// other is an unused customer at the gateway).
+// SetCustomer makes ref the actor's (or the organization's) customer unless
+// they have one already, and returns the one they have: of two made at
+// once, one is kept (the other is an unused customer at the gateway).
 func (db *DB) SetCustomer(ctx context.Context, ref string) (string, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return "", err
 	}
+	table, id := customerOwner(a)
 	var kept string
 	err = db.write(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET customer_ref = $1 WHERE tenant_id = $2 AND id = $3 AND customer_ref = ''`,
-			ref, a.Tenant.ID, a.User.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET customer_ref = $1 WHERE id = $2 AND customer_ref = ''`,
+			ref, id); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT customer_ref FROM users WHERE tenant_id = $1 AND id = $2`, a.Tenant.ID, a.User.ID).Scan(&kept)
+		return tx.QueryRowContext(ctx, `SELECT customer_ref FROM `+table+` WHERE id = $1`, id).Scan(&kept)
 	})
 	if err != nil {
 		return "", fmt.Errorf("set customer: %w", err)
@@ -50,13 +62,17 @@ func (db *DB) SetCustomer(ctx context.Context, ref string) (string, error) {
 	return kept, nil
 }
 
-// CustomerOfUser returns the gateway's customer of a user (the system's
-// view).
-func (db *DB) CustomerOfUser(ctx context.Context, userID string) (string, error) {
+// CustomerOfSession returns the gateway's customer a card page was opened
+// for: its person's, or its organization's (the system's view).
+func (db *DB) CustomerOfSession(ctx context.Context, s *CardSession) (string, error) {
+	table, id := "users", s.UserID
+	if s.Organization {
+		table, id = "tenants", s.TenantID
+	}
 	var ref string
-	err := db.readRow(ctx, func(r row) error { return r.Scan(&ref) }, `SELECT customer_ref FROM users WHERE id = $1`, userID)
+	err := db.readRow(ctx, func(r row) error { return r.Scan(&ref) }, `SELECT customer_ref FROM `+table+` WHERE id = $1`, id)
 	if err != nil {
-		return "", fmt.Errorf("find customer of %s: %w", userID, err)
+		return "", fmt.Errorf("find customer of card page %s: %w", s.ID, err)
 	}
 	return ref, nil
 }
@@ -73,16 +89,18 @@ type CardSession struct {
 	Replaces             string // the card it replaces everywhere, or ""
 	ReturnTo             string // kassa's path to go back to
 	PaymentMethodID      string // the card it saved, once saved
+	// Organization: an admin opened it for the organization's card.
+	Organization         bool
 	CreatedAt, ExpiresAt time.Time
 }
 
 const cardSessionColumns = `id, tenant_id, user_id, gateway_ref, setup_ref, profile_id, replaces, return_to,
-	COALESCE(payment_method_id, ''), created_at, expires_at`
+	COALESCE(payment_method_id, ''), organization, created_at, expires_at`
 
 func scanCardSession(r row) (*CardSession, error) {
 	s := &CardSession{}
 	err := r.Scan(&s.ID, &s.TenantID, &s.UserID, &s.GatewayRef, &s.SetupRef, &s.ProfileID, &s.Replaces, &s.ReturnTo,
-		&s.PaymentMethodID, &s.CreatedAt, &s.ExpiresAt)
+		&s.PaymentMethodID, &s.Organization, &s.CreatedAt, &s.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.card_session.not_found")
 	}
@@ -90,19 +108,21 @@ func scanCardSession(r row) (*CardSession, error) {
 	return s, err
 }
 
-// CreateCardSession records a card page the gateway opened for the actor,
-// and sets its ID, TenantID, UserID and CreatedAt. The billing profile or
-// card it replaces, when set, must be the actor's (else NotFound).
+// CreateCardSession records a card page the gateway opened for the actor
+// (or for the organization), and sets its ID, TenantID, UserID,
+// Organization and CreatedAt. The billing profile or card it replaces, when
+// set, must be the actor's (the organization's) (else NotFound).
 func (db *DB) CreateCardSession(ctx context.Context, s *CardSession) error {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return err
 	}
 	return db.write(ctx, func(tx *Tx) error {
+		cond, owner := owned(a)
 		if s.ProfileID != "" {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM billing_profiles WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
-				a.Tenant.ID, a.User.ID, s.ProfileID).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM billing_profiles WHERE tenant_id = $1 AND `+cond+` AND id = $3`,
+				a.Tenant.ID, owner, s.ProfileID).Scan(&n); err != nil {
 				return err
 			} else if n == 0 {
 				return kassa.E(kassa.NotFound, "error.profile.not_found", "ID", s.ProfileID)
@@ -117,11 +137,13 @@ func (db *DB) CreateCardSession(ctx context.Context, s *CardSession) error {
 			s.ID = newID("cs")
 		}
 		s.TenantID, s.UserID, s.CreatedAt = a.Tenant.ID, a.User.ID, tx.now
+		s.Organization = a.ForOrganization && a.User.IsAdmin()
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO card_sessions (id, tenant_id, user_id, gateway_ref, setup_ref, profile_id, replaces, return_to,
-				created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			s.ID, s.TenantID, s.UserID, s.GatewayRef, s.SetupRef, s.ProfileID, s.Replaces, s.ReturnTo, s.CreatedAt, s.ExpiresAt)
+				organization, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			s.ID, s.TenantID, s.UserID, s.GatewayRef, s.SetupRef, s.ProfileID, s.Replaces, s.ReturnTo, s.Organization,
+			s.CreatedAt, s.ExpiresAt)
 		if err != nil {
 			return fmt.Errorf("insert card session: %w", err)
 		}
@@ -180,7 +202,8 @@ func (db *DB) DeleteCardSession(ctx context.Context, id string) error {
 // opened for pays with it, and a card it replaces is replaced on every
 // profile and deleted. A session completed already answers with the card
 // it saved; so whichever of the person's return, the gateway's event or the
-// reconciler comes first keeps the card, and the others find it.
+// reconciler comes first keeps the card, and the others find it. A page an
+// admin opened for the organization keeps the organization's card.
 func (db *DB) CompleteCardSession(ctx context.Context, sessionID string, m *kassa.PaymentMethod) (*kassa.PaymentMethod, error) {
 	var kept *kassa.PaymentMethod
 	err := db.write(ctx, func(tx *Tx) error {
@@ -196,37 +219,30 @@ func (db *DB) CompleteCardSession(ctx context.Context, sessionID string, m *kass
 		if err != nil {
 			return err
 		}
-		a := &kassa.Actor{User: owner, Tenant: tenant}
+		a := &kassa.Actor{User: owner, Tenant: tenant, ForOrganization: s.Organization}
 		if s.PaymentMethodID != "" {
 			kept, err = findPaymentMethodTx(ctx, tx, a, s.PaymentMethodID)
 			return err
 		}
 		card := *m
 		card.ID, card.TenantID, card.OwnerID, card.CreatedAt = newID("pm"), s.TenantID, s.UserID, tx.now
-		ad := card.Address
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO payment_methods (id, tenant_id, owner_id, gateway_ref, customer_ref, brand, last4, exp_month, exp_year, name,
-				address_line1, address_line2, address_city, address_postal_code, address_country, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)`,
-			card.ID, card.TenantID, card.OwnerID, card.GatewayRef, card.CustomerRef, card.Brand, card.Last4, card.ExpMonth,
-			card.ExpYear, card.Name, ad.Line1, ad.Line2, ad.City, ad.PostalCode, ad.Country, card.CreatedAt); err != nil {
-			return fmt.Errorf("insert payment method: %w", err)
+		card.Organization = s.Organization
+		if err := tx.insertPaymentMethod(ctx, &card); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE card_sessions SET payment_method_id = $1 WHERE id = $2`, card.ID, s.ID); err != nil {
 			return err
 		}
-		if err := tx.audit(ctx, s.TenantID, "payment_method.added", "payment_method", card.ID, nil, cardState(&card)); err != nil {
-			return err
-		}
+		cond, ownerArg := owned(a)
 		if s.ProfileID != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET card_id = $1, updated_at = $2
-				WHERE id = $3 AND tenant_id = $4 AND owner_id = $5`, card.ID, tx.now, s.ProfileID, s.TenantID, s.UserID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET card_id = $4, updated_at = $5
+				WHERE tenant_id = $1 AND `+cond+` AND id = $3`, s.TenantID, ownerArg, s.ProfileID, card.ID, tx.now); err != nil {
 				return err
 			}
 		}
 		if s.Replaces != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET card_id = $1, updated_at = $2
-				WHERE card_id = $3 AND tenant_id = $4 AND owner_id = $5`, card.ID, tx.now, s.Replaces, s.TenantID, s.UserID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE billing_profiles SET card_id = $4, updated_at = $5
+				WHERE tenant_id = $1 AND `+cond+` AND card_id = $3`, s.TenantID, ownerArg, s.Replaces, card.ID, tx.now); err != nil {
 				return err
 			}
 			old, err := findPaymentMethodTx(ctx, tx, a, s.Replaces)

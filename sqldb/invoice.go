@@ -497,8 +497,20 @@ func (db *DB) FindPendingCharges(ctx context.Context, before time.Time) ([]Pendi
 	return out, rows.Err()
 }
 
+// readable is the condition on invoices i that a reads, with the tenant as
+// $1 and the user as $2: their own, and an admin's also the organization's
+// profiles' (SPEC §12).
+func readable(a *kassa.Actor) string {
+	if a.User.IsAdmin() {
+		return `i.tenant_id = $1 AND (i.owner_id = $2 OR i.billing_profile_id IN
+			(SELECT b.id FROM billing_profiles b WHERE b.tenant_id = $1 AND b.organization))`
+	}
+	return `i.tenant_id = $1 AND i.owner_id = $2`
+}
+
 // FindInvoices returns the actor's issued invoices and credit notes in the
-// filter's period, newest first, with their lines.
+// filter's period, newest first, with their lines: an admin's take in the
+// organization's.
 func (db *DB) FindInvoices(ctx context.Context, f kassa.InvoiceFilter) ([]*kassa.Invoice, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -506,7 +518,7 @@ func (db *DB) FindInvoices(ctx context.Context, f kassa.InvoiceFilter) ([]*kassa
 	}
 	args := []any{a.Tenant.ID, a.User.ID}
 	q := `SELECT ` + invoiceColumns + ` FROM invoices i
-		WHERE i.tenant_id = $1 AND i.owner_id = $2 AND i.number IS NOT NULL`
+		WHERE ` + readable(a) + ` AND i.number IS NOT NULL`
 	if !f.From.IsZero() {
 		args = append(args, f.From)
 		q += fmt.Sprintf(` AND i.issued_at >= $%d`, len(args))
@@ -542,7 +554,7 @@ func (db *DB) FindInvoiceByID(ctx context.Context, id string) (*kassa.Invoice, e
 		return nil, err
 	}
 	inv, err := findInvoice(ctx, db.reader(ctx),
-		`i.tenant_id = $1 AND i.owner_id = $2 AND i.id = $3 AND i.number IS NOT NULL`, a.Tenant.ID, a.User.ID, id)
+		readable(a)+` AND i.id = $3 AND i.number IS NOT NULL`, a.Tenant.ID, a.User.ID, id)
 	if kassa.ErrorCode(err) == kassa.NotFound {
 		return nil, kassa.E(kassa.NotFound, "error.invoice.not_found", "ID", id)
 	} else if err != nil {

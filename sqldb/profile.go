@@ -11,14 +11,14 @@ import (
 
 const profileColumns = `id, tenant_id, owner_id, name, email, address_line1, address_line2, address_city,
 	address_postal_code, address_country, currency, po_number, COALESCE(card_id, ''), balance,
-	customer_ref, created_at`
+	customer_ref, organization, created_at`
 
 func scanProfile(r row) (*kassa.BillingProfile, error) {
 	p := &kassa.BillingProfile{}
 	a := &p.Address
 	err := r.Scan(&p.ID, &p.TenantID, &p.OwnerID, &p.Name, &p.Email, &a.Line1, &a.Line2, &a.City,
 		&a.PostalCode, &a.Country, &p.Currency, &p.PONumber, &p.PaymentMethodID, &p.Balance.Amount,
-		&p.CustomerRef, &p.CreatedAt)
+		&p.CustomerRef, &p.Organization, &p.CreatedAt)
 	p.Balance.Currency = p.Currency
 	p.CreatedAt = p.CreatedAt.UTC()
 	return p, err
@@ -27,10 +27,11 @@ func scanProfile(r row) (*kassa.BillingProfile, error) {
 // nullable stores "" as NULL, for optional references.
 func nullable(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
-// CreateBillingProfile stores a validated profile as the actor's and sets its
-// ID, TenantID, OwnerID and CreatedAt. Its payment method, when set, must be
-// one of the actor's (else Invalid naming payment_method_id); one card may
-// pay for any of its owner's profiles.
+// CreateBillingProfile stores a validated profile as the actor's (or the
+// organization's) and sets its ID, TenantID, OwnerID, Organization and
+// CreatedAt. Its payment method, when set, must be one of the actor's (the
+// organization's) (else Invalid naming payment_method_id); one card may pay
+// for any of its owner's profiles.
 func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile) error {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -41,15 +42,16 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			return err
 		}
 		p.ID, p.TenantID, p.OwnerID, p.CreatedAt = newID("bp"), a.Tenant.ID, a.User.ID, tx.now
+		p.Organization = a.ForOrganization
 		p.Balance = kassa.Money{Currency: p.Currency}
 		ad := p.Address
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO billing_profiles (id, tenant_id, owner_id, name, email, address_line1, address_line2,
 				address_city, address_postal_code, address_country, currency, po_number, card_id,
-				balance, customer_ref, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $15)`,
+				balance, customer_ref, organization, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $16)`,
 			p.ID, p.TenantID, p.OwnerID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
-			ad.Country, p.Currency, p.PONumber, nullable(p.PaymentMethodID), p.CustomerRef, p.CreatedAt)
+			ad.Country, p.Currency, p.PONumber, nullable(p.PaymentMethodID), p.CustomerRef, p.Organization, p.CreatedAt)
 		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("insert billing profile: %w", err)
 		}
@@ -59,10 +61,14 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 
 // profileState is what the audit log records of a billing profile.
 func profileState(p *kassa.BillingProfile) map[string]any {
-	return map[string]any{
+	state := map[string]any{
 		"name": p.Name, "email": p.Email, "address": p.Address, "po_number": p.PONumber,
 		"payment_method": p.PaymentMethodID,
 	}
+	if p.Organization {
+		state["organization"] = true
+	}
+	return state
 }
 
 // checkPaymentMethod checks that id, when set, is one of the actor's payment
@@ -89,15 +95,17 @@ func paymentMethodError(err error) error {
 	return err
 }
 
-// FindBillingProfiles returns the actor's billing profiles, oldest first.
+// FindBillingProfiles returns the actor's (or the organization's) billing
+// profiles, oldest first.
 func (db *DB) FindBillingProfiles(ctx context.Context) ([]*kassa.BillingProfile, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cond, owner := owned(a)
 	rows, err := db.reader(ctx).QueryContext(ctx, `
 		SELECT `+profileColumns+` FROM billing_profiles
-		WHERE tenant_id = $1 AND owner_id = $2 ORDER BY created_at, id`, a.Tenant.ID, a.User.ID)
+		WHERE tenant_id = $1 AND `+cond+` ORDER BY created_at, id`, a.Tenant.ID, owner)
 	if err != nil {
 		return nil, fmt.Errorf("find billing profiles: %w", err)
 	}
@@ -121,12 +129,36 @@ func (db *DB) FindBillingProfileByID(ctx context.Context, id string) (*kassa.Bil
 		return nil, err
 	}
 	var p *kassa.BillingProfile
+	cond, owner := owned(a)
 	err = db.readRow(ctx, func(r row) (err error) {
 		p, err = scanProfile(r)
 		return err
 	}, `
 		SELECT `+profileColumns+` FROM billing_profiles
-		WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, id)
+		WHERE tenant_id = $1 AND `+cond+` AND id = $3`, a.Tenant.ID, owner, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, kassa.E(kassa.NotFound, "error.profile.not_found", "ID", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find billing profile %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// FindPayingProfile returns the billing profile id that pays for a
+// subscription, or was charged an invoice, the actor read already
+// (FindSubscriptionByID, FindInvoiceByID): theirs, the organization's, or
+// for an admin the purchaser's. It is any profile of the actor's tenant, so
+// its callers name only profiles of what the actor may read.
+func (db *DB) FindPayingProfile(ctx context.Context, id string) (*kassa.BillingProfile, error) {
+	a, err := actorOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p *kassa.BillingProfile
+	err = db.readRow(ctx, func(r row) (err error) {
+		p, err = scanProfile(r)
+		return err
+	}, `SELECT `+profileColumns+` FROM billing_profiles WHERE tenant_id = $1 AND id = $2`, a.Tenant.ID, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.profile.not_found", "ID", id)
 	} else if err != nil {
@@ -146,9 +178,10 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		if err := tx.checkPaymentMethod(ctx, a, p.PaymentMethodID); err != nil {
 			return err
 		}
+		cond, owner := owned(a)
 		before, err := scanProfile(tx.QueryRowContext(ctx, `
 			SELECT `+profileColumns+` FROM billing_profiles
-			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`, a.Tenant.ID, a.User.ID, p.ID))
+			WHERE tenant_id = $1 AND `+cond+` AND id = $3`, a.Tenant.ID, owner, p.ID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return kassa.E(kassa.NotFound, "error.profile.not_found", "ID", p.ID)
 		} else if err != nil {
@@ -159,8 +192,8 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			UPDATE billing_profiles SET name = $4, email = $5, address_line1 = $6, address_line2 = $7,
 				address_city = $8, address_postal_code = $9, address_country = $10, po_number = $11,
 				card_id = $12, updated_at = $13
-			WHERE tenant_id = $1 AND owner_id = $2 AND id = $3`,
-			a.Tenant.ID, a.User.ID, p.ID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
+			WHERE tenant_id = $1 AND `+cond+` AND id = $3`,
+			a.Tenant.ID, owner, p.ID, p.Name, p.Email, ad.Line1, ad.Line2, ad.City, ad.PostalCode,
 			ad.Country, p.PONumber, nullable(p.PaymentMethodID), tx.now)
 		if err := paymentMethodError(err); err != nil {
 			return fmt.Errorf("update billing profile %s: %w", p.ID, err)
@@ -170,6 +203,20 @@ func (db *DB) UpdateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 		}
 		return tx.audit(ctx, a.Tenant.ID, "billing_profile.updated", "billing_profile", p.ID, profileState(before), profileState(p))
 	})
+}
+
+// IsOrganizationProfile reports whether the billing profile id is an
+// organization's (the system's view).
+func (db *DB) IsOrganizationProfile(ctx context.Context, id string) (bool, error) {
+	var org bool
+	err := db.readRow(ctx, func(r row) error { return r.Scan(&org) },
+		`SELECT organization FROM billing_profiles WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("find billing profile %s: %w", id, err)
+	}
+	return org, nil
 }
 
 // ProfileBalance returns a billing profile's credit (the system's view, for

@@ -9,6 +9,10 @@ import (
 	"github.com/kassa-billing/kassa"
 )
 
+// paidByOrganization is, in a statement on subscriptions, whether the
+// organization's own billing profile pays for the subscription.
+const paidByOrganization = `(SELECT b.organization FROM billing_profiles b WHERE b.id = subscriptions.billing_profile_id)`
+
 // CreateChargeInvoice records a pending invoice of the kind ("quantity") for
 // one of the actor's subscriptions, taking the credit it uses from the
 // billing profile's balance, and sets its ID, owner and status. A requestKey
@@ -29,16 +33,18 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 				return err
 			}
 		}
-		// The invoice is the purchaser's, whoever manages the subscription:
-		// it is charged to their billing profile.
+		// The invoice is the purchaser's, whoever manages the subscription,
+		// while it is charged to their billing profile.
 		// Writing holds the row: a cancellation taken after this sees the
 		// invoice, and one taken before is seen here (cancelling).
 		var purchaser string
 		var channel kassa.Channel
+		var organization bool
 		err := tx.QueryRowContext(ctx, `
 			UPDATE subscriptions SET updated_at = $3 WHERE id = $1 AND tenant_id = $2 AND NOT cancelling AND `+
-			managedBy(4)+` RETURNING purchaser_id, channel`,
-			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser, &channel)
+			managedBy(4)+` RETURNING purchaser_id, channel,
+				(SELECT b.organization FROM billing_profiles b WHERE b.id = subscriptions.billing_profile_id)`,
+			inv.SubscriptionID, a.Tenant.ID, tx.now, a.User.ID, a.User.IsAdmin()).Scan(&purchaser, &channel, &organization)
 		if errors.Is(err, sql.ErrNoRows) {
 			sub, err := tx.managedSubscription(ctx, a, inv.SubscriptionID)
 			if err != nil {
@@ -58,8 +64,19 @@ func (db *DB) CreateChargeInvoice(ctx context.Context, inv *kassa.Invoice, kind,
 				return err
 			}
 		}
-		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, purchaser
-		if purchaser != a.User.ID {
+		owner := purchaser
+		switch {
+		case organization:
+			// The organization pays: the invoice is its admins', and the
+			// admin adding the licenses answers the bank for its card.
+			owner = a.User.ID
+		case channel == kassa.AdminManaged && inv.Total.Amount > 0:
+			// Admins never charge a person's card; the profile may have been
+			// switched back after the caller read it.
+			return kassa.E(kassa.Conflict, "error.subscription.person_pays", "ID", inv.SubscriptionID)
+		}
+		inv.ID, inv.TenantID, inv.OwnerID = newID("inv"), a.Tenant.ID, owner
+		if owner != a.User.ID {
 			inv.ReturnURL = "" // only the card's owner can answer their bank
 		}
 		inv.Type, inv.Status = kassa.TypeInvoice, kassa.InvoicePending
@@ -80,14 +97,16 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 	}
 	return db.write(ctx, func(tx *Tx) error {
 		from := quantity - note.QuantityDelta // the credit note is for exactly this change
-		// The credit note is the purchaser's, whoever manages the subscription.
+		// The credit note is the purchaser's, whoever manages the subscription,
+		// unless the organization pays for it.
 		var purchaser string
+		var organization bool
 		err := tx.QueryRowContext(ctx, `
 			UPDATE subscriptions SET quantity = $3, updated_at = $4
 			WHERE id = $1 AND tenant_id = $2 AND quantity = $5 AND quantity > $3 AND assigned <= $3 AND NOT cancelling
 				AND `+managedBy(6)+`
-			RETURNING purchaser_id`,
-			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin()).Scan(&purchaser)
+			RETURNING purchaser_id, `+paidByOrganization,
+			subID, a.Tenant.ID, quantity, tx.now, from, a.User.ID, a.User.IsAdmin()).Scan(&purchaser, &organization)
 		if errors.Is(err, sql.ErrNoRows) {
 			sub, err := tx.managedSubscription(ctx, a, subID)
 			if err != nil {
@@ -107,6 +126,9 @@ func (db *DB) DecreaseQuantity(ctx context.Context, subID string, quantity int, 
 		number, err := tx.nextInvoiceNumber(ctx)
 		if err != nil {
 			return err
+		}
+		if organization {
+			purchaser = a.User.ID
 		}
 		note.ID, note.TenantID, note.OwnerID, note.SubscriptionID = newID("inv"), a.Tenant.ID, purchaser, subID
 		note.Type, note.Status, note.Number, note.IssuedAt = kassa.TypeCreditNote, kassa.InvoicePaid, number, tx.now

@@ -211,10 +211,47 @@ func (db *DB) RenewalFailed(ctx context.Context, sub *kassa.Subscription, attemp
 	})
 }
 
+// organizationPayers returns, of the billing profiles paying for subs, the
+// organization's, each with the admin who made it: a renewal they pay is
+// the organization's invoice, kept under that admin (every admin reads it)
+// rather than the purchaser's.
+func (tx *Tx) organizationPayers(ctx context.Context, subs []*kassa.Subscription) (map[string]string, error) {
+	ids := make([]any, 0, len(subs))
+	seen := map[string]bool{}
+	for _, sub := range subs {
+		if !seen[sub.BillingProfileID] {
+			seen[sub.BillingProfileID] = true
+			ids = append(ids, sub.BillingProfileID)
+		}
+	}
+	payers := map[string]string{}
+	if len(ids) == 0 {
+		return payers, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, owner_id FROM billing_profiles
+		WHERE organization AND id IN (`+marks(1, len(ids))+`)`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("find the organization's profiles: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, owner string
+		if err := rows.Scan(&id, &owner); err != nil {
+			return nil, fmt.Errorf("find the organization's profiles: %w", err)
+		}
+		payers[id] = owner
+	}
+	return payers, rows.Err()
+}
+
 // openRenewals issues the renewal invoices (invs[i] renews subs[i]) in tx:
 // numbers, rows, lines and the credit taken from the balances.
 func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs []*kassa.Invoice) error {
 	numbers, err := tx.nextInvoiceNumbers(ctx, len(invs))
+	if err != nil {
+		return err
+	}
+	payers, err := tx.organizationPayers(ctx, subs)
 	if err != nil {
 		return err
 	}
@@ -223,7 +260,11 @@ func (tx *Tx) openRenewals(ctx context.Context, subs []*kassa.Subscription, invs
 	var profiles []string
 	for i, inv := range invs {
 		sub := subs[i]
-		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, sub.PurchaserID, sub.ID
+		owner, ok := payers[sub.BillingProfileID]
+		if !ok {
+			owner = sub.PurchaserID
+		}
+		inv.ID, inv.TenantID, inv.OwnerID, inv.SubscriptionID = newID("inv"), sub.TenantID, owner, sub.ID
 		inv.BillingProfileID, inv.Type, inv.Status = sub.BillingProfileID, kassa.TypeInvoice, kassa.InvoiceOpen
 		inv.Number, inv.IssuedAt = numbers[i], tx.now
 		rows[i] = invoiceRow(inv, "renewal", "", tx.now)

@@ -154,14 +154,16 @@ func (tx *Tx) insertSubscription(ctx context.Context, s *kassa.Subscription) err
 
 // Payer is what charging a subscription's billing profile needs.
 type Payer struct {
-	Balance     kassa.Money
-	CustomerRef string
-	CardRef     string // "" when the profile has no card
+	Balance      kassa.Money
+	CustomerRef  string
+	CardRef      string // "" when the profile has no card
+	Organization bool   // the organization's own profile pays
 }
 
 // FindPayer returns the billing profile paying for one of the subscriptions
 // the actor may see — the purchaser's, also when an admin who took the
-// subscription over changes it.
+// subscription over changes it, until an admin switches it to one of the
+// organization's.
 func (db *DB) FindPayer(ctx context.Context, subID string) (*Payer, error) {
 	a, err := actorOf(ctx)
 	if err != nil {
@@ -180,11 +182,12 @@ func (db *DB) FindPayerForSystem(ctx context.Context, subID string) (*Payer, err
 func (db *DB) findPayer(ctx context.Context, subID, cond string, args []any) (*Payer, error) {
 	p := &Payer{}
 	err := db.reader(ctx).QueryRowContext(ctx, `
-		SELECT b.balance, b.currency, COALESCE(m.customer_ref, ''), COALESCE(m.gateway_ref, '')
+		SELECT b.balance, b.currency, COALESCE(m.customer_ref, ''), COALESCE(m.gateway_ref, ''), b.organization
 		FROM subscriptions s
 		JOIN billing_profiles b ON b.id = s.billing_profile_id
 		LEFT JOIN payment_methods m ON m.id = b.card_id
-		WHERE s.id = $1 AND `+cond, args...).Scan(&p.Balance.Amount, &p.Balance.Currency, &p.CustomerRef, &p.CardRef)
+		WHERE s.id = $1 AND `+cond, args...).Scan(&p.Balance.Amount, &p.Balance.Currency, &p.CustomerRef, &p.CardRef,
+		&p.Organization)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kassa.E(kassa.NotFound, "error.subscription.not_found", "ID", subID)
 	} else if err != nil {

@@ -23,6 +23,9 @@ type MoveForm struct {
 	NoTargets bool
 	Preview   *MovePreviewView
 	FormError string
+	// SwitchProfile is where the target's billing profile is switched to
+	// the organization's, when a person's card still pays for it.
+	SwitchProfile string
 }
 
 // MovePreviewView is what moving the users to the picked target takes.
@@ -122,6 +125,9 @@ func (s *server) movePane(r *http.Request, p *SubscriptionPage, sub *kassa.Subsc
 		return nil
 	case kassa.Conflict:
 		f.FormError = p.tr.Error(err)
+		if personPays(err) {
+			f.SwitchProfile = subscriptionsPath + "/" + target + "/billing-profile"
+		}
 		return nil
 	default:
 		return err

@@ -218,14 +218,15 @@ func addressLines(l *Layout, a kassa.Address) []string {
 // notices are the messages shown after a change, named by the done
 // parameter of the page the change leads to.
 var notices = map[string]string{
-	"password_set":    msg("notice.password_set"),
-	"card_added":      msg("notice.card_added"),
-	"card_saved":      msg("notice.card_saved"),
-	"card_deleted":    msg("notice.card_deleted"),
-	"card_replaced":   msg("notice.card_replaced"),
-	"card_chosen":     msg("notice.card_chosen"),
-	"profile_saved":   msg("notice.profile_saved"),
-	"profile_created": msg("notice.profile_created"),
+	"password_set":            msg("notice.password_set"),
+	"card_added":              msg("notice.card_added"),
+	"card_saved":              msg("notice.card_saved"),
+	"card_deleted":            msg("notice.card_deleted"),
+	"card_replaced":           msg("notice.card_replaced"),
+	"billing_profile_changed": msg("notice.billing_profile_changed"),
+	"card_chosen":             msg("notice.card_chosen"),
+	"profile_saved":           msg("notice.profile_saved"),
+	"profile_created":         msg("notice.profile_created"),
 
 	"purchased":        msg("notice.purchased"),
 	"trial_started":    msg("notice.trial_started"),

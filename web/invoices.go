@@ -244,7 +244,7 @@ func (s *server) invoicePDF(w http.ResponseWriter, r *http.Request, id string) e
 	if err != nil {
 		return err
 	}
-	bp, err := s.db.FindBillingProfileByID(r.Context(), inv.BillingProfileID)
+	bp, err := s.db.FindPayingProfile(r.Context(), inv.BillingProfileID)
 	if err != nil {
 		return err
 	}

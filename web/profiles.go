@@ -7,16 +7,41 @@ import (
 	"github.com/kassa-billing/kassa/billing"
 )
 
-// profilesPath is Billing › Billing profiles.
-const profilesPath = "/billing/profiles"
+// profilesPath is Billing › Billing profiles; orgProfilesPath is Admin ›
+// Billing profiles, the organization's own (SPEC §12), served by the same
+// handlers with the actor acting for the organization (forOrganization).
+const (
+	profilesPath    = "/billing/profiles"
+	orgProfilesPath = "/admin/billing-profiles"
+)
+
+// profilesHome is where the billing profiles r reaches live, and their
+// list's title: a person's own, or the organization's.
+func profilesHome(r *http.Request) (path, title string) {
+	if kassa.ActorFromContext(r.Context()).ForOrganization {
+		return orgProfilesPath, msg("nav.org_profiles")
+	}
+	return profilesPath, msg("nav.profiles")
+}
+
+// forOrganization serves h for the organization's own billing profiles and
+// cards: storage then keeps the organization's, not the admin's own.
+func forOrganization(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return h(w, r.WithContext(kassa.ForOrganization(r.Context())))
+	}
+}
 
 // ProfilesPage is Billing › Billing profiles: the user's profiles, and the
 // pane that adds one.
 type ProfilesPage struct {
 	Layout
-	Profiles []ProfileRow
-	Details  *ProfileForm // the Add a billing profile pane, when open
-	Notice   string
+	// Home is the list's path; Organization is set on the organization's.
+	Home         string
+	Organization bool
+	Profiles     []ProfileRow
+	Details      *ProfileForm // the Add a billing profile pane, when open
+	Notice       string
 }
 
 func (*ProfilesPage) template() string { return "profiles.html" }
@@ -33,11 +58,13 @@ type ProfileRow struct {
 // with.
 type ProfilePage struct {
 	Layout
-	Profile ProfileView
-	Card    *CardRow // nil when the profile has no payment method
-	Pane    string   // "", "edit", "edit_card" or "replace"
-	Details *ProfileForm
-	Form    *CardForm
+	// Home and HomeTitle are the list the profile is on.
+	Home, HomeTitle string
+	Profile         ProfileView
+	Card            *CardRow // nil when the profile has no payment method
+	Pane            string   // "", "edit", "edit_card" or "replace"
+	Details         *ProfileForm
+	Form            *CardForm
 	// Others are the user's other cards, which the profile may pay with
 	// instead of a new one.
 	Others *Field
@@ -77,10 +104,11 @@ func (s *server) profilesPage(r *http.Request) (*ProfilesPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &ProfilesPage{Layout: s.layout(r, msg("nav.profiles"))}
+	home, title := profilesHome(r)
+	p := &ProfilesPage{Layout: s.layout(r, title), Home: home, Organization: home == orgProfilesPath}
 	p.Notice = notice(&p.Layout, r)
 	for _, bp := range ps {
-		row := ProfileRow{Name: bp.Name, Href: profilesPath + "/" + bp.ID, Email: bp.Email}
+		row := ProfileRow{Name: bp.Name, Href: home + "/" + bp.ID, Email: bp.Email}
 		for _, m := range ms {
 			if m.ID == bp.PaymentMethodID {
 				row.PaymentMethod = cardLabel(&p.Layout, m.Brand, m.Last4)
@@ -117,7 +145,8 @@ func (s *server) newProfileForm(r *http.Request, l *Layout, in profileInput) (*P
 		return nil, err
 	}
 	f := newProfileForm(l, in, cards)
-	f.Action, f.Cancel, f.Submit = profilesPath+"/new", profilesPath, l.T("button.add")
+	home, _ := profilesHome(r)
+	f.Action, f.Cancel, f.Submit = home+"/new", home, l.T("button.add")
 	return f, nil
 }
 
@@ -153,7 +182,7 @@ func (s *server) createProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || status != 0 {
 		return s.renderForm(w, status, p, err)
 	}
-	return seeOther(w, r, profilesPath+"/"+bp.ID+"?done=profile_created")
+	return seeOther(w, r, p.Home+"/"+bp.ID+"?done=profile_created")
 }
 
 // profilePage loads the page of the profile r names, and returns the
@@ -164,8 +193,9 @@ func (s *server) profilePage(r *http.Request) (*ProfilePage, *kassa.BillingProfi
 		return nil, nil, nil, err
 	}
 	p := &ProfilePage{Layout: s.layout(r, msg("profile.title"))}
+	p.Home, p.HomeTitle = profilesHome(r)
 	p.Notice = notice(&p.Layout, r)
-	p.Profile = ProfileView{ID: bp.ID, Href: profilesPath + "/" + bp.ID, Name: bp.Name, Email: bp.Email,
+	p.Profile = ProfileView{ID: bp.ID, Href: p.Home + "/" + bp.ID, Name: bp.Name, Email: bp.Email,
 		Address: addressLines(&p.Layout, bp.Address), Currency: bp.Currency, PONumber: bp.PONumber}
 	if p.Profile.Balance, err = s.money.format(p.Lang, bp.Balance); err != nil {
 		return nil, nil, nil, err
@@ -300,11 +330,11 @@ func (s *server) replaceCard(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	_, bp, _, err := s.profilePage(r)
+	p, bp, _, err := s.profilePage(r)
 	if err != nil {
 		return err
 	}
-	return s.openCardPage(w, r, billing.CardPage{ProfileID: bp.ID, ReturnTo: profilesPath + "/" + bp.ID})
+	return s.openCardPage(w, r, billing.CardPage{ProfileID: bp.ID, ReturnTo: p.Profile.Href})
 }
 
 // useCard makes the profile pay with another of the user's cards.

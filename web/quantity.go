@@ -21,6 +21,9 @@ type LicensesForm struct {
 	Total     Field
 	Preview   *QuantityPreview
 	FormError string
+	// SwitchProfile is where an admin picks the organization's billing
+	// profile, when a person's card still pays and licenses cannot be added.
+	SwitchProfile string
 }
 
 // QuantityPreview is the price of a new total, from billing's preview:
@@ -34,8 +37,10 @@ type QuantityPreview struct {
 	Increase, Decrease, Free bool
 	Until                    string // the end of the term the change is priced to
 	// Payer names the purchaser when someone else — an admin who took the
-	// subscription over — changes it: their billing profile pays.
-	Payer string
+	// subscription over — changes it: their billing profile pays. Or, with
+	// Organization, the organization's billing profile that pays.
+	Payer        string
+	Organization bool
 }
 
 // licensesPane opens the Total licenses pane on p for the change ("buy" or
@@ -133,6 +138,9 @@ func (s *server) setLicenses(w http.ResponseWriter, r *http.Request) error {
 	if f.Preview, err = s.preview(&p.Layout, sub, n, change); err != nil {
 		return err
 	}
+	if bp := p.payer; bp != nil && bp.Organization {
+		f.Preview.Payer, f.Preview.Organization = bp.Name, true
+	}
 	if r.PostForm.Get("step") == "save" {
 		f.FormError = p.T("licenses.error.changed")
 	}
@@ -157,6 +165,8 @@ func (s *server) licensesFailed(w http.ResponseWriter, r *http.Request, p *Subsc
 	case kassa.Conflict:
 		status = http.StatusConflict
 		switch {
+		case personPays(err):
+			f.Total.Error, f.SwitchProfile = p.tr.Error(err), p.ChangeProfile
 		case n < sub.Assigned:
 			f.Total.Error = p.T("licenses.error.assigned", "Count", sub.Assigned, "Unassign", sub.Assigned-n, "Total", n)
 		case !changeable(sub):

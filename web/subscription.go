@@ -39,6 +39,11 @@ type SubscriptionPage struct {
 	BankWants bool
 	// Disputed says a card holder disputed one of its charges.
 	Disputed bool
+	// ChangeProfile is where an admin picks the organization's billing
+	// profile that pays for it, "" when they cannot; Paying is that pane.
+	ChangeProfile string
+	Paying        *PayingForm
+	payer         *kassa.BillingProfile // the profile that pays, when the reader may know it
 }
 
 func (*SubscriptionPage) template() string { return "subscription.html" }
@@ -54,7 +59,7 @@ type SubscriptionView struct {
 	Quantity, Assigned, Available int
 	Term, Price, Expires          string
 	AutoRenew, CancelAtTermEnd    bool
-	Profile                       *ProfileLink // nil when the reader may not see it
+	Profile                       *ProfileLink // nil when the reader may not see it; Href "" when not theirs to open
 	Purchaser, Channel            string
 	CancelReason, CancelFeedback  string
 	// What the reader may do: buy or remove licenses, cancel, reactivate.
@@ -104,14 +109,16 @@ func (s *server) subscriptionPage(r *http.Request) (*SubscriptionPage, *kassa.Su
 		v.CancelReason = cancelReasonText(&p.Layout, sub.CancelReason)
 	}
 	p.Title = v.Product
-	if sub.PurchaserID == a.User.ID {
-		// Billing profiles are their owner's: only the purchaser sees which.
-		bp, err := s.db.FindBillingProfileByID(r.Context(), sub.BillingProfileID)
+	if sub.PurchaserID == a.User.ID || a.User.IsAdmin() {
+		bp, err := s.db.FindPayingProfile(r.Context(), sub.BillingProfileID)
 		if err != nil {
 			return nil, nil, err
 		}
-		v.Profile = &ProfileLink{Name: bp.Name, Href: profilesPath + "/" + bp.ID}
-		if sub.Status == kassa.StatusPastDue {
+		v.Profile, p.payer = payingProfile(&p.Layout, sub, bp), bp
+		if a.User.IsAdmin() && payable(sub) {
+			p.ChangeProfile = v.Href + "/billing-profile"
+		}
+		if sub.Status == kassa.StatusPastDue && bp.OwnerID == a.User.ID && !bp.Organization {
 			inv, err := s.db.FindOpenRenewal(r.Context(), sub)
 			if err == nil && inv.Status == kassa.InvoiceOpen {
 				p.Unpaid, p.BankWants = invoicesPath+"/"+inv.ID+"/pay", inv.ActionRequired

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -74,10 +75,15 @@ func TestTakeOver(t *testing.T) {
 		r := s.get(sub+"/licenses?change=buy", astrid)
 		r.wantStatus(t, http.StatusOK)
 		r.wantBody(t, `<h2 id="pane-heading">Köp licenser</h2>`, `<label for="total-licenses">Totalt antal licenser</label>`)
-		// The purchaser's billing profile pays, and the preview says so.
-		r = s.do("POST", sub+"/licenses", url.Values{"change": {"buy"}, "quantity": {"7"}, "step": {"review"}}, astrid)
+		// The purchaser's billing profile still pays: no licenses are added
+		// to it until the organization's pays, and the preview says so.
+		review := url.Values{"change": {"buy"}, "quantity": {"7"}, "step": {"review"}}
+		s.do("POST", sub+"/licenses", review, astrid).wantStatus(t, http.StatusConflict)
+		org := strings.TrimPrefix(orgProfile(t, s, astrid), orgPath+"/")
+		s.do("POST", sub+"/billing-profile", url.Values{"billing_profile_id": {org}}, astrid).wantStatus(t, http.StatusSeeOther)
+		r = s.do("POST", sub+"/licenses", review, astrid)
 		r.wantStatus(t, http.StatusOK)
-		r.wantBody(t, "Debiteras nu kortet i Erik Johanssons faktureringsprofil:")
+		r.wantBody(t, "Debiteras nu kortet i organisationens faktureringsprofil Nordvik AB:")
 		r.wantNotBody(t, "Debiteras ditt kort nu")
 		s.get(sub+"/cancel", astrid).wantStatus(t, http.StatusOK)
 		s.get(holders, astrid).wantBody(t, `href="`+holders+`/assign">Tilldela licenser</a>`)
@@ -117,7 +123,7 @@ func TestTakeOver(t *testing.T) {
 		en := withCookies(&http.Cookie{Name: "lang", Value: "en"}, s.signIn("astrid@nordvik.example"))
 		r := s.get(other+"/take-over", en)
 		r.wantBody(t, "Take over this subscription?", "Erik Johansson is notified and can no longer change it",
-			"Billing continues as before, on Erik Johansson&#39;s billing profile.", ">Take over</button>")
+			"Billing continues as before, on Erik Johansson&#39;s billing profile, until you switch it", ">Take over</button>")
 		s.do("POST", other+"/take-over", url.Values{}, en).wantStatus(t, http.StatusSeeOther)
 		s.get(other+"?done=taken_over", en).wantBody(t, "You took the subscription over", "<dd>Admin-managed</dd>")
 		eriken := withCookies(&http.Cookie{Name: "lang", Value: "en"}, s.signIn("erik@nordvik.example"))

@@ -186,6 +186,23 @@ func (s *server) routes() http.Handler {
 	handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
 	handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
 	handle("GET "+auditPath, s.adminOnly(s.auditLog))
+	handle("GET "+sub+"/billing-profile", s.adminOnly(s.payingProfileForm))
+	handle("POST "+sub+"/billing-profile", s.adminOnly(s.setPayingProfile))
+
+	// Admin › Billing profiles: the organization's own, on the pages of a
+	// person's (SPEC §12).
+	const obp = orgProfilesPath
+	handle("GET "+obp, s.adminOnly(forOrganization(s.profiles)))
+	handle("GET "+obp+"/new", s.adminOnly(forOrganization(s.newProfile)))
+	handle("POST "+obp+"/new", s.adminOnly(forOrganization(s.createProfile)))
+	handle("GET "+obp+"/{id}", s.adminOnly(forOrganization(s.profile)))
+	handle("GET "+obp+"/{id}/edit", s.adminOnly(forOrganization(s.editProfile)))
+	handle("POST "+obp+"/{id}/edit", s.adminOnly(forOrganization(s.updateProfile)))
+	handle("GET "+obp+"/{id}/payment-method/edit", s.adminOnly(forOrganization(s.editProfileCard)))
+	handle("POST "+obp+"/{id}/payment-method/edit", s.adminOnly(forOrganization(s.updateProfileCard)))
+	handle("GET "+obp+"/{id}/payment-method/replace", s.adminOnly(forOrganization(s.replaceForm)))
+	handle("POST "+obp+"/{id}/payment-method/replace", s.adminOnly(forOrganization(s.replaceCard)))
+	handle("POST "+obp+"/{id}/payment-method/use", s.adminOnly(forOrganization(s.useCard)))
 
 	// Admin › People: the table, adding a person, importing many (a
 	// preview first), and each person's page with its status form;
@@ -269,6 +286,7 @@ var navigation = []struct {
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.license_requests"), Href: adminRequestsPath},
 		{Key: msg("nav.spend_limits"), Href: spendPath},
+		{Key: msg("nav.org_profiles"), Href: orgProfilesPath},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
 	}}, admin: true},
 	{NavSection: NavSection{Items: []NavItem{
