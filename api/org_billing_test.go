@@ -124,6 +124,14 @@ func TestOrganizationBillingProfiles(t *testing.T) {
 		t.Fatalf("switch = %d %s", res.status, res.body)
 	}
 
+	orgSpent := func() int64 {
+		var l struct {
+			OrganizationSpent kassa.Money `json:"organization_spent"`
+		}
+		mustUnmarshal(t, ts.do("GET", "/api/v1/admin/spend-limits", astrid, nil).body, &l)
+		return l.OrganizationSpent.Amount
+	}
+	spentBefore := orgSpent()
 	res = ts.do("PUT", "/api/v1/subscriptions/"+sub.ID+"/quantity", astrid, map[string]any{"quantity": 4})
 	var more subscriptionOut
 	mustUnmarshal(t, res.body, &more)
@@ -131,6 +139,10 @@ func TestOrganizationBillingProfiles(t *testing.T) {
 		t.Fatalf("add licenses = %d %s", res.status, res.body)
 	}
 	ts.assign(astrid, sub.ID, people[0], people[1], people[2])
+	// What the organization's own profile pays is not self-service spend.
+	if got := orgSpent(); got != spentBefore {
+		t.Errorf("the organization's charge counted as self-service spend: %d → %d", spentBefore, got)
+	}
 
 	t.Run("InvoicesAreTheOrganizations", func(t *testing.T) {
 		for _, token := range []string{astrid, malin} {

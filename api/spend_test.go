@@ -133,4 +133,31 @@ func TestSpendLimits(t *testing.T) {
 	if s.OrganizationSpent.Amount != 463000 || len(s.People) != 1 || s.People[0].Spent.Amount != 298750 || s.People[0].Monthly != nil {
 		t.Errorf("limits with spend = %+v", s)
 	}
+
+	// December's renewals are never refused, but they count: erik's two
+	// take his ceiling past 80 % again, and he and the admins are told.
+	t.Run("ARenewalPastTheCeilingIsToldToo", func(t *testing.T) {
+		told := func() int {
+			n := 0
+			for _, w := range warned("") {
+				if strings.HasPrefix(w, "erik@nordvik.example:") {
+					n++
+				}
+			}
+			return n
+		}
+		if got := told(); got != 1 {
+			t.Fatalf("erik told %d times in November, want once", got)
+		}
+		if res := ts.do("POST", "/api/v1/test-clock", astrid, map[string]string{"now": "2026-12-27T00:00:00Z"}); res.status != 200 {
+			t.Fatalf("test clock = %d %s", res.status, res.body)
+		}
+		if got := told(); got != 2 {
+			t.Errorf("erik told %d times after December's renewals, want twice", got)
+		}
+		astrid = ts.login("astrid@nordvik.example")
+		if s := get(); s.Month != "2026-12" || s.OrganizationSpent.Amount != 463000 {
+			t.Errorf("December's spend = %+v, want the three renewals' 4 630,00 kr", s)
+		}
+	})
 }

@@ -131,6 +131,45 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 // Her purchase is the one to fold in: Move users to the organization's,
 // which has the two free licenses they need. Spend limits are set, and
 // maria's request for Diagram Studio waits for an admin.
+// cardProfile saves the card for the actor of ctx and makes the billing
+// profile p pay with it.
+func cardProfile(ctx context.Context, b *billing.Service, c kassa.Card, p *kassa.BillingProfile) error {
+	card, err := b.AddPaymentMethod(ctx, c)
+	if err != nil {
+		return err
+	}
+	p.PaymentMethodID = card.ID
+	return b.CreateBillingProfile(ctx, p)
+}
+
+// organizationPays gives Nordvik a billing profile of its own, with the
+// company card, and makes it pay for the Project Plan astrid took over from
+// erik, three weeks ago; she added two licenses since, invoiced to it.
+func organizationPays(astrid context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, plan string) error {
+	clock := kassa.NewTestClock(now.AddDate(0, 0, -21))
+	b := billing.New(db.WithClock(clock), gw, clock, slog.New(slog.DiscardHandler))
+	org := kassa.ForOrganization(astrid)
+	address := kassa.Address{Line1: "Sveavägen 44", City: "Stockholm", PostalCode: "111 34", Country: "SE"}
+	profile := &kassa.BillingProfile{Name: "Nordvik AB – IT", Email: "it@nordvik.example", Address: address,
+		Currency: "SEK", PONumber: "IT-2026-114"}
+	if err := cardProfile(org, b, kassa.Card{Number: "5555 5555 5555 4444", CVC: "123", ExpMonth: 9,
+		ExpYear: now.Year() + 2, Name: "Nordvik AB", Address: address}, profile); err != nil {
+		return fmt.Errorf("demo organization's profile: %w", err)
+	}
+	if _, err := db.WithClock(clock).SetPayingProfile(astrid, plan, profile.ID); err != nil {
+		return fmt.Errorf("demo organization pays: %w", err)
+	}
+	clock.Set(now.AddDate(0, 0, -9))
+	sub, err := db.FindSubscriptionByID(astrid, plan)
+	if err != nil {
+		return err
+	}
+	if _, _, err := b.SetQuantity(astrid, plan, sub.Quantity+2, "demo-organization-licenses"); err != nil {
+		return fmt.Errorf("demo organization licenses: %w", err)
+	}
+	return nil
+}
+
 func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct, erikPlan string) error {
 	as := func(email string) (context.Context, error) {
 		c, err := db.FindCredentials(ctx, email)
@@ -147,6 +186,9 @@ func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct
 	if _, err := db.WithClock(kassa.NewTestClock(now.AddDate(0, -1, 0))).TakeOver(astrid, erikPlan); err != nil {
 		return fmt.Errorf("demo take-over: %w", err)
 	}
+	if err := organizationPays(astrid, db, gw, now, erikPlan); err != nil {
+		return err
+	}
 	anna, err := as("anna.lindberg@nordvik.example")
 	if err != nil {
 		return err
@@ -154,15 +196,11 @@ func adminStory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, planProduct
 	clock := kassa.NewTestClock(now.AddDate(0, 0, -12))
 	b := billing.New(db.WithClock(clock), gw, clock, slog.New(slog.DiscardHandler))
 	address := kassa.Address{Line1: "Storgatan 12", City: "Stockholm", PostalCode: "111 22", Country: "SE"}
-	card, err := b.AddPaymentMethod(anna, kassa.Card{Number: "4242 4242 4242 4242", CVC: "123", ExpMonth: 4,
-		ExpYear: now.Year() + 3, Name: "Anna Lindberg", Address: address})
-	if err != nil {
-		return fmt.Errorf("demo card: %w", err)
-	}
 	profile := &kassa.BillingProfile{Name: "Nordvik AB – Ekonomi", Email: "ekonomi@nordvik.example", Address: address,
-		Currency: "SEK", PaymentMethodID: card.ID}
-	if err := b.CreateBillingProfile(anna, profile); err != nil {
-		return fmt.Errorf("demo profile: %w", err)
+		Currency: "SEK"}
+	if err := cardProfile(anna, b, kassa.Card{Number: "4242 4242 4242 4242", CVC: "123", ExpMonth: 4,
+		ExpYear: now.Year() + 3, Name: "Anna Lindberg", Address: address}, profile); err != nil {
+		return fmt.Errorf("demo anna's profile: %w", err)
 	}
 	sub, _, err := b.Purchase(anna, billing.PurchaseRequest{ProductID: planProduct, Term: kassa.Monthly, Quantity: 2,
 		BillingProfileID: profile.ID}, "")

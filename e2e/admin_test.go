@@ -9,7 +9,10 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -39,6 +42,14 @@ type adminWords struct {
 	moved, cancel, cancelPane, canceled string
 	plan, spendLimits, perPerson        string
 	spendSaved                          string
+	// The organization's billing profile: Admin › its page, the profile
+	// typed, the card page, and the switch on the subscription's page.
+	orgProfiles, addProfile, add       string
+	orgName, orgLine1, orgCity, orgZip string
+	orgCountry                         string
+	toCardPage, saveCard, change       string
+	paying, orgPays, personPays        string
+	switchFirst, chargedToOrg          string
 }
 
 var swedishAdmin = adminWords{
@@ -61,7 +72,14 @@ var swedishAdmin = adminWords{
 	moved:  "Användarna flyttades till den här prenumerationen, och självbetjäningsprenumerationen avbröts.",
 	cancel: "Avbryt prenumeration", cancelPane: "Avsluta prenumeration", plan: "Projektplanering",
 	spendLimits: "Utgiftsgränser", perPerson: "Tak per person", spendSaved: "Utgiftsgränserna har sparats. De gäller köp från och med nu.",
-	canceled: "Prenumerationen avbröts, och dess licensinnehavare har inte längre licenser. Köparen har informerats.",
+	canceled:    "Prenumerationen avbröts, och dess licensinnehavare har inte längre licenser. Köparen har informerats.",
+	orgProfiles: "Organisationens faktureringsprofiler", addProfile: "Lägg till en faktureringsprofil", add: "Lägg till",
+	orgName: "Nordvik AB – IT", orgLine1: "Sveavägen 44", orgCity: "Stockholm", orgZip: "111 34", orgCountry: "SE",
+	toCardPage: "Fortsätt till kortsidan", saveCard: "Spara kortet", change: "Ändra", paying: "Faktureringsprofil",
+	orgPays:      "Organisationens faktureringsprofil betalar nu för den här prenumerationen.",
+	personPays:   "Den här prenumerationen betalas fortfarande via en persons faktureringsprofil, och administratörer debiterar aldrig en persons kort: byt först till en av organisationens faktureringsprofiler.",
+	switchFirst:  "Välj organisationens faktureringsprofil",
+	chargedToOrg: "Debiteras nu kortet i organisationens faktureringsprofil Nordvik AB – IT:",
 }
 
 var englishAdmin = adminWords{
@@ -84,7 +102,14 @@ var englishAdmin = adminWords{
 	moved:  "The users were moved to this subscription, and the self-service subscription was cancelled.",
 	cancel: "Cancel subscription", cancelPane: "Cancel subscription", plan: "Project Plan",
 	spendLimits: "Spend limits", perPerson: "Limit per person", spendSaved: "The spend limits were saved. They apply to purchases from now on.",
-	canceled: "The subscription was cancelled, and its holders no longer have licenses. The purchaser was told.",
+	canceled:    "The subscription was cancelled, and its holders no longer have licenses. The purchaser was told.",
+	orgProfiles: "Organization billing profiles", addProfile: "Add a billing profile", add: "Add",
+	orgName: "Harbor Labs – IT", orgLine1: "1 Harbor Way", orgCity: "Seattle", orgZip: "98101", orgCountry: "US",
+	toCardPage: "Continue to the card page", saveCard: "Save card", change: "Change", paying: "Billing profile",
+	orgPays:      "The organization's billing profile now pays for this subscription.",
+	personPays:   "This subscription is still paid by a person's billing profile, and admins never charge a person's card: switch it to one of the organization's billing profiles first.",
+	switchFirst:  "Choose the organization's billing profile",
+	chargedToOrg: "Charged now to the card of the organization's billing profile Harbor Labs – IT:",
 }
 
 func TestAdmin(t *testing.T) {
@@ -199,6 +224,52 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	wantPane(t, tab, w.buyLicenses)
 	shot("taken-over")
 
+	// The purchaser's card still pays, and admins never charge it: the
+	// review says to choose the organization's billing profile first.
+	fill(t, tab, map[string]string{"total-licenses": "6"})
+	submit(t, tab, http.StatusConflict, "//aside", w.review)
+	wantTexts(t, tab, "aside .field-error", w.personPays)
+	shot("person-pays")
+	follow(t, tab, "//aside", w.switchFirst)
+	wantPane(t, tab, w.paying)
+
+	// Admin › Organization billing profiles: the organization's own, its
+	// card entered on the processor's card page.
+	follow(t, tab, "//nav", w.orgProfiles)
+	wantHeading(t, tab, w.orgProfiles)
+	follow(t, tab, "//main", w.addProfile)
+	fill(t, tab, map[string]string{"profile-name": w.orgName, "address-line1": w.orgLine1, "address-city": w.orgCity,
+		"address-postal-code": w.orgZip})
+	follow(t, tab, "//aside", w.add)
+	follow(t, tab, `//section[@id="payment-method"]`, w.add)
+	follow(t, tab, "//aside", w.toCardPage)
+	onCardPage(t, tab, w.lang)
+	fill(t, tab, map[string]string{"number": "4242 4242 4242 4242", "exp_month": "09",
+		"exp_year": strconv.Itoa(time.Now().Year() + 3), "cvc": "123", "name": w.orgName,
+		"line1": w.orgLine1, "postal_code": w.orgZip, "city": w.orgCity, "country": w.orgCountry})
+	follow(t, tab, "//main", w.saveCard)
+	wantTexts(t, tab, "#payment-method dd", "Visa •••• 4242")
+	shot("organization-profile")
+
+	// Back on the subscription: Change, pick the profile, Save; then the
+	// licenses are added, charged to the organization's card.
+	load(t, tab, "open the taken-over subscription", chromedp.Navigate(base+subPath))
+	follow(t, tab, "//main//dl", w.change)
+	wantPane(t, tab, w.paying)
+	selectOption(t, tab, "paying-profile", w.orgName)
+	shot("paying-profile")
+	follow(t, tab, "//aside", w.save)
+	wantTexts(t, tab, ".notice", w.orgPays)
+	follow(t, tab, "//main", w.buyLicenses)
+	fill(t, tab, map[string]string{"total-licenses": "6"})
+	follow(t, tab, "//aside", w.review)
+	if got := texts(t, tab, "aside p.amount strong"); !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, w.chargedToOrg) }) {
+		t.Errorf("the preview says %q, want %q", got, w.chargedToOrg)
+	}
+	shot("charged-to-organization")
+	follow(t, tab, "//aside", w.save)
+	wantTexts(t, tab, "dl.details dd", "6")
+
 	// The purchaser reads it only.
 	other := newTab(t, browser, w.acceptLanguage)
 	signIn(t, other, base, buyer)
@@ -215,10 +286,11 @@ func walkAdmin(t *testing.T, browser context.Context, base, admin, buyer string,
 	wantTexts(t, tab, ".notice", w.saved)
 	shot("purchase-policy")
 
-	// Audit log: the purchase, the take-over and the policy, newest first;
+	// Audit log: the purchase, the take-over, the organization's profile
+	// and the policy, newest first;
 	// then only the subscriptions' events, with a change opened.
 	follow(t, tab, "//nav", w.auditLog)
-	if got := texts(t, tab, ".audit-what"); len(got) < 3 || !slices.Equal(got[:2], []string{w.changedPolicy, w.tookOver}) ||
+	if got := texts(t, tab, ".audit-what"); len(got) < 3 || got[0] != w.changedPolicy || !slices.Contains(got, w.tookOver) ||
 		!slices.Contains(got, w.bought) {
 		t.Errorf("audit log: %q", got)
 	}

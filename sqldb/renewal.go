@@ -319,12 +319,14 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 		if err != nil {
 			return fmt.Errorf("pay renewals: %w", err)
 		}
+		newlyPaid := make(map[string]bool, len(paid))
 		for rows.Next() {
 			var id, tenantID string
 			if err := rows.Scan(&id, &tenantID); err != nil {
 				rows.Close()
 				return fmt.Errorf("pay renewals: %w", err)
 			}
+			newlyPaid[id] = true
 			tx.event(tenantID, kassa.EventInvoicePaid, id)
 		}
 		rows.Close()
@@ -378,8 +380,54 @@ func (db *DB) RenewalsPaid(ctx context.Context, paid []PaidRenewal) error {
 				}
 			}
 		}
-		return nil
+		return tx.noteRenewalSpend(ctx, paid, newlyPaid)
 	})
+}
+
+// noteRenewalSpend tells of the self-service renewals just paid that took a
+// spend ceiling past kassa.SpendWarnAt percent (noteSpend): one read for
+// the batch's tenants, the sums only for tenants that have limits.
+func (tx *Tx) noteRenewalSpend(ctx context.Context, paid []PaidRenewal, newlyPaid map[string]bool) error {
+	var tenants []any
+	seen := map[string]bool{}
+	for _, p := range paid {
+		if id := p.Subscription.TenantID; p.Subscription.Channel == kassa.SelfService && newlyPaid[p.Invoice.ID] && !seen[id] {
+			seen[id] = true
+			tenants = append(tenants, id)
+		}
+	}
+	if len(tenants) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT tenant_id FROM spend_limits WHERE tenant_id IN (`+marks(1, len(tenants))+`)`, tenants...)
+	if err != nil {
+		return fmt.Errorf("find spend limits: %w", err)
+	}
+	limited := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("find spend limits: %w", err)
+		}
+		limited[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find spend limits: %w", err)
+	}
+	from, _ := kassa.MonthOf(tx.now)
+	for _, p := range paid {
+		sub := p.Subscription
+		// A renewal issued last month counts there, not in this month's spend.
+		if !limited[sub.TenantID] || sub.Channel != kassa.SelfService || !newlyPaid[p.Invoice.ID] || p.Invoice.IssuedAt.Before(from) {
+			continue
+		}
+		if err := tx.noteSpend(ctx, sub.TenantID, sub.PurchaserID, p.Invoice.Total); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // moveTerms moves the subscriptions paid for on to their new term, from

@@ -22,8 +22,11 @@ import (
 // MaxPersonLimits is the most exceptions a tenant's limits may name.
 const MaxPersonLimits = 500
 
-// spendOf is the condition on invoices i that they count as spend.
-const spendOf = `i.type = 'invoice' AND i.status IN ('pending', 'paid') AND i.kind IN ('purchase', 'quantity', 'renewal')`
+// spendOf is the condition on invoices i of the tenant $1 that they count
+// as spend: what the organization's own billing profiles pay is not
+// self-service spend.
+const spendOf = `i.type = 'invoice' AND i.status IN ('pending', 'paid') AND i.kind IN ('purchase', 'quantity', 'renewal')
+	AND i.billing_profile_id NOT IN (SELECT b.id FROM billing_profiles b WHERE b.tenant_id = $1 AND b.organization)`
 
 // spent sums the spend of the tenant, or of one person when personID is
 // not "", in the month that holds the transaction's time.
@@ -48,6 +51,18 @@ func spent(ctx context.Context, q querier, tenantID, personID string, from, to a
 // ceiling past kassa.SpendWarnAt percent, once a month. A tenant without
 // limits costs one indexed read.
 func (tx *Tx) checkSpend(ctx context.Context, tenantID, personID string, amount kassa.Money) error {
+	return tx.passSpend(ctx, tenantID, personID, amount, false)
+}
+
+// noteSpend tells the person and the admins when a charge of amount that
+// counts already (a paid renewal, which is never refused) took a ceiling
+// past kassa.SpendWarnAt percent, as checkSpend does for purchases.
+func (tx *Tx) noteSpend(ctx context.Context, tenantID, personID string, amount kassa.Money) error {
+	return tx.passSpend(ctx, tenantID, personID, amount, true)
+}
+
+// passSpend is checkSpend, or with counted noteSpend.
+func (tx *Tx) passSpend(ctx context.Context, tenantID, personID string, amount kassa.Money, counted bool) error {
 	var org, perPerson sql.NullInt64
 	err := tx.QueryRowContext(ctx, `
 		UPDATE spend_limits SET checked_at = $2 WHERE tenant_id = $1
@@ -85,7 +100,9 @@ func (tx *Tx) checkSpend(ctx context.Context, tenantID, personID string, amount 
 			return err
 		}
 		after := before + amount.Amount
-		if after > c.limit.Int64 {
+		if counted {
+			before, after = before-amount.Amount, before
+		} else if after > c.limit.Int64 {
 			return c.refuse("Left", kassa.Money{Amount: max(0, c.limit.Int64-before), Currency: amount.Currency},
 				"Limit", kassa.Money{Amount: c.limit.Int64, Currency: amount.Currency})
 		}

@@ -42,8 +42,8 @@ func TestOrganizationBillingProfiles(t *testing.T) {
 	t.Run("EmptyAndBadInput", func(t *testing.T) {
 		r := s.get(orgPath, astrid)
 		r.wantStatus(t, http.StatusOK)
-		r.wantBody(t, "<h1>Faktureringsprofiler</h1>", "Organisationen har ingen faktureringsprofil ännu.",
-			`href="`+orgPath+`/new"`, `aria-current="page">Faktureringsprofiler</a>`)
+		r.wantBody(t, "<h1>Organisationens faktureringsprofiler</h1>", "Organisationen har ingen faktureringsprofil ännu.",
+			`href="`+orgPath+`/new"`, `aria-current="page">Organisationens faktureringsprofiler</a>`)
 		r = s.do("POST", orgPath+"/new", profileForm(set("name", ""), set("city", "Göteborg")), astrid)
 		r.wantStatus(t, http.StatusUnprocessableEntity)
 		r.wantFieldError(t, "profile-name", "")
@@ -59,7 +59,7 @@ func TestOrganizationBillingProfiles(t *testing.T) {
 		r.wantBody(t, `<a href="`+page+`">Nordvik AB</a>`, "Visa •••• 4242")
 		p := s.get(page, astrid)
 		p.wantStatus(t, http.StatusOK)
-		p.wantBody(t, `<p class="breadcrumb"><a href="`+orgPath+`">Faktureringsprofiler</a>`, "ekonomi@nordvik.example", "•••• 4242")
+		p.wantBody(t, `<p class="breadcrumb"><a href="`+orgPath+`">Organisationens faktureringsprofiler</a>`, "ekonomi@nordvik.example", "•••• 4242")
 		// Nobody's own: not among astrid's or erik's, and no page for users.
 		s.get(bpPath, astrid).wantNotBody(t, id)
 		s.get(bpPath, erik).wantNotBody(t, id)
