@@ -187,6 +187,9 @@ type DecideForm struct {
 	NoSubs       bool
 	Message      Field
 	FormError    string
+	// SwitchProfile is where the subscription's billing profile is switched
+	// to the organization's, when a person's card still pays for it.
+	SwitchProfile string
 }
 
 // DecideUser is a person asked for, checked when approved.
@@ -420,6 +423,9 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) error {
 			p.Decide.AddLicenses.Error = p.tr.Error(err)
 		default:
 			p.Decide.FormError = p.tr.Error(err)
+			if personPays(err) {
+				p.Decide.SwitchProfile = subscriptionsPath + "/" + sub + "/billing-profile"
+			}
 		}
 		status := http.StatusUnprocessableEntity
 		if kassa.ErrorCode(err) == kassa.Conflict {

@@ -77,6 +77,22 @@ func TestLicenseRequests(t *testing.T) {
 	r.wantBody(t, "Förfrågan är redan avgjord.")
 	s.get(org, astrid).wantBody(t, "<dd>2 (3 lediga)</dd>")
 
+	// Four more: buying the missing one would charge erik's card, which the
+	// admins never do; the pane says so and offers the switch.
+	s.do("POST", path, url.Values{"for_me": {"1"}, "others": {"maria.nilsson@nordvik.example\njohan.berglund@nordvik.example\n" +
+		"malin.engstrom@nordvik.example"}}, erik).wantStatus(t, http.StatusSeeOther)
+	d = regexp.MustCompile(`href="(/admin/license-requests/lrq_[0-9a-z]+)"`).FindStringSubmatch(s.get("/admin/license-requests", astrid).body)
+	var four []string
+	for _, email := range []string{"erik@nordvik.example", "maria.nilsson@nordvik.example", "johan.berglund@nordvik.example",
+		"malin.engstrom@nordvik.example"} {
+		four = append(four, s.userIDByEmail(t, email))
+	}
+	r = s.do("POST", d[1], url.Values{"approve": four, "subscription_id": {subID(org)}, "add_licenses": {"1"}, "step": {"approve"}}, astrid)
+	r.wantStatus(t, http.StatusConflict)
+	r.wantBody(t, "administratörer debiterar aldrig en persons kort",
+		`<a class="button" href="`+org+`/billing-profile">Välj organisationens faktureringsprofil</a>`)
+	s.get(org, astrid).wantBody(t, "<dd>5</dd>", "<dd>2 (3 lediga)</dd>")
+
 	// Elsewhere: the form gives way to the organization's process.
 	r = s.do("POST", "/admin/license-requests", url.Values{"mode": {"external"}, "url": {"http://it.nordvik.example"}}, astrid)
 	r.wantStatus(t, http.StatusUnprocessableEntity)
