@@ -141,6 +141,7 @@ const (
 	RefusedDisabled   Refusal = "disabled"    // a disabled account
 	RefusedHasLicense Refusal = "has_license" // holds a license of the subscription already
 	RefusedNoLicense  Refusal = "no_license"  // unassign: holds no license of it
+	RefusedViaGroup   Refusal = "via_group"   // unassign: holds it through a linked group
 )
 
 // Refused is one user of a batch that was refused, and why.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kassa-billing/kassa"
 )
 
 // TestRoleMatrix sends every route of the API as nobody, as a user (erik,
@@ -51,6 +53,18 @@ func TestRoleMatrix(t *testing.T) {
 			sharedOrgProfile = made.ID
 		}
 		return sharedOrgProfile
+	}
+
+	// A directory group, and a subscription it is linked to.
+	group := &kassa.Group{DisplayName: "Matrisen"}
+	if err := ts.db.CreateGroup(ts.actor("astrid@nordvik.example"), kassa.ActorFromContext(ts.actor("astrid@nordvik.example")).Tenant.ID,
+		group, people[:1]); err != nil {
+		t.Fatal(err)
+	}
+	linked := func() string {
+		id := managed()
+		ts.do("PUT", "/api/v1/admin/subscriptions/"+id+"/group", astrid, map[string]any{"group_id": group.ID})
+		return id
 	}
 
 	type call struct {
@@ -196,6 +210,14 @@ func TestRoleMatrix(t *testing.T) {
 			var page struct{ ID string }
 			mustUnmarshal(t, ts.do("POST", "/api/v1/admin/payment-methods/setup-sessions", astrid, map[string]any{}).body, &page)
 			return call{"/api/v1/admin/payment-methods/setup-sessions/" + page.ID, nil}
+		}, 401, 403, 200},
+		"PUT /api/v1/admin/subscriptions/{id}/group": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + managed() + "/group", map[string]any{"group_id": group.ID}}
+		}, 401, 403, 200},
+		"DELETE /api/v1/admin/subscriptions/{id}/group": {func() call { return call{"/api/v1/admin/subscriptions/" + linked() + "/group", nil} },
+			401, 403, 204},
+		"GET /api/v1/admin/subscriptions/{id}/group-states": {func() call {
+			return call{"/api/v1/admin/subscriptions/" + linked() + "/group-states", nil}
 		}, 401, 403, 200},
 		"PATCH /api/v1/admin/subscriptions/{id}": {func() call {
 			return call{"/api/v1/admin/subscriptions/" + managed(), map[string]any{"billing_profile_id": orgProfile()}}

@@ -211,7 +211,8 @@ func (s *Server) subscribedSkus(w http.ResponseWriter, r *http.Request, c *call)
 }
 
 // userProperties are a user's properties, in Graph's order.
-var userProperties = []string{"id", "displayName", "mail", "userPrincipalName", "accountEnabled", "userType", "assignedLicenses"}
+var userProperties = []string{"id", "displayName", "mail", "userPrincipalName", "accountEnabled", "userType", "assignedLicenses",
+	"licenseAssignmentStates"}
 
 // userJSON is u as Graph shows a user, with the selected properties only
 // (all when select is empty).
@@ -226,6 +227,20 @@ func userJSON(u *sqldb.GraphUser, selected []string) map[string]any {
 	}
 	all := map[string]any{"id": u.ID, "displayName": u.Name, "mail": u.Email, "userPrincipalName": u.Email,
 		"accountEnabled": u.Status == kassa.Active, "userType": userType, "assignedLicenses": licenses}
+	if u.States != nil {
+		// Graph's licenseAssignmentStates, on one user's read: how each
+		// license came (assignedByGroup), or why a linked group's has not.
+		states := make([]map[string]any, len(u.States))
+		for i, st := range u.States {
+			var group any
+			if st.GroupID != "" {
+				group = st.GroupID
+			}
+			states[i] = map[string]any{"skuId": st.SKUID, "assignedByGroup": group, "state": st.State, "error": st.Error,
+				"disabledPlans": []string{}, "lastUpdatedDateTime": st.Updated.UTC().Format(time.RFC3339)}
+		}
+		all["licenseAssignmentStates"] = states
+	}
 	if len(selected) == 0 {
 		return all
 	}
@@ -324,6 +339,11 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request, c *call) error {
 	u, err := s.cfg.DB.GraphUserByID(r.Context(), c.tenant.ID, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if len(selected) == 0 || slices.Contains(selected, "licenseAssignmentStates") {
+		if err := s.cfg.DB.GraphLicenseStates(r.Context(), c.tenant.ID, u); err != nil {
+			return err
+		}
 	}
 	out := userJSON(u, selected)
 	out["@odata.context"] = s.base(r) + Prefix + "/$metadata#users/$entity"

@@ -123,6 +123,8 @@ func RefusalKey(r kassa.Refusal) string {
 		return msg("assign.refused.has_license")
 	case kassa.RefusedNoLicense:
 		return msg("unassign.refused.no_license")
+	case kassa.RefusedViaGroup:
+		return msg("unassign.refused.via_group")
 	}
 	return msg("assign.refused.not_found")
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -68,6 +69,20 @@ func (db *DB) GraphSKUs(ctx context.Context, tenantID string) ([]*SKU, error) {
 type GraphUser struct {
 	kassa.User
 	Licenses []GraphLicense
+	// States are Graph's licenseAssignmentStates, read for one user only
+	// (GraphLicenseStates): nil elsewhere.
+	States []GraphLicenseState
+}
+
+// GraphLicenseState is how a user came by a license of a SKU, or why a
+// group linked to a subscription of it has not given them one: Graph's
+// licenseAssignmentState.
+type GraphLicenseState struct {
+	SKUID   string
+	GroupID string // the group that gave it, "" when assigned directly
+	State   string // "Active", or "Error" while the group cannot give it
+	Error   string // "None", "CountViolation" (no free license) or "Other" (guests, disabled accounts)
+	Updated time.Time
 }
 
 // GraphLicense is a license a user holds, by its product's SKU.
@@ -192,6 +207,56 @@ func (db *DB) graphLicenses(ctx context.Context, tenantID string, users []*Graph
 	return rows.Err()
 }
 
+// GraphLicenseStates reads the licenseAssignmentStates of u, a user of the
+// tenant: each license they hold, directly or by a group, and each linked
+// group they are in whose subscription has given them none.
+func (db *DB) GraphLicenseStates(ctx context.Context, tenantID string, u *GraphUser) error {
+	u.States = []GraphLicenseState{}
+	rows, err := db.reader(ctx).QueryContext(ctx, `
+		SELECT p.sku_id, CASE WHEN l.via_group THEN COALESCE(g.group_id, '') ELSE '' END, l.assigned_at
+		FROM licenses l JOIN subscriptions s ON s.id = l.subscription_id JOIN products p ON p.id = s.product_id
+		LEFT JOIN group_licenses g ON g.subscription_id = l.subscription_id
+		WHERE l.tenant_id = $1 AND l.user_id = $2 ORDER BY p.sku, l.assigned_at`, tenantID, u.ID)
+	if err != nil {
+		return fmt.Errorf("find license states: %w", err)
+	}
+	for rows.Next() {
+		st := GraphLicenseState{State: "Active", Error: "None"}
+		if err := rows.Scan(&st.SKUID, &st.GroupID, &st.Updated); err != nil {
+			rows.Close()
+			return fmt.Errorf("find license states: %w", err)
+		}
+		u.States = append(u.States, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find license states: %w", err)
+	}
+	rows, err = db.reader(ctx).QueryContext(ctx, `
+		SELECT p.sku_id, g.group_id, g.linked_at FROM group_licenses g
+		JOIN directory_group_members m ON m.group_id = g.group_id
+		JOIN subscriptions s ON s.id = g.subscription_id JOIN products p ON p.id = s.product_id
+		WHERE g.tenant_id = $1 AND m.user_id = $2 AND s.`+liveStatus+`
+			AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = g.subscription_id AND l.user_id = m.user_id)
+		ORDER BY p.sku, g.linked_at`, tenantID, u.ID)
+	if err != nil {
+		return fmt.Errorf("find license states: %w", err)
+	}
+	defer rows.Close()
+	reason := "CountViolation"
+	if !u.CanHoldLicense() {
+		reason = "Other"
+	}
+	for rows.Next() {
+		st := GraphLicenseState{State: "Error", Error: reason}
+		if err := rows.Scan(&st.SKUID, &st.GroupID, &st.Updated); err != nil {
+			return fmt.Errorf("find license states: %w", err)
+		}
+		u.States = append(u.States, st)
+	}
+	return rows.Err()
+}
+
 // ErrNoFreeLicense is assignLicense's refusal when no admin-managed
 // subscription of a SKU has a free license: its SKU in SKUID.
 type ErrNoFreeLicense struct{ SKUID string }
@@ -246,7 +311,8 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, idOrEmail
 				DELETE FROM licenses WHERE user_id = $2 AND subscription_id = (
 					SELECT l.subscription_id FROM licenses l JOIN subscriptions s ON s.id = l.subscription_id
 					JOIN products p ON p.id = s.product_id
-					WHERE l.tenant_id = $1 AND l.user_id = $2 AND p.sku_id = $3 AND s.channel = 'admin' LIMIT 1)
+					WHERE l.tenant_id = $1 AND l.user_id = $2 AND p.sku_id = $3 AND s.channel = 'admin'
+						AND NOT l.via_group LIMIT 1) -- a group's license goes through the group, as in Entra
 				RETURNING subscription_id`, app.TenantID, userID, sku).Scan(&subID)
 			if errors.Is(err, sql.ErrNoRows) {
 				return &ErrNoSuchLicense{SKUID: sku}
@@ -259,6 +325,9 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, idOrEmail
 			}
 			if err := tx.audit(ctx, app.TenantID, "license.unassigned", "subscription", subID, map[string]any{"user_ids": []string{userID}},
 				map[string]any{"app": app.Name}); err != nil {
+				return err
+			}
+			if err := tx.syncLinked(ctx, subID); err != nil {
 				return err
 			}
 		}

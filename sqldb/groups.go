@@ -215,6 +215,9 @@ func (db *DB) UpdateGroup(ctx context.Context, tenantID, id string, change kassa
 		if g.Members, err = groupMembers(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := tx.syncLinkedTo(ctx, id); err != nil {
+			return err
+		}
 		g.UpdatedAt = tx.now
 		out = &g
 		return tx.audit(ctx, tenantID, "group.updated", "group", id,
@@ -233,18 +236,26 @@ func personIDs(ps []kassa.Person) []string {
 	return ids
 }
 
-// DeleteGroup deletes a group of the tenant and who was in it. Errors:
-// NotFound.
+// DeleteGroup deletes a group of the tenant and who was in it, and takes
+// back the licenses it gave through its links. Errors: NotFound.
 func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string) error {
 	return db.write(ctx, func(tx *Tx) error {
+		linked, err := tx.strings(ctx, `SELECT subscription_id FROM group_licenses WHERE group_id = $1 ORDER BY subscription_id`, id)
+		if err != nil {
+			return fmt.Errorf("find links of %s: %w", id, err)
+		}
 		var name string
-		err := tx.QueryRowContext(ctx, `DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2 RETURNING display_name`,
+		err = tx.QueryRowContext(ctx, `DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2 RETURNING display_name`,
 			tenantID, id).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return kassa.E(kassa.NotFound, "error.group.not_found", "Group", id)
 		} else if err != nil {
 			return fmt.Errorf("delete group %s: %w", id, err)
 		}
-		return tx.audit(ctx, tenantID, "group.deleted", "group", id, map[string]any{"display_name": name}, nil)
+		if err := tx.audit(ctx, tenantID, "group.deleted", "group", id, map[string]any{"display_name": name}, nil); err != nil {
+			return err
+		}
+		// Its links went with it, and so do the licenses it gave.
+		return tx.syncAll(ctx, linked)
 	})
 }

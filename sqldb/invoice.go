@@ -247,9 +247,12 @@ func (db *DB) CompleteCharge(ctx context.Context, invoiceID, chargeRef string) e
 		if kind == "purchase" {
 			return tx.purchased(ctx, sub, number)
 		}
-		return tx.audit(ctx, sub.TenantID, "subscription.quantity_changed", "subscription", sub.ID,
+		if err := tx.audit(ctx, sub.TenantID, "subscription.quantity_changed", "subscription", sub.ID,
 			map[string]any{"quantity": sub.Quantity - inv.QuantityDelta},
-			map[string]any{"quantity": sub.Quantity, "invoice": number})
+			map[string]any{"quantity": sub.Quantity, "invoice": number}); err != nil {
+			return err
+		}
+		return tx.syncLinked(ctx, sub.ID) // the members waiting get the licenses added
 	})
 }
 

@@ -206,6 +206,7 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]k
 		}
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM licenses WHERE subscription_id = $1 AND tenant_id = $2 AND user_id IN (`+marks(3, len(userIDs))+`)
+				AND NOT via_group
 			RETURNING user_id, assigned_at, assigned_by`, args...)
 		if err != nil {
 			return fmt.Errorf("unassign: %w", err)
@@ -226,7 +227,11 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]k
 		var refused []kassa.Refused
 		for _, id := range userIDs {
 			if _, ok := gone[id]; !ok {
-				refused = append(refused, kassa.Refused{UserID: id, Reason: kassa.RefusedNoLicense})
+				r, err := tx.unassignRefusal(ctx, subID, id)
+				if err != nil {
+					return err
+				}
+				refused = append(refused, r)
 			}
 		}
 		if len(refused) > 0 {
@@ -251,9 +256,29 @@ func (db *DB) Unassign(ctx context.Context, subID string, userIDs []string) ([]k
 			as.AssignedAt = as.AssignedAt.UTC()
 			out = append(out, as)
 		}
-		return tx.audit(ctx, a.Tenant.ID, "license.unassigned", "subscription", subID, map[string]any{"user_ids": userIDs}, nil)
+		if err := tx.audit(ctx, a.Tenant.ID, "license.unassigned", "subscription", subID, map[string]any{"user_ids": userIDs}, nil); err != nil {
+			return err
+		}
+		return tx.syncLinked(ctx, subID) // the licenses that came free go to the members waiting
 	})
 	return out, err
+}
+
+// unassignRefusal says why the user's license of the subscription was not
+// taken: they hold none, or hold it through a linked group (which takes it
+// back when they leave the group).
+func (tx *Tx) unassignRefusal(ctx context.Context, subID, userID string) (kassa.Refused, error) {
+	r := kassa.Refused{UserID: userID, Reason: kassa.RefusedNoLicense}
+	var name string
+	err := tx.QueryRowContext(ctx, `SELECT u.name FROM licenses l JOIN users u ON u.id = l.user_id
+		WHERE l.subscription_id = $1 AND l.user_id = $2 AND l.via_group`, subID, userID).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, nil
+	} else if err != nil {
+		return r, fmt.Errorf("find license of %s: %w", userID, err)
+	}
+	r.Name, r.Reason = name, kassa.RefusedViaGroup
+	return r, nil
 }
 
 func scanUserTx(ctx context.Context, q querier, id string) (*kassa.User, error) {

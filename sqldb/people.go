@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -153,6 +154,12 @@ func (tx *Tx) changeUser(ctx context.Context, tenantID, actorName string, old, u
 			return err
 		}
 	}
+	if !old.CanHoldLicense() && u.CanHoldLicense() {
+		// Back: the groups they are in give them licenses again.
+		if err := tx.syncMemberOf(ctx, u.ID); err != nil {
+			return err
+		}
+	}
 	if u.Status == kassa.Disabled && old.Status != kassa.Disabled {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
@@ -221,7 +228,9 @@ func (tx *Tx) releaseHolder(ctx context.Context, tenantID, actorName string, u *
 			return err
 		}
 	}
-	return nil
+	// The licenses that came free go to the members waiting for them.
+	slices.Sort(subs)
+	return tx.syncLinked(ctx, subs...)
 }
 
 // notifyPurchaser tells the purchaser of sub alone, while they are active.

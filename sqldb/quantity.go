@@ -164,7 +164,10 @@ func (db *DB) SetTrialQuantity(ctx context.Context, subID string, from, quantity
 			"error.quantity.trial_changed", "Quantity", quantity)); err != nil {
 			return err
 		}
-		return tx.audit(ctx, a.Tenant.ID, "subscription.quantity_changed", "subscription", subID,
-			map[string]any{"quantity": from}, map[string]any{"quantity": quantity})
+		if err := tx.audit(ctx, a.Tenant.ID, "subscription.quantity_changed", "subscription", subID,
+			map[string]any{"quantity": from}, map[string]any{"quantity": quantity}); err != nil {
+			return err
+		}
+		return tx.syncLinked(ctx, subID)
 	})
 }

@@ -63,6 +63,8 @@ var auditActionKeys = map[string]string{
 	"subscription.purchased":               msg("audit.action.subscription.purchased"),
 	"subscription.taken_over":              msg("audit.action.subscription.taken_over"),
 	"subscription.billing_profile_changed": msg("audit.action.subscription.billing_profile_changed"),
+	"subscription.group_linked":            msg("audit.action.subscription.group_linked"),
+	"subscription.group_unlinked":          msg("audit.action.subscription.group_unlinked"),
 	"subscription.quantity_changed":        msg("audit.action.subscription.quantity_changed"),
 	"subscription.canceled":                msg("audit.action.subscription.canceled"),
 	"subscription.cancel_scheduled":        msg("audit.action.subscription.cancel_scheduled"),
