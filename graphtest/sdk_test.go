@@ -254,3 +254,93 @@ func TestGraphPermissionsAndPages(t *testing.T) {
 	_ = json.Marshal
 	_ = http.MethodGet
 }
+
+// TestGraphLicenseAssignmentStates: Microsoft's SDK reads, on a user, how
+// each license came — by a linked group (assignedByGroup) — and why a
+// linked group has not given one: state Error, error CountViolation when
+// no license is free, as Entra ID's group-based licensing reports it.
+func TestGraphLicenseAssignmentStates(t *testing.T) {
+	client, _, db := kassaWithApp(t, kassa.PermUserRead, kassa.PermOrganizationRead)
+	ctx := t.Context()
+	astrid, _ := db.FindCredentials(ctx, "astrid@nordvik.example")
+	actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
+	purchases, _, err := db.FindSelfServicePurchases(actx, kassa.PurchaseFilter{}, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var analytics *kassa.SelfServicePurchase
+	for _, p := range purchases {
+		if p.ProductName.En == "Analytics Pro" {
+			analytics = p
+		}
+	}
+	if analytics == nil {
+		t.Fatal("the demo has no Analytics Pro")
+	}
+	if _, err := db.TakeOver(actx, analytics.ID); err != nil {
+		t.Fatal(err)
+	}
+	held, err := db.FindLicenses(actx, analytics.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holding := map[string]bool{}
+	for _, l := range held {
+		holding[l.User.ID] = true
+	}
+	// A group of one more member than there are free licenses.
+	users, _, err := db.FindUsers(actx, kassa.UserFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []string
+	for _, u := range users {
+		if u.CanHoldLicense() && !holding[u.ID] && len(members) < analytics.Quantity-analytics.Assigned+1 {
+			members = append(members, u.ID)
+		}
+	}
+	g := &kassa.Group{DisplayName: "Analys"}
+	if err := db.CreateGroup(actx, astrid.Tenant.ID, g, members); err != nil {
+		t.Fatal(err)
+	}
+	link, err := db.LinkGroup(actx, analytics.ID, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if link.Waiting != 1 {
+		t.Fatalf("link: %+v, want one member waiting", link)
+	}
+	states, err := db.FindGroupMembers(actx, analytics.ID, "", 100, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var licensed, waiting string
+	for _, m := range states {
+		switch m.State {
+		case kassa.MemberLicensed:
+			licensed = m.ID
+		case kassa.MemberNoFreeLicense:
+			waiting = m.ID
+		}
+	}
+	read := func(id string) models.LicenseAssignmentStateable {
+		t.Helper()
+		u, err := client.Users().ByUserId(id).Get(ctx, nil)
+		if err != nil {
+			t.Fatalf("user %s: %v", id, describe(err))
+		}
+		for _, s := range u.GetLicenseAssignmentStates() {
+			if s.GetAssignedByGroup() != nil && *s.GetAssignedByGroup() == g.ID {
+				return s
+			}
+		}
+		t.Fatalf("user %s has no state from the group among %d", id, len(u.GetLicenseAssignmentStates()))
+		return nil
+	}
+	if s := read(licensed); deref(s.GetState()) != "Active" || deref(s.GetError()) != "None" || s.GetSkuId() == nil {
+		t.Errorf("licensed member: state %q, error %q", deref(s.GetState()), deref(s.GetError()))
+	}
+	if s := read(waiting); deref(s.GetState()) != "Error" || deref(s.GetError()) != "CountViolation" {
+		t.Errorf("waiting member: state %q, error %q", deref(s.GetState()), deref(s.GetError()))
+	}
+}

@@ -224,6 +224,8 @@ var notices = map[string]string{
 	"card_deleted":            msg("notice.card_deleted"),
 	"card_replaced":           msg("notice.card_replaced"),
 	"billing_profile_changed": msg("notice.billing_profile_changed"),
+	"group_linked":            msg("notice.group_linked"),
+	"group_unlinked":          msg("notice.group_unlinked"),
 	"card_chosen":             msg("notice.card_chosen"),
 	"profile_saved":           msg("notice.profile_saved"),
 	"profile_created":         msg("notice.profile_created"),

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kassa-billing/kassa"
 )
@@ -227,13 +228,23 @@ func (s *server) unassign(w http.ResponseWriter, r *http.Request) error {
 	case "":
 		return seeOther(w, r, p.Sub.Href+"?unassigned="+strconv.Itoa(len(ids)))
 	case kassa.Invalid:
-		// Another change took a license meanwhile: ask again about the
-		// users that still hold one.
+		// Another change took a license meanwhile, or a linked group gave
+		// it: ask again about the users that still hold one, saying why.
+		refused := kassa.ErrorRefused(err)
 		p, _, err := s.unassignPage(r, r.PostForm["user"])
 		if err != nil {
 			return err
 		}
 		p.Error = p.T("unassign.error.changed")
+		if slices.ContainsFunc(refused, func(r kassa.Refused) bool { return r.Reason == kassa.RefusedViaGroup }) {
+			var why []string
+			for _, rf := range refused {
+				if rf.Reason == kassa.RefusedViaGroup {
+					why = append(why, p.tr.Refusal(rf))
+				}
+			}
+			p.Error = strings.Join(why, " ")
+		}
 		return s.render(w, http.StatusConflict, p)
 	case kassa.Forbidden:
 		return errReadOnly

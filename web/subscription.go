@@ -44,6 +44,10 @@ type SubscriptionPage struct {
 	ChangeProfile string
 	Paying        *PayingForm
 	payer         *kassa.BillingProfile // the profile that pays, when the reader may know it
+	// Group is the Licenses by group panel of an admin-managed
+	// subscription; GroupForm the pane that links a group.
+	Group     *GroupPanel
+	GroupForm *GroupForm
 }
 
 func (*SubscriptionPage) template() string { return "subscription.html" }
@@ -132,6 +136,11 @@ func (s *server) subscriptionPage(r *http.Request) (*SubscriptionPage, *kassa.Su
 	case sub.CanManage(a):
 		v.Changeable, v.Cancelable = changeable(sub), cancelable(sub)
 		v.Reactivatable = sub.CancelAtTermEnd && sub.Status != kassa.StatusCanceled && sub.Status != kassa.StatusExpired
+		if sub.Channel == kassa.AdminManaged {
+			if err := s.groupPanel(r, p, sub); err != nil {
+				return nil, nil, err
+			}
+		}
 	case a.User.IsAdmin() && takeable(sub):
 		p.ReadOnly, p.TakeOver = p.T("subscription.read_only.admin"), v.Href+"/take-over"
 		if endable(sub) {

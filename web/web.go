@@ -186,6 +186,9 @@ func (s *server) routes() http.Handler {
 	handle("GET "+policyPath, s.adminOnly(s.purchasePolicy))
 	handle("POST "+policyPath, s.adminOnly(s.setPurchasePolicy))
 	handle("GET "+auditPath, s.adminOnly(s.auditLog))
+	handle("GET "+sub+"/group", s.adminOnly(s.groupForm))
+	handle("POST "+sub+"/group", s.adminOnly(s.linkGroup))
+	handle("POST "+sub+"/group/unlink", s.adminOnly(s.unlinkGroup))
 	handle("GET "+sub+"/billing-profile", s.adminOnly(s.payingProfileForm))
 	handle("POST "+sub+"/billing-profile", s.adminOnly(s.setPayingProfile))
 
