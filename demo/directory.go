@@ -48,7 +48,8 @@ func LoadDirectory(ctx context.Context, db *sqldb.DB, a *auth.Auth) error {
 	entra := &entraClient{ctx: ctx, token: token,
 		h: scim.New(scim.Config{DB: db, Log: slog.New(slog.DiscardHandler), BaseURL: "https://kassa.example"})}
 
-	ids := map[string]string{} // mail nickname → kassa's id
+	ids := map[string]string{}    // mail nickname → kassa's id
+	groups := map[string]string{} // name → kassa's id
 	for _, p := range newHires {
 		email := p.nickname + "@nordvik.example"
 		var found struct{ TotalResults int }
@@ -91,6 +92,25 @@ func LoadDirectory(ctx context.Context, db *sqldb.DB, a *auth.Auth) error {
 		patch := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[` +
 			strings.Join(members, ",") + `]}]}`
 		if err := entra.send("PATCH", "/Groups/"+created.ID, patch, http.StatusNoContent, nil); err != nil {
+			return err
+		}
+		groups[g.name] = created.ID
+	}
+	return linkSales(actx, db, groups["Sales Sweden"])
+}
+
+// linkSales links Sales Sweden to the organization's Project Plan (the
+// one astrid took over, in the history), so that its members hold its
+// licenses by group.
+func linkSales(actx context.Context, db *sqldb.DB, group string) error {
+	managed := kassa.AdminManaged
+	subs, err := db.FindSubscriptions(actx, kassa.SubscriptionFilter{Channel: &managed})
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		if sub.ProductName.En == "Project Plan" && sub.Status.Live() {
+			_, err := db.LinkGroup(actx, sub.ID, group)
 			return err
 		}
 	}
