@@ -104,7 +104,13 @@ type Result struct {
 	SCIMCreatePerS    float64 `json:"scim_create_per_s"` // POST /scim/v2/Users
 	SCIMCreateP99Ms   float64 `json:"scim_create_p99_ms"`
 	SCIMSyncUsersPerS float64 `json:"scim_sync_users_per_s"` // a filter GET and a PATCH per user
-	GraphAssignPerS   float64 `json:"graph_assign_per_s"`    // POST /graph/v1.0/users/{id}/assignLicense
+	// A directory group of the SCIM users linked to a subscription of a
+	// license each: the link's request, until every member holds one.
+	GroupMembers      int     `json:"group_members"`
+	GroupLinkMs       float64 `json:"group_link_ms"`
+	GroupLicensesPerS float64 `json:"group_licenses_per_s"`
+	GroupToRawRatio   float64 `json:"group_to_raw_ratio"`
+	GraphAssignPerS   float64 `json:"graph_assign_per_s"` // POST /graph/v1.0/users/{id}/assignLicense
 	GraphAssignP50Ms  float64 `json:"graph_assign_p50_ms"`
 	GraphAssignP99Ms  float64 `json:"graph_assign_p99_ms"`
 	// Webhook deliveries of license events to a receiver on 127.0.0.1,
@@ -282,6 +288,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			s = phase("scim_sync", "an Entra ID sync cycle over them: a filter GET and a PATCH each",
 				func() stats { return b.scimSync(ctx, token, ids) })
 			r.SCIMSyncUsersPerS = s.perSecond()
+			s = phase("group", fmt.Sprintf("linking a group of the %d to a subscription of as many licenses", len(ids)),
+				func() stats { return b.groupPhase(ctx, db, token, ids) })
+			r.GroupMembers, r.GroupLinkMs, r.GroupLicensesPerS = int(s.Done), float64(s.Elapsed.Microseconds())/1000, s.perSecond()
 		}
 	}
 
@@ -308,6 +317,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.ImportToRawRatio = ratio(r.ImportPeoplePerS, r.RawCommitsPerS)
 	r.SCIMCreateToRawRatio = ratio(r.SCIMCreatePerS, r.RawCommitsPerS)
 	r.SCIMSyncToRawRatio = ratio(r.SCIMSyncUsersPerS, r.RawCommitsPerS)
+	r.GroupToRawRatio = ratio(r.GroupLicensesPerS, r.RawCommitsPerS)
 	r.GraphAssignToRawRatio = ratio(r.GraphAssignPerS, r.RawCommitsPerS)
 	r.WebhookDeadToLiveRatio = ratio(r.WebhookDeadDeliveriesPerS, r.WebhookDeliveriesPerS)
 	r.ReadToTrivialRatio = ratio(r.ReadReqPerS, r.TrivialReqPerS)

@@ -26,7 +26,9 @@ subscription with 64 clients, a race for the last licenses, purchases, list
 and read requests, the admins' view of every self-service purchase (its first
 page, and all of it as CSV), a renewal run, and
 an admin importing 10 000 new people from one CSV file, an identity
-provider provisioning 10 000 users over SCIM and then syncing them once, an
+provider provisioning 10 000 users over SCIM and then syncing them once, a
+group of them linked to a subscription of a license each (until every
+member holds one), an
 app assigning licenses through /graph/v1.0, and webhook deliveries of the
 license events it makes to a receiver on 127.0.0.1, with and without a
 dead endpoint beside it.
@@ -150,6 +152,8 @@ func printBench(m *Main, r *bench.Result) {
 	row(fmt.Sprintf("SCIM: provisioning %d users", r.SCIMUsers), r.SCIMCreatePerS, 0, r.SCIMCreateP99Ms,
 		fmt.Sprintf("%.2f × raw", r.SCIMCreateToRawRatio))
 	row("SCIM: a sync cycle (users: filter GET + PATCH)", r.SCIMSyncUsersPerS, 0, 0, fmt.Sprintf("%.2f × raw", r.SCIMSyncToRawRatio))
+	row(fmt.Sprintf("a group of %d linked: licenses given, in %.0f ms", r.GroupMembers, r.GroupLinkMs), r.GroupLicensesPerS, 0, 0,
+		fmt.Sprintf("%.2f × raw", r.GroupToRawRatio))
 	row("Graph: assignLicense", r.GraphAssignPerS, r.GraphAssignP50Ms, r.GraphAssignP99Ms, fmt.Sprintf("%.2f × raw", r.GraphAssignToRawRatio))
 	row(fmt.Sprintf("webhooks: %d deliveries, change to arrival", r.WebhookEvents), r.WebhookDeliveriesPerS, r.WebhookP50Ms, r.WebhookP99Ms, "")
 	row(fmt.Sprintf("webhooks: %d, a dead endpoint beside", r.WebhookDeadEvents), r.WebhookDeadDeliveriesPerS, r.WebhookDeadP50Ms,
