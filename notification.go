@@ -28,6 +28,11 @@ const (
 	// NotifyLicenseReleased tells a purchaser that a license of theirs came
 	// free: its holder was disabled, or became a guest.
 	NotifyLicenseReleased NotificationKind = "license_released"
+	// NotifyReclaimWarning tells a license's holder (and a self-service
+	// subscription's purchaser) that it will be reclaimed on EndsAt unless
+	// it is used; NotifyReclaimed that it was (SPEC §12).
+	NotifyReclaimWarning NotificationKind = "license_reclaim_warning"
+	NotifyReclaimed      NotificationKind = "license_reclaimed"
 	// NotifyInvitation invites a person an admin added to choose a password;
 	// NotifyPasswordReset sends a link to choose a new one. The worker makes
 	// the one-time link as it sends: no usable link is ever stored.
@@ -71,7 +76,8 @@ type NotificationData struct {
 	UnitPrice      Money        `json:"unit_price"`
 	Trial          bool         `json:"trial,omitempty"`
 	CancelReason   CancelReason `json:"cancel_reason,omitempty"`
-	EndsAt         time.Time    `json:"ends_at"` // when access ends (cancellation) or the term ends
+	EndsAt         time.Time    `json:"ends_at"`             // when access ends (cancellation) or the term ends; when a license is reclaimed
+	IdleDays       int          `json:"idle_days,omitempty"` // the reclaim policy's days
 	ForPurchaser   bool         `json:"for_purchaser"`
 	HolderName     string       `json:"holder_name,omitempty"`  // whose license came free
 	Holders        int          `json:"holders,omitempty"`      // how many lost, or moved, their licenses

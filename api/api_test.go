@@ -38,6 +38,7 @@ type testServer struct {
 	db    *sqldb.DB
 	dsn   string
 	logs  *syncBuffer // everything logged, at debug level
+	auth  *auth.Auth
 }
 
 func newTestServer(t testing.TB) *testServer {
@@ -78,7 +79,7 @@ func newTestServer(t testing.TB) *testServer {
 	mux.Handle(simulator.Prefix, gw.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs}
+	return &testServer{t: t, url: srv.URL, clock: clock, db: db, dsn: dsn, logs: logs, auth: a}
 }
 
 // syncBuffer is a bytes.Buffer that handlers may write to concurrently.

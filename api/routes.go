@@ -7,6 +7,7 @@ type route struct {
 	handler      handlerFunc
 	public       bool // served without signing in
 	admin        bool // for the tenant's admins only: users are forbidden
+	app          bool // for registered apps (their access token), not people
 }
 
 // routes is the API's route table. openapi.json documents each of them.
@@ -43,6 +44,7 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses", handler: s.assign},
 		{method: http.MethodPost, path: "/api/v1/subscriptions/{id}/licenses/unassign", handler: s.unassign},
 
+		{method: http.MethodPost, path: "/api/v1/license-activity", handler: s.licenseActivity, app: true},
 		{method: http.MethodPost, path: "/api/v1/license-requests", handler: s.createLicenseRequest},
 		{method: http.MethodGet, path: "/api/v1/license-requests", handler: s.licenseRequests},
 
@@ -78,6 +80,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/api/v1/admin/payment-methods/setup-sessions/{id}", handler: forOrganization(s.setupSession), admin: true},
 		{method: http.MethodPatch, path: "/api/v1/admin/payment-methods/{id}", handler: forOrganization(s.updatePaymentMethod), admin: true},
 		{method: http.MethodDelete, path: "/api/v1/admin/payment-methods/{id}", handler: forOrganization(s.deletePaymentMethod), admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/reclaim-policy", handler: s.reclaimPolicy, admin: true},
+		{method: http.MethodPut, path: "/api/v1/admin/reclaim-policy", handler: s.setReclaimPolicy, admin: true},
+		{method: http.MethodGet, path: "/api/v1/admin/idle-licenses", handler: s.idleLicenses, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/audit-log", handler: s.auditLog, admin: true},
 		{method: http.MethodGet, path: "/api/v1/admin/users", handler: s.adminUsers, admin: true},
 		{method: http.MethodPost, path: "/api/v1/admin/users", handler: s.addUser, admin: true},

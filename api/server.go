@@ -67,7 +67,10 @@ func New(cfg Config) *Server {
 		if rt.admin {
 			h = adminOnly(h)
 		}
-		if !rt.public {
+		switch {
+		case rt.app:
+			h = s.appAuthenticated(h)
+		case !rt.public:
 			h = s.authenticated(h)
 		}
 		s.mux.Handle(rt.method+" "+rt.path, s.handle(h))

@@ -39,6 +39,9 @@ func (s *Service) RunDue(ctx context.Context, until time.Time, advance func(time
 	defer span.End()
 	due := 0
 	n, err := s.runDue(ctx, until, advance, &due)
+	if err == nil {
+		err = s.Reclaim(ctx, until, false)
+	}
 	failed := 0
 	if err != nil {
 		failed = 1 // the piece the run stopped at, to run again
@@ -47,6 +50,31 @@ func (s *Service) RunDue(ctx context.Context, until time.Time, advance func(time
 	span.SetAttributes(attribute.Int("kassa.billing.due", due), attribute.Int("kassa.billing.done", n))
 	s.metrics.BillingRun(due, n, failed, err, time.Since(start))
 	return n, err
+}
+
+// reclaimEvery is how often the billing clock runs the reclaim policies,
+// by its time: they count in days.
+const reclaimEvery = time.Hour
+
+// Reclaim runs the tenants' reclaim policies as of at (SPEC §12): warnings
+// 7 days before, then idle licenses taken back. The billing clock runs it
+// after its renewals, up to the time it ran them to, at most once an hour
+// by that time unless force is set (the bench). It logs what it did.
+func (s *Service) Reclaim(ctx context.Context, at time.Time, force bool) error {
+	s.reclaimMu.Lock()
+	defer s.reclaimMu.Unlock()
+	if !force && !s.reclaimed.IsZero() && at.Sub(s.reclaimed) < reclaimEvery && !at.Before(s.reclaimed) {
+		return nil
+	}
+	warned, reclaimed, err := s.db.ReclaimIdle(ctx, at)
+	if err != nil {
+		return fmt.Errorf("reclaim idle licenses: %w", err)
+	}
+	s.reclaimed = at
+	if warned+reclaimed > 0 {
+		s.log.Info("reclaim policies ran", "warned", warned, "reclaimed", reclaimed)
+	}
+	return nil
 }
 
 // runDue is RunDue's work; due counts the pieces found due.

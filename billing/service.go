@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/sqldb"
@@ -17,6 +19,10 @@ type Service struct {
 	log   *slog.Logger
 	// metrics counts the billing runs (nil: not counted).
 	metrics *telemetry.Metrics
+	// reclaimed is when the billing clock last ran the reclaim policies
+	// (ReclaimIdle), by the clock's time.
+	reclaimMu sync.Mutex
+	reclaimed time.Time
 }
 
 // New returns billing on db, moving money through gw.

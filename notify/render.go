@@ -59,7 +59,7 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 	args := []any{"Product", f.product, "Purchaser", f.purchaser, "Who", f.who, "Actor", f.actor,
 		"Licenses", f.licenses, "Price", f.price, "Date", f.date, "Reason", f.reason, "Holder", f.holder,
 		"Organization", f.organization, "Amount", f.amount, "Dispute", f.dispute, "URL", oneLine(d.URL),
-		"Holders", f.holders, "Message", f.message, "Limit", f.ceiling, "Percent", kassa.SpendWarnAt}
+		"Holders", f.holders, "Message", f.message, "Limit", f.ceiling, "Percent", kassa.SpendWarnAt, "Days", d.IdleDays}
 	T := func(key string) string { return w.T(key, args...) }
 	// when is the sentence when the fact it states is known, else "".
 	when := func(fact, sentence string) string {
@@ -116,6 +116,16 @@ func compose(kind kassa.NotificationKind, d kassa.NotificationData, f facts, w l
 			text = T("mail.webhook_disabled.gone")
 		}
 		return T("mail.webhook_disabled.subject"), []string{text, T("mail.webhook_disabled.turn_on"), footer}
+	case kind == kassa.NotifyReclaimWarning && f.forPurchaser:
+		return T("mail.reclaim_warning.purchaser.subject"), []string{T("mail.reclaim_warning.purchaser.text"), footer}
+	case kind == kassa.NotifyReclaimWarning:
+		return T("mail.reclaim_warning.subject"), []string{sentences(T("mail.reclaim_warning.text"), T("mail.reclaim_warning.keep")),
+			w.T("mail.footer.holder")}
+	case kind == kassa.NotifyReclaimed && f.forPurchaser:
+		return T("mail.reclaimed.purchaser.subject"), []string{T("mail.reclaimed.purchaser.text"), T("mail.released.assign"), footer}
+	case kind == kassa.NotifyReclaimed:
+		return T("mail.reclaimed.subject"), []string{sentences(T("mail.reclaimed.text"), T("mail.reclaimed.again")),
+			w.T("mail.footer.holder")}
 	case kind == kassa.NotifyLicenseReleased:
 		return T("mail.released.subject"), []string{T("mail.released.text"), T("mail.released.assign"), footer}
 	case kind == kassa.NotifyAdminCancellation && f.forPurchaser:

@@ -34,6 +34,9 @@ func TestRender(t *testing.T) {
 	trial := func(d *kassa.NotificationData) { d.Trial = true }
 	// spend is a warning that whose (the organization when "") spent
 	// 1 642,50 kr of 2 000 kr.
+	idle := func(holder string, toPurchaser bool) change {
+		return func(d *kassa.NotificationData) { d.HolderName, d.IdleDays, d.ForPurchaser = holder, 90, toPurchaser }
+	}
 	spend := func(whose string) change {
 		return func(d *kassa.NotificationData) {
 			d.PurchaserName, d.Amount = whose, kassa.Money{Amount: 164250, Currency: "SEK"}
@@ -183,6 +186,23 @@ func TestRender(t *testing.T) {
 			"Erik Lind moved the users of Åsa Öberg's Kassa Meetings",
 			[]string{"Erik Lind moved 3 people from the self-service subscription to Kassa Meetings (5 licenses) that Åsa Öberg (asa@nordvik.example) bought"},
 			[]string{"back"}},
+		{"ReclaimWarningToHolderSwedish", kassa.NotifyReclaimWarning, "sv", []change{idle("Åsa Öberg", false)},
+			"Din licens för Kassa Möten tas tillbaka den 2026-12-23",
+			[]string{"Du har inte använt din licens för Kassa Möten på ett tag, och er organisation tar tillbaka licenser som ingen har använt på 90 dagar.",
+				"logga in i kassa före den 2026-12-23", "eftersom du har en licens i kassa"},
+			[]string{"administratör i er organisation"}},
+		{"ReclaimWarningToPurchaserEnglish", kassa.NotifyReclaimWarning, "en", []change{idle("Åsa Öberg", true)},
+			"A license of Kassa Meetings will be reclaimed on Dec 23, 2026",
+			[]string{"Åsa Öberg has not used their license of your subscription to Kassa Meetings for a while. Unless they use it before Dec 23, 2026"},
+			nil},
+		{"ReclaimedToHolderGerman", kassa.NotifyReclaimed, "de", []change{idle("Åsa Öberg", false)},
+			"Ihre Lizenz für Kassa Meetings wurde zurückgenommen",
+			[]string{"Sie war 90 Tage lang nicht genutzt worden."},
+			nil},
+		{"ReclaimedToPurchaserSwedish", kassa.NotifyReclaimed, "sv", []change{idle("Åsa Öberg", true)},
+			"En licens för Kassa Möten har tagits tillbaka",
+			[]string{"som Åsa Öberg hade har tagits tillbaka: den hade inte använts på 90 dagar.", "Fakturering › Licenser"},
+			nil},
 		{"SpendWarningToPersonSwedish", kassa.NotifySpendWarning, "sv", []change{purchaser, spend("Åsa Öberg")},
 			"80 % av månadsgränsen för självbetjäningsköp är använd",
 			[]string{"Dina självbetjäningsköp har kommit upp i 1" + nb + "642,50" + nb + "kr den här månaden, av din månadsgräns 2" + nb + "000,00" + nb + "kr.",

@@ -49,11 +49,18 @@ type Session struct {
 }
 
 // CreateSession stores a session.
+// A session begins with a sign-in, which counts as use of the user's
+// licenses (SPEC §12).
 func (db *DB) CreateSession(ctx context.Context, s *Session) error {
-	return db.exec(ctx, "insert session", `
-		INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		s.TokenHash, s.UserID, s.Kind, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+	return db.write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			s.TokenHash, s.UserID, s.Kind, s.CreatedAt, s.LastSeenAt, s.ExpiresAt); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		return tx.recordSignIn(ctx, s.UserID)
+	})
 }
 
 // FindSession returns the session with the token hash and the actor it signs

@@ -78,7 +78,7 @@ func hookEventsOf(e *kassa.AuditEvent) []hookEvent {
 		return one(e.Action)
 	case "license.assigned":
 		return holders(kassa.EventLicenseAssigned, e.After)
-	case "license.unassigned", "license.released":
+	case "license.unassigned", "license.released", "license.reclaimed":
 		return holders(kassa.EventLicenseUnassigned, e.Before)
 	case "user.created":
 		return one(kassa.EventUserCreated)

@@ -65,6 +65,8 @@ var auditActionKeys = map[string]string{
 	"subscription.billing_profile_changed": msg("audit.action.subscription.billing_profile_changed"),
 	"subscription.group_linked":            msg("audit.action.subscription.group_linked"),
 	"subscription.group_unlinked":          msg("audit.action.subscription.group_unlinked"),
+	"license.reclaimed":                    msg("audit.action.license.reclaimed"),
+	"reclaim_policy.updated":               msg("audit.action.reclaim_policy.updated"),
 	"subscription.quantity_changed":        msg("audit.action.subscription.quantity_changed"),
 	"subscription.canceled":                msg("audit.action.subscription.canceled"),
 	"subscription.cancel_scheduled":        msg("audit.action.subscription.cancel_scheduled"),

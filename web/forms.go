@@ -226,6 +226,7 @@ var notices = map[string]string{
 	"billing_profile_changed": msg("notice.billing_profile_changed"),
 	"group_linked":            msg("notice.group_linked"),
 	"group_unlinked":          msg("notice.group_unlinked"),
+	"reclaim_saved":           msg("notice.reclaim_saved"),
 	"card_chosen":             msg("notice.card_chosen"),
 	"profile_saved":           msg("notice.profile_saved"),
 	"profile_created":         msg("notice.profile_created"),

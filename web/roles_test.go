@@ -145,6 +145,8 @@ func TestPageRoleMatrix(t *testing.T) {
 		"GET /billing/products/subscriptions/{id}/billing-profile": {managed + "/billing-profile", nil, login, notFound, ok},
 		"POST /billing/products/subscriptions/{id}/billing-profile": {managed + "/billing-profile", url.Values{"billing_profile_id": {strings.TrimPrefix(org, orgPath+"/")}},
 			login, notFound, seeOther},
+		"GET /admin/idle-licenses":    {"/admin/idle-licenses", nil, login, notFound, ok},
+		"POST /admin/idle-licenses":   {"/admin/idle-licenses", url.Values{"days": {"90"}}, login, notFound, seeOther},
 		"GET /admin/spend-limits":     {"/admin/spend-limits", nil, login, notFound, ok},
 		"POST /admin/spend-limits":    {"/admin/spend-limits", url.Values{"per_person": {"5000"}}, login, notFound, seeOther},
 		"GET /admin/purchase-policy":  {policyPath, nil, login, notFound, ok},

@@ -175,6 +175,8 @@ func (s *server) routes() http.Handler {
 	handle("POST "+adminRequestsPath, s.adminOnly(s.saveRequestSettings))
 	handle("GET "+adminRequestsPath+"/{id}", s.adminOnly(s.decideForm))
 	handle("POST "+adminRequestsPath+"/{id}", s.adminOnly(s.decide))
+	handle("GET "+idlePath, s.adminOnly(s.idleLicenses))
+	handle("POST "+idlePath, s.adminOnly(s.setReclaimPolicy))
 	handle("GET "+spendPath, s.adminOnly(s.spendLimits))
 	handle("POST "+spendPath, s.adminOnly(s.setSpendLimits))
 	handle("GET "+sub+"/take-over", s.adminOnly(s.takeOverForm))
@@ -289,6 +291,7 @@ var navigation = []struct {
 		{Key: msg("nav.purchase_policy"), Href: "/admin/purchase-policy"},
 		{Key: msg("nav.license_requests"), Href: adminRequestsPath},
 		{Key: msg("nav.spend_limits"), Href: spendPath},
+		{Key: msg("nav.idle_licenses"), Href: idlePath},
 		{Key: msg("nav.org_profiles"), Href: orgProfilesPath},
 		{Key: msg("nav.audit_log"), Href: "/admin/audit-log"},
 	}}, admin: true},
