@@ -110,9 +110,15 @@ type Result struct {
 	GroupLinkMs       float64 `json:"group_link_ms"`
 	GroupLicensesPerS float64 `json:"group_licenses_per_s"`
 	GroupToRawRatio   float64 `json:"group_to_raw_ratio"`
-	GraphAssignPerS   float64 `json:"graph_assign_per_s"` // POST /graph/v1.0/users/{id}/assignLicense
-	GraphAssignP50Ms  float64 `json:"graph_assign_p50_ms"`
-	GraphAssignP99Ms  float64 `json:"graph_assign_p99_ms"`
+	// A reclamation run over every license held at the end: the pass that
+	// warns each holder, then the one that takes each license back.
+	ReclaimWarned    int     `json:"reclaim_warned"`
+	ReclaimWarnPerS  float64 `json:"reclaim_warn_per_s"`
+	Reclaimed        int     `json:"reclaimed"`
+	ReclaimPerS      float64 `json:"reclaim_per_s"`
+	GraphAssignPerS  float64 `json:"graph_assign_per_s"` // POST /graph/v1.0/users/{id}/assignLicense
+	GraphAssignP50Ms float64 `json:"graph_assign_p50_ms"`
+	GraphAssignP99Ms float64 `json:"graph_assign_p99_ms"`
 	// Webhook deliveries of license events to a receiver on 127.0.0.1,
 	// per second from the first change to the last arrival, and the lag
 	// from each change to its arrival; then the same with a second,
@@ -298,6 +304,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		r.Failures["apps"]++
 		r.Errors = append(r.Errors, err.Error())
 	}
+	var take stats
+	s = phase("reclaim", "a reclamation run a year on: warning every holder, then taking every license back", func() stats {
+		var warn stats
+		warn, take = b.reclaimPhase(ctx, db)
+		return warn
+	})
+	if take.Failed > 0 {
+		r.Failures["reclaim"] += take.Failed
+		r.Errors = append(r.Errors, take.errors...)
+	}
+	r.ReclaimWarned, r.ReclaimWarnPerS, r.Reclaimed, r.ReclaimPerS = int(s.Done), s.perSecond(), int(take.Done), take.perSecond()
 
 	r.PeakRSSMB = max(setupPeak, peakRSSMB())
 	if resetPeakRSS {

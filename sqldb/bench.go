@@ -156,3 +156,23 @@ func (db *DB) Settle(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SeedLicenses gives each user a license of the subscription in bulk,
+// assigned by assignedBy at the transaction's time, seedBatch to a write,
+// and counts them on the subscription.
+func (db *DB) SeedLicenses(ctx context.Context, tenantID, subID, assignedBy string, userIDs []string) error {
+	return inBatches(len(userIDs), func(i, j int) error {
+		return db.write(ctx, func(tx *Tx) error {
+			rows := make([][]any, 0, j-i)
+			for _, u := range userIDs[i:j] {
+				rows = append(rows, []any{subID, u, tenantID, tx.now, assignedBy})
+			}
+			if err := tx.insertRows(ctx, "licenses", []string{"subscription_id", "user_id", "tenant_id", "assigned_at", "assigned_by"},
+				rows); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE subscriptions SET assigned = assigned + $2 WHERE id = $1`, subID, j-i)
+			return err
+		})
+	})
+}

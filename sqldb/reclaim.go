@@ -219,64 +219,102 @@ func (db *DB) ReclaimIdle(ctx context.Context, now time.Time) (warned, reclaimed
 	}
 	for _, p := range policies {
 		idleFor := func(days int) time.Time { return now.AddDate(0, 0, -days) }
-		for {
-			batch, err := db.idleBatch(ctx, p.tenant, `l.reclaim_warned_at IS NULL`, idleFor(p.days-kassa.ReclaimWarnDays), time.Time{})
-			if err != nil || len(batch) == 0 {
-				if err != nil {
-					return warned, reclaimed, err
-				}
-				break
-			}
-			n, err := db.warnIdle(ctx, p.tenant, p.days, now, batch)
-			if err != nil {
-				return warned, reclaimed, err
-			}
-			warned += n
+		n, err := db.reclaimPass(ctx, p.tenant, `l.reclaim_warned_at IS NULL`, idleFor(p.days-kassa.ReclaimWarnDays), time.Time{},
+			func(batch map[string][]string) (int, error) { return db.warnIdle(ctx, p.tenant, p.days, now, batch) })
+		warned += n
+		if err != nil {
+			return warned, reclaimed, err
 		}
-		for {
-			batch, err := db.idleBatch(ctx, p.tenant, `l.reclaim_warned_at <= $4`, idleFor(p.days), idleFor(kassa.ReclaimWarnDays))
-			if err != nil || len(batch) == 0 {
-				if err != nil {
-					return warned, reclaimed, err
-				}
-				break
-			}
-			n, err := db.takeBackIdle(ctx, p.tenant, p.days, now, batch)
-			if err != nil {
-				return warned, reclaimed, err
-			}
-			reclaimed += n
+		n, err = db.reclaimPass(ctx, p.tenant, `l.reclaim_warned_at <= $5`, idleFor(p.days), idleFor(kassa.ReclaimWarnDays),
+			func(batch map[string][]string) (int, error) { return db.takeBackIdle(ctx, p.tenant, p.days, now, batch) })
+		reclaimed += n
+		if err != nil {
+			return warned, reclaimed, err
 		}
 	}
 	return warned, reclaimed, nil
 }
 
-// idleBatch returns up to reclaimBatch licenses of the tenant's live
-// subscriptions, not given by a group, idle since before idleSince and
-// matching cond ($4 is warnedBefore), by subscription.
-func (db *DB) idleBatch(ctx context.Context, tenantID, cond string, idleSince, warnedBefore time.Time) (map[string][]string, error) {
-	args := []any{tenantID, idleSince, reclaimBatch}
-	if !warnedBefore.IsZero() {
-		args = append(args, warnedBefore)
-	}
-	rows, err := db.reader(ctx).QueryContext(ctx, `
-		SELECT l.subscription_id, l.user_id FROM licenses l JOIN users u ON u.id = l.user_id
-		JOIN subscriptions s ON s.id = l.subscription_id
-		WHERE l.tenant_id = $1 AND NOT l.via_group AND s.`+liveStatus+` AND `+cond+` AND `+lastUse+` <= $2
-		ORDER BY l.subscription_id, l.user_id LIMIT $3`, args...)
+// reclaimPass walks the licenses of the tenant's live subscriptions once,
+// each subscription's in the order of its key, and hands do the ones not
+// given by a group, idle since before idleSince and matching cond ($5 is
+// warnedBefore), reclaimBatch at a time. It returns what do counted.
+func (db *DB) reclaimPass(ctx context.Context, tenantID, cond string, idleSince, warnedBefore time.Time,
+	do func(batch map[string][]string) (int, error)) (int, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id FROM subscriptions WHERE tenant_id = $1 AND `+liveStatus+`
+		AND assigned > 0 ORDER BY id`, tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("find idle licenses: %w", err)
+		return 0, fmt.Errorf("find subscriptions to reclaim from: %w", err)
+	}
+	var subs []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("find subscriptions to reclaim from: %w", err)
+		}
+		subs = append(subs, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	done, size := 0, 0
+	batch := map[string][]string{}
+	flush := func() error {
+		if size == 0 {
+			return nil
+		}
+		n, err := do(batch)
+		done += n
+		batch, size = map[string][]string{}, 0
+		return err
+	}
+	for _, sub := range subs {
+		for after := ""; ; {
+			args := []any{sub, after, idleSince, reclaimBatch - size}
+			if !warnedBefore.IsZero() {
+				args = append(args, warnedBefore)
+			}
+			users, err := db.readStrings(ctx, `
+				SELECT l.user_id FROM licenses l JOIN users u ON u.id = l.user_id
+				WHERE l.subscription_id = $1 AND l.user_id > $2 AND NOT l.via_group AND `+cond+` AND `+lastUse+` <= $3
+				ORDER BY l.user_id LIMIT $4`, args...)
+			if err != nil {
+				return done, fmt.Errorf("find idle licenses: %w", err)
+			}
+			batch[sub] = append(batch[sub], users...)
+			size += len(users)
+			if size == reclaimBatch {
+				after = users[len(users)-1]
+				if err := flush(); err != nil {
+					return done, err
+				}
+				continue
+			}
+			break
+		}
+	}
+	return done, flush()
+}
+
+// readStrings returns the first column of the rows a query returns, read
+// from the readers.
+func (db *DB) readStrings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
-	batch := map[string][]string{}
+	var out []string
 	for rows.Next() {
-		var sub, user string
-		if err := rows.Scan(&sub, &user); err != nil {
-			return nil, fmt.Errorf("find idle licenses: %w", err)
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
 		}
-		batch[sub] = append(batch[sub], user)
+		out = append(out, s)
 	}
-	return batch, rows.Err()
+	return out, rows.Err()
 }
 
 // subsOf returns the subscriptions of a batch, sorted.

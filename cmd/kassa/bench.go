@@ -28,7 +28,8 @@ page, and all of it as CSV), a renewal run, and
 an admin importing 10 000 new people from one CSV file, an identity
 provider provisioning 10 000 users over SCIM and then syncing them once, a
 group of them linked to a subscription of a license each (until every
-member holds one), an
+member holds one), a reclamation run over every license held at the end
+(its warnings, then its taking back), an
 app assigning licenses through /graph/v1.0, and webhook deliveries of the
 license events it makes to a receiver on 127.0.0.1, with and without a
 dead endpoint beside it.
@@ -158,6 +159,8 @@ func printBench(m *Main, r *bench.Result) {
 	row(fmt.Sprintf("webhooks: %d deliveries, change to arrival", r.WebhookEvents), r.WebhookDeliveriesPerS, r.WebhookP50Ms, r.WebhookP99Ms, "")
 	row(fmt.Sprintf("webhooks: %d, a dead endpoint beside", r.WebhookDeadEvents), r.WebhookDeadDeliveriesPerS, r.WebhookDeadP50Ms,
 		r.WebhookDeadP99Ms, fmt.Sprintf("%.2f × without", r.WebhookDeadToLiveRatio))
+	row(fmt.Sprintf("reclamation: warning %d holders", r.ReclaimWarned), r.ReclaimWarnPerS, 0, 0, "")
+	row(fmt.Sprintf("reclamation: taking %d licenses back", r.Reclaimed), r.ReclaimPerS, 0, 0, "")
 	w.Flush()
 	fmt.Fprintf(m.Stdout, "\n64 clients raced for %d licenses: %d assigned, %d refused, %d over-assigned.\n",
 		r.LimitQuantity, r.LimitAssigned, r.LimitRefused, r.OverAssigned)
