@@ -226,7 +226,9 @@ func (db *DB) ReclaimIdle(ctx context.Context, now time.Time) (warned, reclaimed
 			return warned, reclaimed, err
 		}
 		n, err = db.reclaimPass(ctx, p.tenant, `l.reclaim_warned_at <= $5`, idleFor(p.days), idleFor(kassa.ReclaimWarnDays),
-			func(batch map[string][]string) (int, error) { return db.takeBackIdle(ctx, p.tenant, p.days, now, batch) })
+			func(batch map[string][]string) (int, error) {
+				return db.takeBackIdle(ctx, p.tenant, p.days, now, batch)
+			})
 		reclaimed += n
 		if err != nil {
 			return warned, reclaimed, err
