@@ -66,6 +66,11 @@ func TestGroupLicensesPage(t *testing.T) {
 	r = s.do("POST", holders+"/unassign", url.Values{"user": {members[0]}}, astrid)
 	r.wantBody(t, "har licensen genom en kopplad grupp")
 
+	en := withCookies(&http.Cookie{Name: "lang", Value: "en"}, s.signIn("astrid@nordvik.example"))
+	s.get(sub+"/group", en).wantBody(t, "Members without a license", "No free license", "A guest: guests hold no licenses",
+		">Unlink the group</button>")
+	s.get(sub, en).wantBody(t, "Members of Ekonomi get this subscription&#39;s licenses: 5 hold one, 2 wait.")
+
 	r = s.do("POST", sub+"/group/unlink", url.Values{}, astrid)
 	r.wantLocation(t, sub+"?done=group_unlinked")
 	s.get(sub+"?done=group_unlinked", astrid).wantBody(t, "Gruppen är bortkopplad", "<dd>0 (5 lediga)</dd>",

@@ -49,6 +49,9 @@ func TestIdleLicenses(t *testing.T) {
 	r.wantBody(t, "1 licens, 239,00\u00a0kr i månaden (exklusive moms)", "Anna Lindberg", `href="`+sub+`">Analytics Pro</a>`,
 		`data-label="Dagar oanvänd">40</td>`)
 	r.wantNotBody(t, "Alla licenser har använts")
+	en := withCookies(&http.Cookie{Name: "lang", Value: "en"}, s.signIn("astrid@nordvik.example"))
+	s.get(idlePath, en).wantBody(t, "<h1>Idle licenses</h1>", "Licenses not used for 45 days are reclaimed.",
+		"1 license, SEK\u00a0239.00 a month (VAT excluded)", `data-label="Days idle">40</td>`)
 
 	r = s.do("POST", idlePath, url.Values{"days": {""}}, astrid)
 	r.wantLocation(t, idlePath+"?done=reclaim_saved")
