@@ -285,6 +285,9 @@ func (db *DB) reclaimPass(ctx context.Context, tenantID, cond string, idleSince,
 			if err != nil {
 				return done, fmt.Errorf("find idle licenses: %w", err)
 			}
+			if len(users) == 0 {
+				break
+			}
 			batch[sub] = append(batch[sub], users...)
 			size += len(users)
 			if size == reclaimBatch {
