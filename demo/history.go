@@ -44,9 +44,9 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	if err != nil || len(profiles) == 0 {
 		return fmt.Errorf("erik's billing profile: %v", err)
 	}
-	sku := map[string]string{}
+	sku, skuIDs := map[string]string{}, map[string]string{}
 	for _, p := range products {
-		sku[p.SKU] = p.ID
+		sku[p.SKU], skuIDs[p.SKU] = p.ID, p.SKUID
 	}
 	buy := func(product string, term kassa.Term, quantity int, trial bool) (string, error) {
 		sub, _, err := b.Purchase(ctx, billing.PurchaseRequest{ProductID: sku[product], Term: term, Quantity: quantity,
@@ -73,6 +73,13 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	}{
 		{now.AddDate(0, -8, 0), func() (err error) { analytics, err = buy("ANALYTICS_PRO", kassa.Monthly, 10, false); return }},
 		{now.AddDate(0, -7, 3), func() (err error) { plan, err = buy("PROJECT_PLAN", kassa.Annual, 5, false); return }},
+		// His colleagues got their licenses in the first weeks: the admins'
+		// view shows who has each.
+		{now.AddDate(0, -7, 5), func() error {
+			return hold(ctx, db, hdb, analytics, "erik", "johan.berglund", "maria.nilsson", "lars.pettersson", "sofia.strand",
+				"per.jonsson", "emma.lundqvist")
+		}},
+		{now.AddDate(0, -7, 6), func() error { return hold(ctx, db, hdb, plan, "erik", "malin.engstrom", "magnus.fransson") }},
 		{now.AddDate(0, -5, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 13, ""); return err }},
 		{now.AddDate(0, -4, 0), func() (err error) { meetings, err = buy("MEETING_ROOMS", kassa.Monthly, 2, false); return }},
 		{now.AddDate(0, -4, 10), func() error {
@@ -82,6 +89,7 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 		{now.AddDate(0, -2, 0), func() error { _, _, err := b.SetQuantity(ctx, analytics, 12, ""); return err }},
 		{now.AddDate(0, -1, -2), func() error { return buyAtTheBank(ctx, b, gw, sku["MEETING_ROOMS"], marketing) }},
 		{now.AddDate(0, 0, -20), func() (err error) { diagrams, err = buy("DIAGRAM_STUDIO", kassa.Monthly, 5, true); return }},
+		{now.AddDate(0, 0, -19), func() error { return hold(ctx, db, hdb, diagrams, "petra.blom", "sara.lindgren") }},
 	}
 	for _, s := range steps {
 		if _, err := b.RunDue(ctx, s.at, clock.Set); err != nil {
@@ -97,25 +105,18 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	if _, err = b.RunDue(ctx, now, clock.Set); err != nil {
 		return err
 	}
-	// His colleagues hold the licenses, as they would after eight months:
-	// the admins' view shows who has each.
-	for sub, holders := range map[string][]string{
-		analytics: {"erik@nordvik.example", "johan.berglund@nordvik.example", "maria.nilsson@nordvik.example",
-			"lars.pettersson@nordvik.example", "sofia.strand@nordvik.example", "per.jonsson@nordvik.example",
-			"emma.lundqvist@nordvik.example"},
-		plan:     {"erik@nordvik.example", "malin.engstrom@nordvik.example", "magnus.fransson@nordvik.example"},
-		diagrams: {"petra.blom@nordvik.example", "sara.lindgren@nordvik.example"},
-	} {
-		var ids []string
-		for _, email := range holders {
-			c, err := db.FindCredentials(ctx, email)
-			if err != nil {
-				return fmt.Errorf("demo holder %s: %w", email, err)
-			}
-			ids = append(ids, c.User.ID)
+	// Some holders used their licenses lately (an app's report); the
+	// others have not since they got them, and Admin › Idle licenses
+	// shows them with what they cost.
+	for email, product := range map[string]string{"johan.berglund@nordvik.example": "ANALYTICS_PRO",
+		"maria.nilsson@nordvik.example": "ANALYTICS_PRO", "lars.pettersson@nordvik.example": "ANALYTICS_PRO",
+		"malin.engstrom@nordvik.example": "PROJECT_PLAN", "petra.blom@nordvik.example": "DIAGRAM_STUDIO"} {
+		c, err := db.FindCredentials(ctx, email)
+		if err != nil {
+			return fmt.Errorf("demo holder %s: %w", email, err)
 		}
-		if _, err := hdb.Assign(ctx, sub, ids); err != nil {
-			return fmt.Errorf("demo licenses: %w", err)
+		if err := db.RecordLicenseActivity(ctx, c.Tenant.ID, c.User.ID, skuIDs[product], now.AddDate(0, 0, -3)); err != nil {
+			return fmt.Errorf("demo license activity: %w", err)
 		}
 	}
 	if err := adminStory(ctx, db, gw, sku["PROJECT_PLAN"], plan); err != nil {
@@ -123,6 +124,23 @@ func LoadHistory(ctx context.Context, db *sqldb.DB, gw kassa.Gateway) error {
 	}
 	// The history's notifications are not news: nobody is mailed about it.
 	return db.SettleOutbox(ctx, creds.Tenant.ID, now)
+}
+
+// hold gives the Nordvik people named (by their mail's local part) a
+// license each of the subscription.
+func hold(ctx context.Context, db, hdb *sqldb.DB, sub string, names ...string) error {
+	var ids []string
+	for _, n := range names {
+		c, err := db.FindCredentials(ctx, n+"@nordvik.example")
+		if err != nil {
+			return fmt.Errorf("demo holder %s: %w", n, err)
+		}
+		ids = append(ids, c.User.ID)
+	}
+	if _, err := hdb.Assign(ctx, sub, ids); err != nil {
+		return fmt.Errorf("demo licenses: %w", err)
+	}
+	return nil
 }
 
 // adminStory gives the admins something to steer (SPEC §12): astrid took
