@@ -81,8 +81,10 @@ func (tx *Tx) recordSignIn(ctx context.Context, userID string) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET signed_in_at = $2 WHERE id = $1`, userID, tx.now); err != nil {
 		return fmt.Errorf("record sign-in: %w", err)
 	}
+	// By tenant and user, as the licenses' index has them.
 	if _, err := tx.ExecContext(ctx, `UPDATE licenses SET reclaim_warned_at = NULL
-		WHERE user_id = $1 AND reclaim_warned_at IS NOT NULL`, userID); err != nil {
+		WHERE tenant_id = (SELECT tenant_id FROM users WHERE id = $1) AND user_id = $1 AND reclaim_warned_at IS NOT NULL`,
+		userID); err != nil {
 		return fmt.Errorf("record sign-in: %w", err)
 	}
 	return nil
