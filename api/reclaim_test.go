@@ -169,7 +169,19 @@ func TestReclaim(t *testing.T) {
 	}
 	wantError(t, ts.do("GET", "/api/v1/admin/idle-licenses?days=0", astrid.token, nil), 422, kassa.Invalid, "days")
 
+	// An endpoint that hears of licenses unassigned: a reclaimed one is one.
+	var hook struct{ ID string }
+	mustUnmarshal(t, ts.do("POST", "/api/v1/admin/webhooks", astrid.token, map[string]any{"url": "https://hooks.example.com/kassa",
+		"events": []string{"license.unassigned"}}).body, &hook)
+
 	day(30)
+	var deliveries struct{ Data []struct{ Type, Payload string } }
+	mustUnmarshal(t, ts.do("GET", "/api/v1/admin/webhooks/"+hook.ID+"/deliveries", astrid.token, nil).body, &deliveries)
+	if !slices.ContainsFunc(deliveries.Data, func(d struct{ Type, Payload string }) bool {
+		return d.Type == "license.unassigned" && strings.Contains(d.Payload, holders[0])
+	}) {
+		t.Errorf("no license.unassigned event of %s among %+v", holders[0], deliveries.Data)
+	}
 	if got, want := ts.holderIDs(astrid.token, org.ID), sorted(holders[1], holders[2]); !slices.Equal(got, want) {
 		t.Errorf("holders after day 30: %v, want those who used theirs %v", got, want)
 	}
