@@ -73,6 +73,25 @@ func (tx *Tx) enqueue(ctx context.Context, n *kassa.Notification) error {
 	return nil
 }
 
+// enqueueAll writes notifications into the outbox in multi-row INSERTs, as
+// enqueue does each: a reclamation run's mails, hundreds to a write.
+func (tx *Tx) enqueueAll(ctx context.Context, ns []*kassa.Notification) error {
+	rows := make([][]any, 0, len(ns))
+	for _, n := range ns {
+		body, err := json.Marshal(n.Data)
+		if err != nil {
+			return err
+		}
+		n.ID, n.CreatedAt = newID("ntf"), tx.now
+		rows = append(rows, []any{n.ID, n.TenantID, n.Kind, n.RecipientID, n.To, n.Locale, string(body), tx.now, tx.now})
+	}
+	if err := tx.insertRows(ctx, "outbox", []string{"id", "tenant_id", "kind", "recipient_id", "email", "locale", "data",
+		"created_at", "next_attempt_at"}, rows); err != nil {
+		return fmt.Errorf("write notifications: %w", err)
+	}
+	return nil
+}
+
 // notificationData is what every message about sub says.
 func notificationData(sub *kassa.Subscription, actorName string) kassa.NotificationData {
 	return kassa.NotificationData{

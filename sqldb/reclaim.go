@@ -437,19 +437,28 @@ func (tx *Tx) tellIdle(ctx context.Context, kind kassa.NotificationKind, subID s
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	var purchaser struct{ email, locale string }
+	if sub.Channel == kassa.SelfService {
+		if err := tx.QueryRowContext(ctx, `SELECT u.email, t.locale FROM users u JOIN tenants t ON t.id = u.tenant_id
+			WHERE u.id = $1 AND u.status = 'active'`, sub.PurchaserID).Scan(&purchaser.email, &purchaser.locale); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) { // a disabled purchaser reads no mail
+			return fmt.Errorf("find purchaser: %w", err)
+		}
+	}
+	var ns []*kassa.Notification
 	for _, h := range hs {
 		data := notificationData(sub, "")
 		data.HolderName, data.EndsAt, data.IdleDays = h.name, when, days
-		if err := tx.enqueue(ctx, &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: h.id, To: h.email,
-			Locale: h.locale, Data: data}); err != nil {
-			return err
-		}
-		if sub.Channel == kassa.SelfService && h.id != sub.PurchaserID {
+		ns = append(ns, &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: h.id, To: h.email,
+			Locale: h.locale, Data: data})
+		if purchaser.email != "" && h.id != sub.PurchaserID {
 			data.ForPurchaser = true
-			if err := tx.notifyPurchaser(ctx, kind, sub, data); err != nil {
-				return err
-			}
+			ns = append(ns, &kassa.Notification{TenantID: sub.TenantID, Kind: kind, RecipientID: sub.PurchaserID,
+				To: purchaser.email, Locale: purchaser.locale, Data: data})
 		}
 	}
-	return nil
+	if len(ns) == 0 {
+		return nil
+	}
+	return tx.enqueueAll(ctx, ns)
 }
