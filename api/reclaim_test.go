@@ -175,7 +175,9 @@ func TestReclaim(t *testing.T) {
 		"events": []string{"license.unassigned"}}).body, &hook)
 
 	day(30)
-	var deliveries struct{ Data []struct{ Type, Payload string } }
+	var deliveries struct {
+		Data []struct{ Type, Payload string }
+	}
 	mustUnmarshal(t, ts.do("GET", "/api/v1/admin/webhooks/"+hook.ID+"/deliveries", astrid.token, nil).body, &deliveries)
 	if !slices.ContainsFunc(deliveries.Data, func(d struct{ Type, Payload string }) bool {
 		return d.Type == "license.unassigned" && strings.Contains(d.Payload, holders[0])
