@@ -1,16 +1,12 @@
 package billing_test
 
 import (
-	"log/slog"
 	"sync"
 	"testing"
 
 	"github.com/kassa-billing/kassa"
 	"github.com/kassa-billing/kassa/billing"
-	"github.com/kassa-billing/kassa/demo"
-	"github.com/kassa-billing/kassa/gateway/simulator"
 	"github.com/kassa-billing/kassa/sqldb"
-	"github.com/kassa-billing/kassa/sqldb/sqldbtest"
 )
 
 // TestGroupSeatsAcrossProcesses: members joining a linked group (as SCIM
@@ -20,37 +16,12 @@ import (
 // PostgreSQL.
 func TestGroupSeatsAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	clock := kassa.NewTestClock(day(3, 10))
-	db1, dsn := sqldbtest.MustOpen(t, clock)
-	gw := simulator.New(clock)
-	if _, err := demo.Load(t.Context(), db1, gw); err != nil {
-		t.Fatal(err)
-	}
-	db2, err := sqldb.Open(t.Context(), dsn, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db2.Close() })
-	creds, err := db1.FindCredentials(t.Context(), "astrid@nordvik.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: creds.User, Tenant: creds.Tenant})
-	tenant := creds.Tenant.ID
+	p := newProcesses(t)
+	db1, db2, admin, tenant, bs := p.db1, p.db2, p.admin, p.tenant, p.services
 
 	// erik's Analytics Pro of ten licenses, which the admins take over.
-	erik := erikContext(t, db1)
-	products, _ := db1.FindProducts(erik)
-	profiles, _ := db1.FindBillingProfiles(erik)
-	var analytics string
-	for _, p := range products {
-		if p.SKU == "ANALYTICS_PRO" {
-			analytics = p.ID
-		}
-	}
-	b := billing.New(db1, gw, clock, slog.New(slog.DiscardHandler))
-	sub, _, err := b.Purchase(erik, billing.PurchaseRequest{ProductID: analytics, Term: kassa.Monthly, Quantity: 10,
-		BillingProfileID: profiles[0].ID}, "")
+	sub, _, err := bs[0].Purchase(p.erik, billing.PurchaseRequest{ProductID: p.analytics, Term: kassa.Monthly, Quantity: 10,
+		BillingProfileID: p.profile}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +47,6 @@ func TestGroupSeatsAcrossProcesses(t *testing.T) {
 	}
 
 	dbs := []*sqldb.DB{db1, db2}
-	bs := []*billing.Service{b, billing.New(db2, gw, clock, slog.New(slog.DiscardHandler))}
 	var wg sync.WaitGroup
 	errs := make([]error, len(people)+2)
 	// Seat changes race too: the admins lower the licenses to 8 and 9,

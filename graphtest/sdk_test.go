@@ -95,6 +95,31 @@ func kassaWithApp(t *testing.T, permissions ...string) (*msgraphsdk.GraphService
 	return msgraphsdk.NewGraphServiceClient(adapter), srv.URL, db
 }
 
+// takeOverAnalytics has the admins take erik's Analytics Pro of the demo
+// over, and returns astrid's context and the purchase as it was.
+func takeOverAnalytics(t *testing.T, db *sqldb.DB) (context.Context, *kassa.SelfServicePurchase) {
+	t.Helper()
+	astrid, err := db.FindCredentials(t.Context(), "astrid@nordvik.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
+	purchases, _, err := db.FindSelfServicePurchases(actx, kassa.PurchaseFilter{}, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range purchases {
+		if p.ProductName.En == "Analytics Pro" {
+			if _, err := db.TakeOver(actx, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			return actx, p
+		}
+	}
+	t.Fatal("the demo has no Analytics Pro")
+	return nil, nil
+}
+
 // TestGraphSDK: Microsoft's SDK lists the SKUs, reads a user, assigns and
 // removes a license from the admins' subscription, reads license details,
 // and sees the no-free-seat refusal as an ODataError with Graph's code.
@@ -103,24 +128,7 @@ func TestGraphSDK(t *testing.T) {
 	ctx := t.Context()
 
 	// The admins take erik's Analytics Pro over: apps assign from it.
-	astrid, _ := db.FindCredentials(ctx, "astrid@nordvik.example")
-	actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
-	purchases, _, err := db.FindSelfServicePurchases(actx, kassa.PurchaseFilter{}, 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var analytics *kassa.SelfServicePurchase
-	for _, p := range purchases {
-		if p.ProductName.En == "Analytics Pro" {
-			analytics = p
-		}
-	}
-	if analytics == nil {
-		t.Fatal("the demo has no Analytics Pro")
-	}
-	if _, err := db.TakeOver(actx, analytics.ID); err != nil {
-		t.Fatal(err)
-	}
+	_, analytics := takeOverAnalytics(t, db)
 
 	skus, err := client.SubscribedSkus().Get(ctx, nil)
 	if err != nil {
@@ -262,24 +270,8 @@ func TestGraphPermissionsAndPages(t *testing.T) {
 func TestGraphLicenseAssignmentStates(t *testing.T) {
 	client, _, db := kassaWithApp(t, kassa.PermUserRead, kassa.PermOrganizationRead)
 	ctx := t.Context()
-	astrid, _ := db.FindCredentials(ctx, "astrid@nordvik.example")
-	actx := kassa.NewContextWithActor(ctx, &kassa.Actor{User: astrid.User, Tenant: astrid.Tenant})
-	purchases, _, err := db.FindSelfServicePurchases(actx, kassa.PurchaseFilter{}, 0, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var analytics *kassa.SelfServicePurchase
-	for _, p := range purchases {
-		if p.ProductName.En == "Analytics Pro" {
-			analytics = p
-		}
-	}
-	if analytics == nil {
-		t.Fatal("the demo has no Analytics Pro")
-	}
-	if _, err := db.TakeOver(actx, analytics.ID); err != nil {
-		t.Fatal(err)
-	}
+	actx, analytics := takeOverAnalytics(t, db)
+	astrid := kassa.ActorFromContext(actx)
 	held, err := db.FindLicenses(actx, analytics.ID)
 	if err != nil {
 		t.Fatal(err)

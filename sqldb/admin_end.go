@@ -163,20 +163,11 @@ func (tx *Tx) whyNotEndable(ctx context.Context, a *kassa.Actor, was *kassa.Subs
 
 // holderIDs returns who holds a license of the subscription, in id order.
 func (tx *Tx) holderIDs(ctx context.Context, subID string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM licenses WHERE subscription_id = $1 ORDER BY user_id`, subID)
+	ids, err := queryStrings(ctx, tx, `SELECT user_id FROM licenses WHERE subscription_id = $1 ORDER BY user_id`, subID)
 	if err != nil {
 		return nil, fmt.Errorf("find holders of %s: %w", subID, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("find holders of %s: %w", subID, err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // moveHolders gives the holders of sub's licenses licenses of target

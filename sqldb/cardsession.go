@@ -16,7 +16,7 @@ import (
 // their user row, or on the tenant's while an admin acts for the
 // organization.
 func customerOwner(a *kassa.Actor) (table, id string) {
-	if a.ForOrganization && a.User.IsAdmin() {
+	if forOrganization(a) {
 		return "tenants", a.Tenant.ID
 	}
 	return "users", a.User.ID
@@ -137,7 +137,7 @@ func (db *DB) CreateCardSession(ctx context.Context, s *CardSession) error {
 			s.ID = newID("cs")
 		}
 		s.TenantID, s.UserID, s.CreatedAt = a.Tenant.ID, a.User.ID, tx.now
-		s.Organization = a.ForOrganization && a.User.IsAdmin()
+		s.Organization = forOrganization(a)
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO card_sessions (id, tenant_id, user_id, gateway_ref, setup_ref, profile_id, replaces, return_to,
 				organization, created_at, expires_at)

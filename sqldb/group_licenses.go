@@ -225,7 +225,7 @@ func (tx *Tx) syncGroupLicenses(ctx context.Context, subID string) error {
 	} else if err != nil {
 		return fmt.Errorf("take %s: %w", subID, err)
 	}
-	gone, err := tx.strings(ctx, `
+	gone, err := queryStrings(ctx, tx, `
 		DELETE FROM licenses WHERE subscription_id = $1 AND via_group AND NOT EXISTS (
 			SELECT 1 FROM group_licenses g JOIN directory_group_members m ON m.group_id = g.group_id
 			WHERE g.subscription_id = licenses.subscription_id AND m.user_id = licenses.user_id)
@@ -253,7 +253,7 @@ func (tx *Tx) syncGroupLicenses(ctx context.Context, subID string) error {
 	} else if err != nil {
 		return fmt.Errorf("find link of %s: %w", subID, err)
 	}
-	waiting, err := tx.strings(ctx, `
+	waiting, err := queryStrings(ctx, tx, `
 		SELECT u.id FROM group_licenses g JOIN directory_group_members m ON m.group_id = g.group_id
 		JOIN users u ON u.id = m.user_id
 		WHERE g.subscription_id = $1 AND `+licenseHolder+`
@@ -285,32 +285,26 @@ func (tx *Tx) syncGroupLicenses(ctx context.Context, subID string) error {
 		map[string]any{"user_ids": waiting, "reason": "group"})
 }
 
-// syncLinkedTo syncs the subscriptions the groups are linked to.
-func (tx *Tx) syncLinkedTo(ctx context.Context, groupIDs ...string) error {
-	if len(groupIDs) == 0 {
-		return nil
-	}
-	args := make([]any, len(groupIDs))
-	for i, id := range groupIDs {
-		args[i] = id
-	}
-	subs, err := tx.strings(ctx, `SELECT subscription_id FROM group_licenses WHERE group_id IN (`+marks(1, len(args))+`)
-		ORDER BY subscription_id`, args...)
+// syncLinks syncs the subscriptions with a group linked that the rest of
+// the query on group_licenses g (joins and a WHERE) finds, in the order of
+// their ids.
+func (tx *Tx) syncLinks(ctx context.Context, rest string, args ...any) error {
+	subs, err := queryStrings(ctx, tx, `SELECT g.subscription_id FROM group_licenses g `+rest+` ORDER BY g.subscription_id`, args...)
 	if err != nil {
-		return fmt.Errorf("find links of groups: %w", err)
+		return fmt.Errorf("find group links: %w", err)
 	}
 	return tx.syncAll(ctx, subs)
+}
+
+// syncLinkedTo syncs the subscriptions the group is linked to.
+func (tx *Tx) syncLinkedTo(ctx context.Context, groupID string) error {
+	return tx.syncLinks(ctx, `WHERE g.group_id = $1`, groupID)
 }
 
 // syncMemberOf syncs the subscriptions linked to the groups the user is in:
 // after their status or type changed.
 func (tx *Tx) syncMemberOf(ctx context.Context, userID string) error {
-	subs, err := tx.strings(ctx, `SELECT g.subscription_id FROM group_licenses g
-		JOIN directory_group_members m ON m.group_id = g.group_id WHERE m.user_id = $1 ORDER BY g.subscription_id`, userID)
-	if err != nil {
-		return fmt.Errorf("find links of %s: %w", userID, err)
-	}
-	return tx.syncAll(ctx, subs)
+	return tx.syncLinks(ctx, `JOIN directory_group_members m ON m.group_id = g.group_id WHERE m.user_id = $1`, userID)
 }
 
 // syncLinked syncs the subscriptions among subIDs that have a group linked.
@@ -322,12 +316,7 @@ func (tx *Tx) syncLinked(ctx context.Context, subIDs ...string) error {
 	for i, id := range subIDs {
 		args[i] = id
 	}
-	subs, err := tx.strings(ctx, `SELECT subscription_id FROM group_licenses WHERE subscription_id IN (`+marks(1, len(args))+`)
-		ORDER BY subscription_id`, args...)
-	if err != nil {
-		return fmt.Errorf("find links: %w", err)
-	}
-	return tx.syncAll(ctx, subs)
+	return tx.syncLinks(ctx, `WHERE g.subscription_id IN (`+marks(1, len(args))+`)`, args...)
 }
 
 // syncAll syncs each subscription, in the order given (sorted by their
@@ -341,9 +330,9 @@ func (tx *Tx) syncAll(ctx context.Context, subs []string) error {
 	return nil
 }
 
-// strings returns the first column of the rows a query returns.
-func (tx *Tx) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+// queryStrings returns the first column of the rows a query returns.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -240,7 +240,7 @@ func personIDs(ps []kassa.Person) []string {
 // back the licenses it gave through its links. Errors: NotFound.
 func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string) error {
 	return db.write(ctx, func(tx *Tx) error {
-		linked, err := tx.strings(ctx, `SELECT subscription_id FROM group_licenses WHERE group_id = $1 ORDER BY subscription_id`, id)
+		linked, err := queryStrings(ctx, tx, `SELECT subscription_id FROM group_licenses WHERE group_id = $1 ORDER BY subscription_id`, id)
 		if err != nil {
 			return fmt.Errorf("find links of %s: %w", id, err)
 		}

@@ -14,11 +14,15 @@ import (
 // to the organization: every query here is scoped to the actor's tenant and
 // to the actor's own or the organization's, by owned.
 
+// forOrganization reports whether a keeps the organization's payment
+// details: an admin acting for it.
+func forOrganization(a *kassa.Actor) bool { return a.ForOrganization && a.User.IsAdmin() }
+
 // owned is the condition on a payment method's or billing profile's owner
 // for a, with the value of its parameter $2: the actor's own, or the
 // organization's while an admin acts for it.
 func owned(a *kassa.Actor) (cond string, arg any) {
-	if a.ForOrganization && a.User.IsAdmin() {
+	if forOrganization(a) {
 		return "organization AND tenant_id = $2", a.Tenant.ID
 	}
 	return "owner_id = $2 AND NOT organization", a.User.ID
@@ -46,7 +50,7 @@ func (db *DB) CreatePaymentMethod(ctx context.Context, m *kassa.PaymentMethod) e
 	}
 	return db.write(ctx, func(tx *Tx) error {
 		m.ID, m.TenantID, m.OwnerID, m.CreatedAt = newID("pm"), a.Tenant.ID, a.User.ID, tx.now
-		m.Organization = a.ForOrganization
+		m.Organization = forOrganization(a)
 		return tx.insertPaymentMethod(ctx, m)
 	})
 }

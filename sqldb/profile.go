@@ -42,7 +42,7 @@ func (db *DB) CreateBillingProfile(ctx context.Context, p *kassa.BillingProfile)
 			return err
 		}
 		p.ID, p.TenantID, p.OwnerID, p.CreatedAt = newID("bp"), a.Tenant.ID, a.User.ID, tx.now
-		p.Organization = a.ForOrganization
+		p.Organization = forOrganization(a)
 		p.Balance = kassa.Money{Currency: p.Currency}
 		ad := p.Address
 		_, err := tx.ExecContext(ctx, `

@@ -222,7 +222,7 @@ func (db *DB) ReclaimIdle(ctx context.Context, now time.Time) (warned, reclaimed
 	for _, p := range policies {
 		idleFor := func(days int) time.Time { return now.AddDate(0, 0, -days) }
 		n, err := db.reclaimPass(ctx, p.tenant, `l.reclaim_warned_at IS NULL`, idleFor(p.days-kassa.ReclaimWarnDays), time.Time{},
-			func(batch map[string][]string) (int, error) { return db.warnIdle(ctx, p.tenant, p.days, now, batch) })
+			func(batch map[string][]string) (int, error) { return db.warnIdle(ctx, p.days, now, batch) })
 		warned += n
 		if err != nil {
 			return warned, reclaimed, err
@@ -245,23 +245,10 @@ func (db *DB) ReclaimIdle(ctx context.Context, now time.Time) (warned, reclaimed
 // warnedBefore), reclaimBatch at a time. It returns what do counted.
 func (db *DB) reclaimPass(ctx context.Context, tenantID, cond string, idleSince, warnedBefore time.Time,
 	do func(batch map[string][]string) (int, error)) (int, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id FROM subscriptions WHERE tenant_id = $1 AND `+liveStatus+`
+	subs, err := queryStrings(ctx, db.reader(ctx), `SELECT id FROM subscriptions WHERE tenant_id = $1 AND `+liveStatus+`
 		AND assigned > 0 ORDER BY id`, tenantID)
 	if err != nil {
 		return 0, fmt.Errorf("find subscriptions to reclaim from: %w", err)
-	}
-	var subs []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("find subscriptions to reclaim from: %w", err)
-		}
-		subs = append(subs, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	done, size := 0, 0
 	batch := map[string][]string{}
@@ -280,7 +267,7 @@ func (db *DB) reclaimPass(ctx context.Context, tenantID, cond string, idleSince,
 			if !warnedBefore.IsZero() {
 				args = append(args, warnedBefore)
 			}
-			users, err := db.readStrings(ctx, `
+			users, err := queryStrings(ctx, db.reader(ctx), `
 				SELECT l.user_id FROM licenses l JOIN users u ON u.id = l.user_id
 				WHERE l.subscription_id = $1 AND l.user_id > $2 AND NOT l.via_group AND `+cond+` AND `+lastUse+` <= $3
 				ORDER BY l.user_id LIMIT $4`, args...)
@@ -305,25 +292,6 @@ func (db *DB) reclaimPass(ctx context.Context, tenantID, cond string, idleSince,
 	return done, flush()
 }
 
-// readStrings returns the first column of the rows a query returns, read
-// from the readers.
-func (db *DB) readStrings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 // subsOf returns the subscriptions of a batch, sorted.
 func subsOf(batch map[string][]string) []string {
 	subs := make([]string, 0, len(batch))
@@ -336,7 +304,7 @@ func subsOf(batch map[string][]string) []string {
 
 // warnIdle marks the batch's licenses warned and tells their holders (and
 // a self-service subscription's purchaser) when they go, in one write.
-func (db *DB) warnIdle(ctx context.Context, tenantID string, days int, now time.Time, batch map[string][]string) (int, error) {
+func (db *DB) warnIdle(ctx context.Context, days int, now time.Time, batch map[string][]string) (int, error) {
 	warned := 0
 	err := db.writeSized(ctx, reclaimBatch, func(tx *Tx) error {
 		warned = 0
@@ -346,7 +314,7 @@ func (db *DB) warnIdle(ctx context.Context, tenantID string, days int, now time.
 			for _, u := range users {
 				args = append(args, u)
 			}
-			ids, err := tx.strings(ctx, `UPDATE licenses SET reclaim_warned_at = $2
+			ids, err := queryStrings(ctx, tx, `UPDATE licenses SET reclaim_warned_at = $2
 				WHERE subscription_id = $1 AND reclaim_warned_at IS NULL AND user_id IN (`+marks(3, len(users))+`) RETURNING user_id`, args...)
 			if err != nil {
 				return fmt.Errorf("warn of idle licenses: %w", err)
@@ -374,7 +342,7 @@ func (db *DB) takeBackIdle(ctx context.Context, tenantID string, days int, now t
 			for _, u := range users {
 				args = append(args, u)
 			}
-			ids, err := tx.strings(ctx, `DELETE FROM licenses WHERE subscription_id = $1 AND reclaim_warned_at IS NOT NULL
+			ids, err := queryStrings(ctx, tx, `DELETE FROM licenses WHERE subscription_id = $1 AND reclaim_warned_at IS NOT NULL
 				AND NOT via_group AND user_id IN (`+marks(2, len(users))+`) RETURNING user_id`, args...)
 			if err != nil {
 				return fmt.Errorf("reclaim licenses: %w", err)

@@ -20,15 +20,14 @@ const idleShown = 50
 // month.
 type IdlePage struct {
 	Layout
-	Days      Field
-	FormError string
-	Notice    string
-	Policy    string // the policy in words
-	Rows      []IdleRow
-	Total     int
-	Cost      string // what all of them cost a month
-	Older     string // the next page, "" on the last
-	Newer     string // the page before, "" on the first
+	Days   Field
+	Notice string
+	Policy string // the policy in words
+	Rows   []IdleRow
+	Total  int
+	Cost   string // what all of them cost a month
+	Older  string // the next page, "" on the last
+	Newer  string // the page before, "" on the first
 }
 
 // IdleRow is an idle license as the list shows it.
