@@ -79,7 +79,7 @@ func (db *DB) CustomerOfSession(ctx context.Context, s *CardSession) (string, er
 
 // NewCardSessionID makes the id of a card page before the gateway opens
 // it, so that the page's return URL can name it.
-func NewCardSessionID() string { return newID("cs") }
+func NewCardSessionID() string { return randomID("cs") }
 
 // CardSession is a card page opened at the gateway for a person.
 type CardSession struct {
@@ -134,7 +134,7 @@ func (db *DB) CreateCardSession(ctx context.Context, s *CardSession) error {
 			}
 		}
 		if s.ID == "" {
-			s.ID = newID("cs")
+			s.ID = randomID("cs")
 		}
 		s.TenantID, s.UserID, s.CreatedAt = a.Tenant.ID, a.User.ID, tx.now
 		s.Organization = forOrganization(a)

@@ -55,3 +55,10 @@ func (db *DB) ReadTogether(ctx context.Context, queries []string, args [][]any) 
 	}
 	return vals, errs
 }
+
+// NewID, RandomID and ValidID expose how db makes and checks ids.
+var (
+	NewID    = newID
+	RandomID = randomID
+	ValidID  = validID
+)

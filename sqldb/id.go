@@ -3,16 +3,50 @@ package sqldb
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"encoding/hex"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
 
-// newID returns a random id with a prefix that says what it names, like
-// "usr_8f3k2m9q4t7v1x5z0c6b". Random ids reveal nothing about how many
-// objects a tenant has.
+// newID returns an id with a prefix that says what it names, like
+// "usr_0ct8m2qv1k7gd3x9fz5a". Its first seven bytes are the microsecond it
+// was made (one past the last id's when this process makes two in the same
+// microsecond), the other five random: ids made later sort later, as ULIDs
+// and version 7 UUIDs do, so a table's new rows land at the end of its
+// indexes instead of on a page chosen at random, and work taken in time
+// order (renewals falling due) reads rows stored side by side. An id says
+// when its object was made (as created_at does), never how many a tenant
+// has. Ids that stand for a capability use randomID.
 func newID(prefix string) string {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], nextMicro()<<8)
+	_, _ = rand.Read(b[7:]) // never fails (crypto/rand)
+	return prefix + "_" + idEncoding.EncodeToString(b[:])
+}
+
+// lastMicro is the time in the last id this process made, in microseconds
+// since 1970.
+var lastMicro atomic.Uint64
+
+// nextMicro returns the current time in microseconds, or one past the last
+// it returned if the clock has not moved on (or went back).
+func nextMicro() uint64 {
+	for {
+		last, now := lastMicro.Load(), uint64(time.Now().UnixMicro())
+		next := max(now, last+1)
+		if lastMicro.CompareAndSwap(last, next) {
+			return next
+		}
+	}
+}
+
+// randomID returns an id all of whose twelve bytes are random, for an id
+// that should not be guessed (a card page's).
+func randomID(prefix string) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 	return prefix + "_" + idEncoding.EncodeToString(b[:])
