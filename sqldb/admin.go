@@ -267,19 +267,20 @@ func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePur
 		byID[p.ID] = p
 		args = append(args, p.ID)
 	}
-	query := `
-		SELECT l.subscription_id, u.id, u.name FROM licenses l
-		JOIN users u ON u.id = l.user_id
-		WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)
-		ORDER BY l.subscription_id, u.name, u.id`
+	// Each holder's name is looked up by the holder's id, never by joining
+	// the tenant's people: PostgreSQL, its statistics taken while licenses
+	// were few, hashed all 100 000 people of the bench's tenant for each
+	// page (80-115 ms a page in two runs of three, 30 ms in the others).
+	held := `SELECT l.subscription_id, l.user_id AS id, (SELECT u.name FROM users u WHERE u.id = l.user_id) AS name
+		FROM licenses l WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)`
+	query := `SELECT subscription_id, id, name FROM (` + held + `) h ORDER BY subscription_id, name, id`
 	if most > 0 {
 		args = append(args, most)
 		query = `SELECT subscription_id, id, name FROM (
-			SELECT l.subscription_id, u.id, u.name,
-				row_number() OVER (PARTITION BY l.subscription_id ORDER BY u.name, u.id) AS n
-			FROM licenses l JOIN users u ON u.id = l.user_id
-			WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)
-		) h WHERE n <= $` + strconv.Itoa(len(args)) + ` ORDER BY subscription_id, name, id`
+			SELECT h.subscription_id, h.id, h.name,
+				row_number() OVER (PARTITION BY h.subscription_id ORDER BY h.name, h.id) AS n
+			FROM (` + held + `) h
+		) r WHERE n <= $` + strconv.Itoa(len(args)) + ` ORDER BY subscription_id, name, id`
 	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
