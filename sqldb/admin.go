@@ -269,8 +269,8 @@ func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePur
 	}
 	// Each holder's name is looked up by the holder's id, never by joining
 	// the tenant's people: PostgreSQL, its statistics taken while licenses
-	// were few, hashed all 100 000 people of the bench's tenant for each
-	// page (80-115 ms a page in two runs of three, 30 ms in the others).
+	// were few, planned a hash of all 100 000 people of the bench's tenant
+	// for each page (80-115 ms a statement; BENCHMARKS.md, "Scale").
 	held := `SELECT l.subscription_id, l.user_id AS id, (SELECT u.name FROM users u WHERE u.id = l.user_id) AS name
 		FROM licenses l WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)`
 	query := `SELECT subscription_id, id, name FROM (` + held + `) h ORDER BY subscription_id, name, id`

@@ -23,8 +23,8 @@ var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadd
 // has. Ids that stand for a capability use randomID.
 func newID(prefix string) string {
 	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], nextMicro()<<8)
-	_, _ = rand.Read(b[7:]) // never fails (crypto/rand)
+	binary.BigEndian.PutUint64(b[:8], nextMicro()<<8) // the time in b[:7]
+	_, _ = rand.Read(b[7:])                           // never fails (crypto/rand)
 	return prefix + "_" + idEncoding.EncodeToString(b[:])
 }
 
