@@ -32,6 +32,9 @@ func (tx *Tx) audit(ctx context.Context, tenantID, action, objectType, objectID 
 	return nil
 }
 
+// auditChunk is how many audit rows appendAudit makes and inserts at a time.
+const auditChunk = 500
+
 // appendAudit appends the events of a group's writes to their tenants'
 // chains, in order, just before the group commits. Taking a chain's head
 // locks it until the transaction ends, so a tenant's events get their
@@ -53,18 +56,22 @@ func (tx *Tx) appendAudit(ctx context.Context, events []kassa.AuditEvent) error 
 		if err != nil {
 			return fmt.Errorf("take audit head: %w", err)
 		}
-		rows := make([][]any, len(es))
-		for i := range es {
-			e := &es[i]
-			e.Seq, e.PrevHash = last-int64(len(es)-1-i), hash
-			e.Hash = e.ComputeHash()
-			hash = e.Hash
-			rows[i] = []any{e.TenantID, e.Seq, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID,
-				nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash}
-		}
-		if err := tx.insertRows(ctx, "audit_log", []string{"tenant_id", "seq", "at", "actor_id", "action",
-			"object_type", "object_id", "before", "after", "prev_hash", "hash"}, rows); err != nil {
-			return fmt.Errorf("append audit events: %w", err)
+		// The rows are made a chunk at a time: an import of 10 000 people
+		// appends as many events at once.
+		for start := 0; start < len(es); start += auditChunk {
+			rows := make([][]any, 0, min(auditChunk, len(es)-start))
+			for i := start; i < start+cap(rows); i++ {
+				e := &es[i]
+				e.Seq, e.PrevHash = last-int64(len(es)-1-i), hash
+				e.Hash = e.ComputeHash()
+				hash = e.Hash
+				rows = append(rows, []any{e.TenantID, e.Seq, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID,
+					nullJSON(e.Before), nullJSON(e.After), e.PrevHash, e.Hash})
+			}
+			if err := tx.insertRows(ctx, "audit_log", []string{"tenant_id", "seq", "at", "actor_id", "action",
+				"object_type", "object_id", "before", "after", "prev_hash", "hash"}, rows); err != nil {
+				return fmt.Errorf("append audit events: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1`, tenantID, hash); err != nil {
 			return fmt.Errorf("move audit head: %w", err)

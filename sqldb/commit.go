@@ -234,6 +234,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 	}
 	var events []kassa.AuditEvent // of the writes that succeeded
 	var hooks []hookEvent
+	bound := boundStmts{}
 	for i, w := range group {
 		if err := w.ctx.Err(); err != nil {
 			results[i] = err // given up on before its turn: never ran
@@ -243,7 +244,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			_ = stx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		mine, myHooks, err := w.run(stx)
+		mine, myHooks, err := w.run(stx, bound)
 		if err == nil {
 			// Its savepoint stays: COMMIT keeps what every savepoint
 			// holds, and a RELEASE would cost a round trip.
@@ -257,7 +258,7 @@ func (db *DB) runGroup(ctx context.Context, group []*pendingWrite, results []err
 			return fmt.Errorf("roll back to savepoint: %w", rerr)
 		}
 	}
-	return db.commit(ctx, stx, events, hooks)
+	return db.commit(ctx, stx, bound, events, hooks)
 }
 
 // runAlone runs one write in a transaction of its own, again when
@@ -272,9 +273,10 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 		if err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		events, hooks, err := w.run(stx)
+		bound := boundStmts{}
+		events, hooks, err := w.run(stx, bound)
 		if err == nil {
-			return db.commit(ctx, stx, events, hooks)
+			return db.commit(ctx, stx, bound, events, hooks)
 		}
 		_ = stx.Rollback()
 		if !retryable(err) || attempt == retries {
@@ -284,20 +286,20 @@ func (db *DB) runAlone(ctx context.Context, w *pendingWrite) error {
 	}
 }
 
-// run runs the write in stx and returns the audit events and the events
-// for apps it recorded.
-func (w *pendingWrite) run(stx *sql.Tx) ([]kassa.AuditEvent, []hookEvent, error) {
+// run runs the write in stx, whose statements bound holds, and returns the
+// audit events and the events for apps it recorded.
+func (w *pendingWrite) run(stx *sql.Tx, bound boundStmts) ([]kassa.AuditEvent, []hookEvent, error) {
 	var events []kassa.AuditEvent
 	var hooks []hookEvent
-	err := w.fn(&Tx{stx: stx, db: w.db, now: w.db.clock.Now(), events: &events, hooks: &hooks})
+	err := w.fn(&Tx{stx: stx, bound: bound, db: w.db, now: w.db.clock.Now(), events: &events, hooks: &hooks})
 	return events, hooks, err
 }
 
 // commit appends the events to their audit chains, writes the webhook
 // deliveries of the changes, and commits stx.
-func (db *DB) commit(ctx context.Context, stx *sql.Tx, events []kassa.AuditEvent, hooks []hookEvent) error {
+func (db *DB) commit(ctx context.Context, stx *sql.Tx, bound boundStmts, events []kassa.AuditEvent, hooks []hookEvent) error {
 	if len(events) > 0 || len(hooks) > 0 {
-		tx := &Tx{stx: stx, db: db}
+		tx := &Tx{stx: stx, bound: bound, db: db}
 		if err := tx.appendAudit(ctx, events); err != nil {
 			_ = stx.Rollback()
 			return err

@@ -62,3 +62,19 @@ var (
 	RandomID = randomID
 	ValidID  = validID
 )
+
+// BoundAfter runs query n times in one write and returns how many
+// statements the write's transaction bound to itself.
+func (db *DB) BoundAfter(ctx context.Context, query string, n int) (int, error) {
+	var bound int
+	err := db.write(ctx, func(tx *Tx) error {
+		for range n {
+			if _, err := tx.ExecContext(ctx, query); err != nil {
+				return err
+			}
+		}
+		bound = len(tx.bound)
+		return nil
+	})
+	return bound, err
+}
