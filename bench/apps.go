@@ -67,7 +67,7 @@ func (b *run) graphPass(ctx context.Context, token string, held []atomic.Bool, d
 	start := time.Now()
 	return runPhase(ctx, b.cfg.Clients, d, func(ctx context.Context, w int) (outcome, error) {
 		i := int(next.Add(1)) - 1
-		if i >= len(b.tenant.userIDs) {
+		if i >= b.tenant.userIDs.len() {
 			return stop, nil
 		}
 		if rate > 0 {
@@ -86,7 +86,7 @@ func (b *run) graphPass(ctx context.Context, token string, held []atomic.Bool, d
 			add, remove = "[]", fmt.Sprintf("[%q]", sku)
 		}
 		body := []byte(`{"addLicenses":` + add + `,"removeLicenses":` + remove + `}`)
-		status, out, err := b.client.doRaw(ctx, http.MethodPost, "/graph/v1.0/users/"+b.tenant.userIDs[i]+"/assignLicense",
+		status, out, err := b.client.doRaw(ctx, http.MethodPost, "/graph/v1.0/users/"+b.tenant.userIDs.at(i)+"/assignLicense",
 			token, "application/json", body)
 		if err := expect(status, out, err, http.StatusOK, "assignLicense"); err != nil {
 			return done, err
@@ -195,7 +195,7 @@ func (b *run) appPhases(ctx context.Context, r *Result, db *sqldb.DB, phase func
 	if err != nil {
 		return err
 	}
-	held := make([]atomic.Bool, len(b.tenant.userIDs))
+	held := make([]atomic.Bool, b.tenant.userIDs.len())
 	share := func(f float64) time.Duration { return time.Duration(f * float64(b.cfg.Duration)) }
 	s := phase("graph_assign", "assigning licenses through /graph/v1.0 (assignLicense)", func() stats {
 		return b.graphPass(ctx, token, held, share(0.1), 0)

@@ -32,7 +32,7 @@ func (b *run) importPeople(ctx context.Context, n int) stats {
 	}
 	newcomers := make([]*kassa.User, n)
 	for i := range newcomers {
-		newcomers[i] = &kassa.User{Name: personName(len(b.tenant.userIDs) + i), Email: fmt.Sprintf("new%05d@bench.example", i),
+		newcomers[i] = &kassa.User{Name: personName(b.tenant.userIDs.len() + i), Email: fmt.Sprintf("new%05d@bench.example", i),
 			Type: kassa.Member, Role: kassa.RoleUser}
 	}
 	var file bytes.Buffer

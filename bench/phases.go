@@ -49,7 +49,7 @@ func (b *run) assign(ctx context.Context, token string, s *seats) (outcome, erro
 		return stop, nil
 	}
 	status, body, err := b.client.do(ctx, http.MethodPost, "/api/v1/subscriptions/"+s.id+"/licenses", token,
-		map[string][]string{"user_ids": {b.tenant.userIDs[i]}})
+		map[string][]string{"user_ids": {b.tenant.userIDs.at(i)}})
 	if err == nil && status == http.StatusConflict {
 		s.full.Store(true)
 		return refused, nil
@@ -63,8 +63,8 @@ func (b *run) assignMany(ctx context.Context, d time.Duration) stats {
 	var all [][]*seats // per purchaser
 	for i, p := range b.tenant.purchasers {
 		var ss []*seats
-		for j, sub := range p.subs {
-			ss = append(ss, newSeats(sub.id, i*subsEach+j, int64(sub.quantity), len(b.tenant.userIDs)))
+		for j := range p.subs.len() {
+			ss = append(ss, newSeats(p.subs.at(j), i*subsEach+j, seededQty, b.tenant.userIDs.len()))
 		}
 		all = append(all, ss)
 	}
@@ -88,7 +88,7 @@ const hotClients = 64
 
 // assignHot has hotClients workers assign licenses of one subscription.
 func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
-	s := newSeats(b.tenant.hot.ID, 0, hotQuantity, len(b.tenant.userIDs))
+	s := newSeats(b.tenant.hot.ID, 0, hotQuantity, b.tenant.userIDs.len())
 	token := b.tenant.purchasers[0].token
 	return runPhase(ctx, hotClients, d, func(ctx context.Context, w int) (outcome, error) {
 		return b.assign(ctx, token, s)
@@ -99,7 +99,7 @@ func (b *run) assignHot(ctx context.Context, d time.Duration) stats {
 // licenses, three users each: more than it has. Exactly its quantity must be
 // assigned.
 func (b *run) fillLimit(ctx context.Context) stats {
-	s := newSeats(b.tenant.limit.ID, 0, 3*hotClients, len(b.tenant.userIDs))
+	s := newSeats(b.tenant.limit.ID, 0, 3*hotClients, b.tenant.userIDs.len())
 	token := b.tenant.purchasers[0].token
 	// The race ends when every worker is refused; the deadline only stops
 	// one that hangs.
@@ -157,9 +157,9 @@ func (b *run) read(ctx context.Context, d time.Duration) stats {
 	turns := make([]int, b.cfg.Clients)
 	return runPhase(ctx, b.cfg.Clients, d, func(ctx context.Context, w int) (outcome, error) {
 		p := b.tenant.purchasers[w%len(b.tenant.purchasers)]
-		sub := p.subs[turns[w]%len(p.subs)]
+		sub := p.subs.at(turns[w] % p.subs.len())
 		turns[w]++
-		status, body, err := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub.id, p.token, nil)
+		status, body, err := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub, p.token, nil)
 		return done, expect(status, body, err, http.StatusOK, "read subscription")
 	})
 }

@@ -35,9 +35,12 @@ func (b *run) reclaimPhase(ctx context.Context, db *sqldb.DB) (warn, take stats)
 	}
 	t := b.tenant
 	now := time.Now()
-	people := t.userIDs[:min(len(t.userIDs), reclaimHolders)]
-	for from := 0; from < len(people); from += kassa.MaxQuantity {
-		chunk := people[from:min(from+kassa.MaxQuantity, len(people))]
+	people := min(t.userIDs.len(), reclaimHolders)
+	for from := 0; from < people; from += kassa.MaxQuantity {
+		chunk := make([]string, 0, min(kassa.MaxQuantity, people-from))
+		for i := from; i < from+cap(chunk); i++ {
+			chunk = append(chunk, t.userIDs.at(i))
+		}
 		sub := &kassa.Subscription{TenantID: t.admin.TenantID, ProductID: t.product.ID, PurchaserID: t.admin.ID,
 			BillingProfileID: t.purchasers[0].profileID, Channel: kassa.AdminManaged, Status: kassa.StatusActive,
 			Term: kassa.Monthly, Quantity: len(chunk), UnitPrice: kassa.Money{Amount: t.product.Prices[0].UnitAmount, Currency: "SEK"},

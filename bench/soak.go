@@ -197,8 +197,8 @@ func (b *run) soakClient(ctx context.Context, w int, record func(*int64, time.Du
 	rng := mrand.New(mrand.NewPCG(uint64(w), 7))
 	p := b.tenant.purchasers[w%len(b.tenant.purchasers)]
 	var mine []*seats
-	for j, sub := range p.subs {
-		mine = append(mine, newSeats(sub.id, w*subsEach+j, int64(sub.quantity), len(b.tenant.userIDs)))
+	for j := range p.subs.len() {
+		mine = append(mine, newSeats(p.subs.at(j), w*subsEach+j, seededQty, b.tenant.userIDs.len()))
 	}
 	for ctx.Err() == nil {
 		began := time.Now()
@@ -209,8 +209,8 @@ func (b *run) soakClient(ctx context.Context, w int, record func(*int64, time.Du
 		switch k := rng.IntN(100); {
 		case k < soakReads:
 			kind = &cur.Reads
-			sub := p.subs[rng.IntN(len(p.subs))]
-			status, body, e := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub.id, p.token, nil)
+			sub := p.subs.at(rng.IntN(p.subs.len()))
+			status, body, e := b.client.do(ctx, http.MethodGet, "/api/v1/subscriptions/"+sub, p.token, nil)
 			err = expect(status, body, e, http.StatusOK, "read subscription")
 		case k < soakReads+soakLists:
 			kind = &cur.Lists

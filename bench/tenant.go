@@ -31,11 +31,11 @@ const (
 
 // tenant is what setUp made: who signs in and what they manage.
 type tenant struct {
-	// The members' ids, purchasers first. Only ids are kept, and of the
-	// seeded subscriptions only what the phases use: at 100 000 of each,
+	// The members' ids, purchasers first. Only ids are kept, packed (ids),
+	// and of the seeded subscriptions only their ids: at 100 000 of each,
 	// whole rows would be most of the heap, and the collector's work would
 	// slow every figure.
-	userIDs     []string
+	userIDs     ids
 	admin       *kassa.User // signs in for the admins' phases
 	purchasers  []*purchaser
 	product     *kassa.Product
@@ -46,16 +46,10 @@ type tenant struct {
 	managed struct{ id, skuID string }
 }
 
-// seeded is what the phases use of a seeded subscription.
-type seeded struct {
-	id       string
-	quantity int
-}
-
 type purchaser struct {
 	user      *kassa.User
 	profileID string
-	subs      []seeded
+	subs      ids    // of its seeded subscriptions, each of seededQty licenses
 	token     string // set by signIn
 }
 
@@ -108,9 +102,11 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	if err := db.SeedUsers(ctx, ten.ID, people, hash); err != nil {
 		return nil, err
 	}
-	t.userIDs = make([]string, len(people))
-	for i, u := range people {
-		t.userIDs[i] = u.ID
+	t.userIDs.b = make([]byte, 0, len(people)*len(people[0].ID))
+	for _, u := range people {
+		if err := t.userIDs.add(u.ID); err != nil {
+			return nil, err
+		}
 	}
 	t.admin = people[purchasers]
 
@@ -169,7 +165,9 @@ func setUp(ctx context.Context, db *sqldb.DB, gw kassa.Gateway, now time.Time, u
 	}
 	for i, s := range subs {
 		p := t.purchasers[i/subsEach]
-		p.subs = append(p.subs, seeded{id: s.ID, quantity: s.Quantity})
+		if err := p.subs.add(s.ID); err != nil {
+			return nil, err
+		}
 	}
 	t.managed.id, t.managed.skuID = managed.ID, products[1].SKUID
 	return t, nil
