@@ -185,7 +185,7 @@ func (db *DB) Close() error {
 // a caller going away must not interrupt the others' writes.
 type Tx struct {
 	stx    *sql.Tx
-	bound  boundStmts // stx's statements, shared by the writes of its group
+	bound  boundStmts // stx's statements, shared by the writes of its group; never nil
 	db     *DB
 	now    time.Time
 	events *[]kassa.AuditEvent // the write's, appended when its group commits

@@ -138,9 +138,7 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	s = tx.stx.StmtContext(ctx, s)
-	if tx.bound != nil {
-		tx.bound[query] = s
-	}
+	tx.bound[query] = s
 	return s
 }
 
