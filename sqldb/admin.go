@@ -233,17 +233,18 @@ func scanPurchase(r row) (*kassa.SelfServicePurchase, error) {
 	return &kassa.SelfServicePurchase{Subscription: s, AssignedUsers: []kassa.Person{}, PurchaserDisabled: disabled}, nil
 }
 
-// WalkHoldersFrom is how many holders a subscription has from which the
-// first of them by name are found by walking the tenant's people in name
-// order (an index) and stopping at the last one wanted, rather than by
-// ranking every holder: ranking the 8 000 holders of one subscription on
-// a page took most of the page's 100-170 ms on SQLite. Below it the walk
-// would pass too many people who hold none: it reads about most × people
-// ÷ holders of them.
+// WalkHoldersFrom is how many holders a subscription has from which its
+// first holders by name are read on their own, from the licenses' index by
+// subscription and holder's name (migration 00026), rather than ranked
+// with the page's other subscriptions' holders: ranking the 8 000 holders
+// of one subscription on a page took most of the page's 100-170 ms on
+// SQLite, and ranking 2 200-2 900 took most of its statement time on
+// PostgreSQL at 100 000 people (BENCHMARKS.md, "Scale").
 const WalkHoldersFrom = 1000
 
 // holders reads the assigned users of the purchases, by name: the first
-// most of each, or all when most is 0.
+// most of each, or all when most is 0. A license carries its holder's name
+// (holder_name, set and kept by triggers), so no person is read.
 func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase, most int) error {
 	if most > 0 {
 		var ranked []*kassa.SelfServicePurchase
@@ -267,13 +268,9 @@ func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePur
 		byID[p.ID] = p
 		args = append(args, p.ID)
 	}
-	// Each holder's name is looked up by the holder's id, never by joining
-	// the tenant's people: PostgreSQL, its statistics taken while licenses
-	// were few, planned a hash of all 100 000 people of the bench's tenant
-	// for each page (80-115 ms a statement; BENCHMARKS.md, "Scale").
-	held := `SELECT l.subscription_id, l.user_id AS id, (SELECT u.name FROM users u WHERE u.id = l.user_id) AS name
+	held := `SELECT l.subscription_id, l.user_id AS id, l.holder_name AS name
 		FROM licenses l WHERE l.subscription_id IN (` + marks(1, len(ps)) + `)`
-	query := `SELECT subscription_id, id, name FROM (` + held + `) h ORDER BY subscription_id, name, id`
+	query := held + ` ORDER BY subscription_id, name, id`
 	if most > 0 {
 		args = append(args, most)
 		query = `SELECT subscription_id, id, name FROM (
@@ -300,13 +297,13 @@ func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePur
 	return rows.Err()
 }
 
-// firstHolders reads the first most holders of p by name, walking the
-// tenant's people in name order (WalkHoldersFrom).
+// firstHolders reads the first most holders of p by name, from the
+// licenses' index by subscription and holder's name (WalkHoldersFrom).
 func firstHolders(ctx context.Context, q querier, p *kassa.SelfServicePurchase, most int) error {
 	rows, err := q.QueryContext(ctx, `
-		SELECT u.id, u.name FROM users u
-		WHERE u.tenant_id = $1 AND EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = $2 AND l.user_id = u.id)
-		ORDER BY u.name, u.id LIMIT $3`, p.TenantID, p.ID, most)
+		SELECT l.user_id, l.holder_name FROM licenses l
+		WHERE l.subscription_id = $1
+		ORDER BY l.holder_name, l.user_id LIMIT $2`, p.ID, most)
 	if err != nil {
 		return fmt.Errorf("find assigned users: %w", err)
 	}

@@ -180,3 +180,70 @@ func ids(ps []*kassa.SelfServicePurchase) []string {
 	}
 	return out
 }
+
+// TestHoldersFollowRenames renames holders after their licenses were
+// given, through an assignment and in bulk: the admins' view names them by
+// their new names, in the new order, whether a subscription's holders are
+// ranked with the page's or read from the index on their own.
+func TestHoldersFollowRenames(t *testing.T) {
+	t.Parallel()
+	db := demoDB(t)
+	ctx := as(t, db, "astrid@nordvik.example")
+	a := kassa.ActorFromContext(ctx)
+	var people []*kassa.User
+	for i, name := range []string{"Bo Ek", "Cia Ek", "Dan Ek", "Eva Ek"} {
+		people = append(people, &kassa.User{Name: name, Email: fmt.Sprintf("r%d@nordvik.example", i), Type: kassa.Member,
+			Status: kassa.Active, Role: kassa.RoleUser})
+	}
+	if err := db.SeedUsers(t.Context(), a.Tenant.ID, people, "x"); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := db.FindSubscriptions(as(t, db, "erik@nordvik.example"), kassa.SubscriptionFilter{})
+	if err != nil || len(mine) == 0 {
+		t.Fatalf("erik's subscriptions: %v", err)
+	}
+	s := *mine[0]
+	s.PurchaserID, s.Channel, s.Status, s.Quantity = people[0].ID, kassa.SelfService, kassa.StatusActive, 4
+	if err := db.SeedSubscriptions(t.Context(), []*kassa.Subscription{&s}); err != nil {
+		t.Fatal(err)
+	}
+	// Two licenses given by an assignment, two in bulk.
+	if _, err := db.Assign(kassa.NewContextWithActor(t.Context(), &kassa.Actor{User: people[0], Tenant: a.Tenant}),
+		s.ID, []string{people[0].ID, people[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SeedLicenses(t.Context(), a.Tenant.ID, s.ID, people[0].ID, []string{people[2].ID, people[3].ID}); err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		page, _, err := db.FindSelfServicePurchases(ctx, kassa.PurchaseFilter{Search: people[0].Email}, 0, 10)
+		if err != nil || len(page) != 1 {
+			t.Fatalf("the view: %d rows, %v", len(page), err)
+		}
+		var out []string
+		for _, u := range page[0].AssignedUsers {
+			out = append(out, u.Name)
+		}
+		return out
+	}
+	for _, from := range []int{sqldb.WalkHoldersFrom, 1} {
+		db.SetWalkHoldersFrom(from)
+		if got, want := names(), []string{"Bo Ek", "Cia Ek", "Dan Ek", "Eva Ek"}; !slices.Equal(got, want) {
+			t.Errorf("from %d, before the renames: %v, want %v", from, got, want)
+		}
+	}
+	for _, r := range []struct {
+		who  *kassa.User
+		name string
+	}{{people[0], "Öst Ek"}, {people[3], "Ada Ek"}} {
+		if _, err := db.UpdateUser(ctx, r.who.ID, kassa.UserUpdate{Name: &r.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, from := range []int{sqldb.WalkHoldersFrom, 1} {
+		db.SetWalkHoldersFrom(from)
+		if got, want := names(), []string{"Ada Ek", "Cia Ek", "Dan Ek", "Öst Ek"}; !slices.Equal(got, want) {
+			t.Errorf("from %d, after the renames: %v, want %v", from, got, want)
+		}
+	}
+}
