@@ -171,6 +171,11 @@ func (db *DB) SeedLicenses(ctx context.Context, tenantID, subID, assignedBy stri
 				rows); err != nil {
 				return err
 			}
+			// The holders' names, which the rows above leave empty.
+			if _, err := tx.ExecContext(ctx, `UPDATE licenses SET holder_name = (SELECT u.name FROM users u WHERE u.id = licenses.user_id)
+				WHERE subscription_id = $1 AND holder_name = ''`, subID); err != nil {
+				return err
+			}
 			_, err := tx.ExecContext(ctx, `UPDATE subscriptions SET assigned = assigned + $2 WHERE id = $1`, subID, j-i)
 			return err
 		})

@@ -353,8 +353,8 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, idOrEmail
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, assigned_by_app)
-				VALUES ($1, $2, $3, $4, $5, $6)`, subID, userID, app.TenantID, tx.now, app.CreatedBy.ID, app.ID); err != nil {
+				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, assigned_by_app, holder_name)
+				VALUES ($1, $2, $3, $4, $5, $6, (SELECT u.name FROM users u WHERE u.id = $2))`, subID, userID, app.TenantID, tx.now, app.CreatedBy.ID, app.ID); err != nil {
 				return fmt.Errorf("assign %s: %w", userID, err)
 			}
 			if err := tx.audit(ctx, app.TenantID, "license.assigned", "subscription", subID, nil,
@@ -377,7 +377,7 @@ func (tx *Tx) assignOneBySKU(ctx context.Context, app *kassa.App, userID, sku st
 	err := tx.QueryRowContext(ctx, `
 		WITH p AS (SELECT id FROM products WHERE sku_id = $3),
 		u AS (
-			SELECT u.id FROM users u
+			SELECT u.id, u.name FROM users u
 			WHERE u.tenant_id = $1 AND u.id = $2 AND `+licenseHolder+`
 				AND NOT EXISTS (SELECT 1 FROM licenses l JOIN subscriptions s ON s.id = l.subscription_id
 					WHERE l.tenant_id = $1 AND l.user_id = u.id AND s.product_id = (SELECT id FROM p))
@@ -390,8 +390,8 @@ func (tx *Tx) assignOneBySKU(ctx context.Context, app *kassa.App, userID, sku st
 				AND `+liveStatus+` AND assigned + 1 <= quantity AND EXISTS (SELECT 1 FROM u)
 			RETURNING id
 		), l AS (
-			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, assigned_by_app)
-			SELECT s.id, u.id, $1, $4, $5, $6 FROM u, s
+			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, assigned_by_app, holder_name)
+			SELECT s.id, u.id, $1, $4, $5, $6, u.name FROM u, s
 			RETURNING subscription_id
 		)
 		SELECT subscription_id FROM l`, app.TenantID, userID, sku, tx.now, app.CreatedBy.ID, app.ID).Scan(&subID)

@@ -253,8 +253,8 @@ func (tx *Tx) syncGroupLicenses(ctx context.Context, subID string) error {
 	} else if err != nil {
 		return fmt.Errorf("find link of %s: %w", subID, err)
 	}
-	waiting, err := queryStrings(ctx, tx, `
-		SELECT u.id FROM group_licenses g JOIN directory_group_members m ON m.group_id = g.group_id
+	waiting, names, err := queryPairs(ctx, tx, `
+		SELECT u.id, u.name FROM group_licenses g JOIN directory_group_members m ON m.group_id = g.group_id
 		JOIN users u ON u.id = m.user_id
 		WHERE g.subscription_id = $1 AND `+licenseHolder+`
 			AND NOT EXISTS (SELECT 1 FROM licenses l WHERE l.subscription_id = $1 AND l.user_id = u.id)
@@ -275,9 +275,9 @@ func (tx *Tx) syncGroupLicenses(ctx context.Context, subID string) error {
 	}
 	rows := make([][]any, len(waiting))
 	for i, id := range waiting {
-		rows[i] = []any{subID, id, tenantID, tx.now, linkedBy, true}
+		rows[i] = []any{subID, id, tenantID, tx.now, linkedBy, true, names[i]}
 	}
-	if err := tx.insertRows(ctx, "licenses", []string{"subscription_id", "user_id", "tenant_id", "assigned_at", "assigned_by", "via_group"},
+	if err := tx.insertRows(ctx, "licenses", []string{"subscription_id", "user_id", "tenant_id", "assigned_at", "assigned_by", "via_group", "holder_name"},
 		rows); err != nil {
 		return fmt.Errorf("give group licenses of %s: %w", subID, err)
 	}
@@ -346,4 +346,22 @@ func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// queryPairs runs a query of two text columns and returns each column's
+// values.
+func queryPairs(ctx context.Context, q querier, query string, args ...any) (firsts, seconds []string, err error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, nil, err
+		}
+		firsts, seconds = append(firsts, a), append(seconds, b)
+	}
+	return firsts, seconds, rows.Err()
 }

@@ -133,8 +133,8 @@ func (db *DB) Assign(ctx context.Context, subID string, userIDs []string) ([]kas
 		}
 		for _, id := range userIDs {
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by)
-				VALUES ($1, $2, $3, $4, $5)`, subID, id, a.Tenant.ID, tx.now, a.User.ID); err != nil {
+				INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, holder_name)
+				VALUES ($1, $2, $3, $4, $5, (SELECT u.name FROM users u WHERE u.id = $2))`, subID, id, a.Tenant.ID, tx.now, a.User.ID); err != nil {
 				if isUnique(err) {
 					return kassa.InvalidE("user_ids", "error.assign.refused", "Count", 1).
 						WithRefused([]kassa.Refused{{UserID: id, Name: found[id].Name, Reason: kassa.RefusedHasLicense}})
@@ -167,8 +167,8 @@ func (tx *Tx) assignOne(ctx context.Context, a *kassa.Actor, subID, userID strin
 				AND EXISTS (SELECT 1 FROM u)
 			RETURNING id
 		), l AS (
-			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by)
-			SELECT s.id, u.id, $1, $4, $5 FROM u, s
+			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, holder_name)
+			SELECT s.id, u.id, $1, $4, $5, u.name FROM u, s
 			RETURNING user_id
 		)
 		SELECT `+userColumns+` FROM u JOIN l ON l.user_id = u.id`,

@@ -452,7 +452,8 @@ func (tx *Tx) grantRequested(ctx context.Context, a *kassa.Actor, req *kassa.Lic
 	}
 	for _, uid := range give {
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by) VALUES ($1, $2, $3, $4, $5)`,
+			INSERT INTO licenses (subscription_id, user_id, tenant_id, assigned_at, assigned_by, holder_name)
+			VALUES ($1, $2, $3, $4, $5, (SELECT u.name FROM users u WHERE u.id = $2))`,
 			subID, uid, a.Tenant.ID, tx.now, a.User.ID); err != nil {
 			return fmt.Errorf("assign %s: %w", uid, err)
 		}

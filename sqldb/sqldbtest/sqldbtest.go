@@ -43,6 +43,28 @@ func MustOpen(tb testing.TB, clock kassa.Clock) (*sqldb.DB, string) {
 	return db, dsn
 }
 
+// checkHolderNames fails tb when a license's holder_name is not its
+// holder's name, whatever gave the license or renamed the person: every
+// test that makes a database (DSN) checks it when it ends. A database a test
+// broke on purpose, which cannot answer, is left alone.
+func checkHolderNames(tb testing.TB, dsn string) {
+	driver, conn := "pgx", dsn
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, conn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+	}
+	raw, err := sql.Open(driver, conn)
+	if err != nil {
+		return
+	}
+	defer raw.Close()
+	var stale int
+	err = raw.QueryRowContext(context.Background(), `
+		SELECT COUNT(*) FROM licenses l JOIN users u ON u.id = l.user_id WHERE l.holder_name <> u.name`).Scan(&stale)
+	if err == nil && stale > 0 {
+		tb.Errorf("%d licenses do not carry their holder's name", stale)
+	}
+}
+
 // Raw opens the database at dsn with the plain driver, closed when tb ends:
 // for tests that tamper with it or read it the way an attacker would.
 func Raw(tb testing.TB, dsn string) *sql.DB {
@@ -76,5 +98,6 @@ func DSN(tb testing.TB) string {
 			tb.Logf("drop %s: %v", dsn, err)
 		}
 	})
+	tb.Cleanup(func() { checkHolderNames(tb, dsn) }) // before the drop
 	return dsn
 }
