@@ -244,7 +244,8 @@ const WalkHoldersFrom = 1000
 
 // holders reads the assigned users of the purchases, by name: the first
 // most of each, or all when most is 0. A license carries its holder's name
-// (holder_name, set and kept by triggers), so no person is read.
+// (holder_name, written with the license and kept by a trigger on
+// renames), so no person is read.
 func (db *DB) holders(ctx context.Context, q querier, ps []*kassa.SelfServicePurchase, most int) error {
 	if most > 0 {
 		var ranked []*kassa.SelfServicePurchase
