@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -95,5 +96,67 @@ func TestGroupSeatsAcrossProcesses(t *testing.T) {
 	}
 	if link.Licensed+link.Waiting != 15 {
 		t.Errorf("the group has %d licensed and %d waiting, want its 15 members", link.Licensed, link.Waiting)
+	}
+}
+
+// TestGroupDeletedWhileLinked links a group to a subscription through one
+// process while the other deletes the group (as SCIM would), twenty times:
+// the link either comes first, and the deletion takes back the licenses
+// it gave, or finds the group gone and says so by its field; never a
+// server error, and never a license left from a group that is gone, on
+// SQLite and PostgreSQL.
+func TestGroupDeletedWhileLinked(t *testing.T) {
+	t.Parallel()
+	p := newProcesses(t)
+	db1, db2, admin, tenant := p.db1, p.db2, p.admin, p.tenant
+
+	sub, _, err := p.services[0].Purchase(p.erik, billing.PurchaseRequest{ProductID: p.analytics, Term: kassa.Monthly, Quantity: 5,
+		BillingProfileID: p.profile}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db1.TakeOver(admin, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	users, _, err := db1.FindUsers(admin, kassa.UserFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members []string
+	for _, u := range users {
+		if u.CanHoldLicense() && len(members) < 3 {
+			members = append(members, u.ID)
+		}
+	}
+	for round := range 20 {
+		g := &kassa.Group{DisplayName: fmt.Sprintf("Flyktig %d", round)}
+		if err := db1.CreateGroup(admin, tenant, g, members); err != nil {
+			t.Fatal(err)
+		}
+		var linkErr, deleteErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { _, linkErr = db1.LinkGroup(admin, sub.ID, g.ID) })
+		wg.Go(func() { deleteErr = db2.DeleteGroup(t.Context(), tenant, g.ID) })
+		wg.Wait()
+		if linkErr != nil && !(kassa.ErrorCode(linkErr) == kassa.Invalid && kassa.ErrorField(linkErr) == "group_id") {
+			t.Errorf("round %d: link: %v, want it made or the group unknown by its field", round, linkErr)
+		}
+		if deleteErr != nil {
+			t.Errorf("round %d: delete: %v", round, deleteErr)
+		}
+		if _, err := db1.FindGroupLink(admin, sub.ID); kassa.ErrorCode(err) != kassa.NotFound {
+			t.Errorf("round %d: the link of a deleted group: %v, want none", round, err)
+		}
+		held, err := db1.FindLicenses(admin, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := db1.FindSubscriptionByID(admin, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) != 0 || after.Assigned != 0 {
+			t.Fatalf("round %d: %d licenses held (assigned %d) after their group was deleted, want none", round, len(held), after.Assigned)
+		}
 	}
 }

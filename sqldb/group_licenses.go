@@ -34,9 +34,14 @@ func (db *DB) LinkGroup(ctx context.Context, subID, groupID string) (*kassa.Grou
 		if err != nil {
 			return err
 		}
+		// The group's row is taken first, as DeleteGroup and UpdateGroup
+		// take it before reading its links: a group deleted meanwhile is
+		// unknown here, never a link to a group that is gone (a foreign
+		// key's error on PostgreSQL), and a deletion that waited for this
+		// link takes back what it gave.
 		var name string
-		err = tx.QueryRowContext(ctx, `SELECT display_name FROM directory_groups WHERE id = $1 AND tenant_id = $2`,
-			groupID, a.Tenant.ID).Scan(&name)
+		err = tx.QueryRowContext(ctx, `UPDATE directory_groups SET updated_at = updated_at WHERE id = $1 AND tenant_id = $2
+			RETURNING display_name`, groupID, a.Tenant.ID).Scan(&name)
 		if errors.Is(err, sql.ErrNoRows) {
 			return kassa.InvalidE("group_id", "error.group_link.unknown")
 		} else if err != nil {

@@ -240,16 +240,21 @@ func personIDs(ps []kassa.Person) []string {
 // back the licenses it gave through its links. Errors: NotFound.
 func (db *DB) DeleteGroup(ctx context.Context, tenantID, id string) error {
 	return db.write(ctx, func(tx *Tx) error {
+		// The row first, then its links: a link made meanwhile (LinkGroup
+		// takes the row too) is committed by then, and read here.
+		var name string
+		err := tx.QueryRowContext(ctx, `UPDATE directory_groups SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2
+			RETURNING display_name`, tenantID, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return kassa.E(kassa.NotFound, "error.group.not_found", "Group", id)
+		} else if err != nil {
+			return fmt.Errorf("take group %s: %w", id, err)
+		}
 		linked, err := queryStrings(ctx, tx, `SELECT subscription_id FROM group_licenses WHERE group_id = $1 ORDER BY subscription_id`, id)
 		if err != nil {
 			return fmt.Errorf("find links of %s: %w", id, err)
 		}
-		var name string
-		err = tx.QueryRowContext(ctx, `DELETE FROM directory_groups WHERE tenant_id = $1 AND id = $2 RETURNING display_name`,
-			tenantID, id).Scan(&name)
-		if errors.Is(err, sql.ErrNoRows) {
-			return kassa.E(kassa.NotFound, "error.group.not_found", "Group", id)
-		} else if err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM directory_groups WHERE id = $1`, id); err != nil {
 			return fmt.Errorf("delete group %s: %w", id, err)
 		}
 		if err := tx.audit(ctx, tenantID, "group.deleted", "group", id, map[string]any{"display_name": name}, nil); err != nil {
