@@ -121,6 +121,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &noFree):
 		writeError(w, r, http.StatusBadRequest, "Request_BadRequest",
 			"Subscription with SKU "+noFree.SKUID+" does not have any available licenses.")
+	case errors.As(err, &noSuch) && noSuch.ViaGroup:
+		writeError(w, r, http.StatusBadRequest, "Request_BadRequest",
+			"User license is inherited from a group membership and it cannot be removed directly from the user.")
 	case errors.As(err, &noSuch):
 		writeError(w, r, http.StatusBadRequest, "Request_BadRequest", "User does not have a corresponding license.")
 	case kassa.ErrorCode(err) == kassa.NotFound:

@@ -266,9 +266,10 @@ func TestGraphPermissionsAndPages(t *testing.T) {
 // TestGraphLicenseAssignmentStates: Microsoft's SDK reads, on a user, how
 // each license came — by a linked group (assignedByGroup) — and why a
 // linked group has not given one: state Error, error CountViolation when
-// no license is free, as Entra ID's group-based licensing reports it.
+// no license is free, as Entra ID's group-based licensing reports it; and
+// an app that would remove a group's license is refused as Entra refuses it.
 func TestGraphLicenseAssignmentStates(t *testing.T) {
-	client, _, db := kassaWithApp(t, kassa.PermUserRead, kassa.PermOrganizationRead)
+	client, _, db := kassaWithApp(t, kassa.PermUserRead, kassa.PermOrganizationRead, kassa.PermLicenseAssignment)
 	ctx := t.Context()
 	actx, analytics := takeOverAnalytics(t, db)
 	astrid := kassa.ActorFromContext(actx)
@@ -334,5 +335,20 @@ func TestGraphLicenseAssignmentStates(t *testing.T) {
 	}
 	if s := read(waiting); deref(s.GetState()) != "Error" || deref(s.GetError()) != "CountViolation" {
 		t.Errorf("waiting member: state %q, error %q", deref(s.GetState()), deref(s.GetError()))
+	}
+
+	// A group's license is not the app's to take: Entra's refusal, and the
+	// member keeps it.
+	body := graphusers.NewItemAssignLicensePostRequestBody()
+	body.SetAddLicenses([]models.AssignedLicenseable{})
+	body.SetRemoveLicenses([]uuidT{*read(licensed).GetSkuId()})
+	_, err = client.Users().ByUserId(licensed).AssignLicense().Post(ctx, body, nil)
+	var odata *odataerrors.ODataError
+	if !errors.As(err, &odata) || odata.ResponseStatusCode != http.StatusBadRequest ||
+		!strings.Contains(deref(odata.GetErrorEscaped().GetMessage()), "inherited from a group membership") {
+		t.Errorf("removing a group's license: %v, want Entra's refusal", describe(err))
+	}
+	if s := read(licensed); deref(s.GetState()) != "Active" {
+		t.Errorf("after the refusal the member's license is %q, want still Active", deref(s.GetState()))
 	}
 }

@@ -265,9 +265,20 @@ func (e *ErrNoFreeLicense) Error() string { return "no free license of " + e.SKU
 
 // ErrNoSuchLicense is assignLicense's refusal to remove a license the user
 // does not hold from the admins' subscriptions.
-type ErrNoSuchLicense struct{ SKUID string }
+// ViaGroup says the user holds one, given by a linked group: it goes when
+// they leave the group or the group is unlinked, never on its own (as in
+// Entra ID, whose group-based licenses cannot be removed from the user).
+type ErrNoSuchLicense struct {
+	SKUID    string
+	ViaGroup bool
+}
 
-func (e *ErrNoSuchLicense) Error() string { return "the user holds no license of " + e.SKUID }
+func (e *ErrNoSuchLicense) Error() string {
+	if e.ViaGroup {
+		return "the user's license of " + e.SKUID + " is a group's"
+	}
+	return "the user holds no license of " + e.SKUID
+}
 
 // AssignLicensesBySKU gives the user a license of each SKU of add and
 // takes the one of each SKU of remove, all or nothing, in one transaction,
@@ -315,7 +326,15 @@ func (db *DB) AssignLicensesBySKU(ctx context.Context, app *kassa.App, idOrEmail
 						AND NOT l.via_group LIMIT 1) -- a group's license goes through the group, as in Entra
 				RETURNING subscription_id`, app.TenantID, userID, sku).Scan(&subID)
 			if errors.Is(err, sql.ErrNoRows) {
-				return &ErrNoSuchLicense{SKUID: sku}
+				e := &ErrNoSuchLicense{SKUID: sku}
+				if err := tx.QueryRowContext(ctx, `
+					SELECT EXISTS (SELECT 1 FROM licenses l JOIN subscriptions s ON s.id = l.subscription_id
+						JOIN products p ON p.id = s.product_id
+						WHERE l.tenant_id = $1 AND l.user_id = $2 AND p.sku_id = $3 AND l.via_group)`,
+					app.TenantID, userID, sku).Scan(&e.ViaGroup); err != nil {
+					return fmt.Errorf("find group license of %s: %w", sku, err)
+				}
+				return e
 			} else if err != nil {
 				return fmt.Errorf("remove license of %s: %w", sku, err)
 			}
