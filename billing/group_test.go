@@ -21,24 +21,7 @@ func TestGroupSeatsAcrossProcesses(t *testing.T) {
 	db1, db2, admin, tenant, bs := p.db1, p.db2, p.admin, p.tenant, p.services
 
 	// erik's Analytics Pro of ten licenses, which the admins take over.
-	sub, _, err := bs[0].Purchase(p.erik, billing.PurchaseRequest{ProductID: p.analytics, Term: kassa.Monthly, Quantity: 10,
-		BillingProfileID: p.profile}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db1.TakeOver(admin, sub.ID); err != nil {
-		t.Fatal(err)
-	}
-	users, _, err := db1.FindUsers(admin, kassa.UserFilter{Limit: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var people []string
-	for _, u := range users {
-		if u.CanHoldLicense() && len(people) < 30 {
-			people = append(people, u.ID)
-		}
-	}
+	sub, people := takenOver(t, p, 10, 30)
 	g := &kassa.Group{DisplayName: "Kapplöpning"}
 	if err := db1.CreateGroup(admin, tenant, g, nil); err != nil {
 		t.Fatal(err)
@@ -110,24 +93,7 @@ func TestGroupDeletedWhileLinked(t *testing.T) {
 	p := newProcesses(t)
 	db1, db2, admin, tenant := p.db1, p.db2, p.admin, p.tenant
 
-	sub, _, err := p.services[0].Purchase(p.erik, billing.PurchaseRequest{ProductID: p.analytics, Term: kassa.Monthly, Quantity: 5,
-		BillingProfileID: p.profile}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db1.TakeOver(admin, sub.ID); err != nil {
-		t.Fatal(err)
-	}
-	users, _, err := db1.FindUsers(admin, kassa.UserFilter{Limit: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var members []string
-	for _, u := range users {
-		if u.CanHoldLicense() && len(members) < 3 {
-			members = append(members, u.ID)
-		}
-	}
+	sub, members := takenOver(t, p, 5, 3)
 	for round := range 20 {
 		g := &kassa.Group{DisplayName: fmt.Sprintf("Flyktig %d", round)}
 		if err := db1.CreateGroup(admin, tenant, g, members); err != nil {
@@ -159,4 +125,30 @@ func TestGroupDeletedWhileLinked(t *testing.T) {
 			t.Fatalf("round %d: %d licenses held (assigned %d) after their group was deleted, want none", round, len(held), after.Assigned)
 		}
 	}
+}
+
+// takenOver buys erik an Analytics Pro of quantity licenses, which the
+// admins take over, and returns it with the first n of the tenant's people
+// who may hold a license.
+func takenOver(t *testing.T, p *processes, quantity, n int) (*kassa.Subscription, []string) {
+	t.Helper()
+	sub, _, err := p.services[0].Purchase(p.erik, billing.PurchaseRequest{ProductID: p.analytics, Term: kassa.Monthly,
+		Quantity: quantity, BillingProfileID: p.profile}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.db1.TakeOver(p.admin, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	users, _, err := p.db1.FindUsers(p.admin, kassa.UserFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people []string
+	for _, u := range users {
+		if u.CanHoldLicense() && len(people) < n {
+			people = append(people, u.ID)
+		}
+	}
+	return sub, people
 }
