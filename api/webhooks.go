@@ -9,7 +9,8 @@ import (
 
 // Outgoing webhooks (SPEC §9): an admin registers endpoints for the
 // tenant's events and sees each one's signing secret once; deliveries are
-// logged with their attempts and can be sent again.
+// logged with their attempts and can be sent again, for 30 days once
+// delivered or failed (webhook.Retention).
 
 type webhookRequest struct {
 	URL     *string   `json:"url"`

@@ -204,3 +204,45 @@ func (tx *Tx) notifyAdmins(ctx context.Context, tenantID string, kind kassa.Noti
 	}
 	return nil
 }
+
+// pruneBatch is how many deliveries one write of PruneWebhookDeliveries
+// deletes.
+const pruneBatch = 1000
+
+// PruneWebhookDeliveries deletes the finished deliveries (delivered, or
+// failed after their last retry) made before before, with their attempts:
+// endpoint by endpoint, through the delivery log's index, pruneBatch to a
+// write, so that no write holds the database long. A delivery still
+// pending stays whatever its age (its endpoint may be off, to send what
+// waited when turned on). It returns how many went.
+func (db *DB) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	endpoints, err := queryStrings(ctx, db.reads, `SELECT id FROM webhook_endpoints ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("find webhook endpoints: %w", err)
+	}
+	total := 0
+	for _, id := range endpoints {
+		for {
+			var n int64
+			err := db.write(ctx, func(tx *Tx) error {
+				res, err := tx.ExecContext(ctx, `
+					DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+						WHERE endpoint_id = $1 AND created_at < $2 AND status <> 'pending'
+						ORDER BY created_at LIMIT $3)`, id, before.UTC(), pruneBatch)
+				if err != nil {
+					return fmt.Errorf("prune deliveries of %s: %w", id, err)
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return total, err
+			}
+			total += int(n)
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}

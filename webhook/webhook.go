@@ -105,6 +105,7 @@ type Store interface {
 	DueWebhookEndpoints(ctx context.Context, now time.Time, limit int) ([]string, error)
 	ClaimWebhookDeliveries(ctx context.Context, endpointID string, now time.Time, limit int, lease time.Duration) ([]*kassa.WebhookDelivery, error)
 	RecordWebhookAttempts(ctx context.Context, endpointID string, results []sqldb.WebhookResult) (bool, error)
+	PruneWebhookDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // The Worker's defaults.
@@ -121,6 +122,12 @@ const (
 	Interval = 100 * time.Millisecond
 	// MaxEndpoints is the most endpoints served at once by one worker.
 	MaxEndpoints = 256
+	// Retention is how long a finished delivery stays in its endpoint's
+	// log (GET …/deliveries), as Stripe keeps its events 30 days: then it
+	// goes, with its attempts, so the log does not grow without end.
+	Retention = 30 * 24 * time.Hour
+	// PruneEvery is how often the Worker deletes what is past Retention.
+	PruneEvery = time.Hour
 )
 
 // recordTimeout bounds recording outcomes, which goes on after ctx ends: a
@@ -160,6 +167,20 @@ func (w *Worker) log() *slog.Logger {
 // Run sends deliveries until ctx ends, then waits for the attempts under
 // way.
 func (w *Worker) Run(ctx context.Context) {
+	var pruning sync.WaitGroup
+	defer pruning.Wait()
+	pruning.Go(func() { // beside the sends: a long first prune delays none
+		t := time.NewTicker(PruneEvery)
+		defer t.Stop()
+		for {
+			w.Prune(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 	t := time.NewTicker(Interval)
 	defer t.Stop()
 	for {
@@ -170,6 +191,22 @@ func (w *Worker) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// Prune deletes the finished deliveries older than Retention (Run does it
+// when it starts and every PruneEvery, beside the sends). Workers in other
+// processes may prune at the same time: each deletes what is still there.
+func (w *Worker) Prune(ctx context.Context) {
+	n, err := w.Store.PruneWebhookDeliveries(ctx, w.now().Add(-Retention))
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log().Error("prune webhook deliveries", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		w.log().Info("pruned webhook deliveries", "deliveries", n, "older_than", Retention.String())
 	}
 }
 

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -139,6 +140,7 @@ func (rc *receiver) deliveries() []delivery {
 type site struct {
 	t      *testing.T
 	db     *sqldb.DB
+	dsn    string
 	url    string
 	worker *webhook.Worker
 	ahead  atomic.Int64 // how far the worker's clock is ahead of real time
@@ -146,7 +148,7 @@ type site struct {
 
 func newSite(t *testing.T, allowPrivate bool) *site {
 	clock := kassa.SystemClock{}
-	db := sqldbtest.MustOpenDB(t, clock)
+	db, dsn := sqldbtest.MustOpen(t, clock)
 	gw := simulator.New(clock)
 	if _, err := demo.Load(t.Context(), db, gw); err != nil {
 		t.Fatal(err)
@@ -162,7 +164,7 @@ func newSite(t *testing.T, allowPrivate bool) *site {
 	srv := httptest.NewServer(server.New(server.Config{DB: db, Auth: a, Log: log, Billing: billing.New(db, gw, clock, log),
 		Licensing: licensing.New(db), WebhookAllowPrivate: allowPrivate}))
 	t.Cleanup(srv.Close)
-	s := &site{t: t, db: db, url: srv.URL}
+	s := &site{t: t, db: db, dsn: dsn, url: srv.URL}
 	s.worker = &webhook.Worker{Store: db, Client: webhook.NewClient(allowPrivate), Log: log,
 		Now: func() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }}
 	return s
@@ -493,4 +495,72 @@ func TestPrivateAddressesRefused(t *testing.T) {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestOldDeliveriesPruned: the worker keeps an endpoint's finished
+// deliveries for Retention and then deletes them, attempts and all, when it
+// runs; a delivery still waiting for its endpoint stays whatever its age.
+func TestOldDeliveriesPruned(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, true)
+	ok, down := newReceiver(t, s), newReceiver(t, s)
+	down.set(func(rc *receiver) { rc.answer = 503 })
+	astrid := s.login("astrid@nordvik.example")
+	endpoint := func(rc *receiver) string {
+		status, ep := s.api("POST", "/api/v1/admin/webhooks", astrid, map[string]any{"url": rc.srv.URL + "/hooks", "events": []string{"*"}})
+		if status != 201 {
+			t.Fatalf("create endpoint: %d %v", status, ep)
+		}
+		secret := ep["secret"].(string)
+		rc.set(func(rc *receiver) { rc.secrets = []string{secret} })
+		if status, out := s.api("POST", "/api/v1/admin/webhooks/"+ep["id"].(string)+"/test", astrid, nil); status != 202 {
+			t.Fatalf("test: %d %v", status, out)
+		}
+		return ep["id"].(string)
+	}
+	delivered, waiting := endpoint(ok), endpoint(down)
+	s.deliver("pings", func() bool { return len(ok.deliveries()) == 1 && len(down.deliveries()) == 1 })
+	logOf := func(id string) []any {
+		t.Helper()
+		status, log := s.api("GET", "/api/v1/admin/webhooks/"+id+"/deliveries", astrid, nil)
+		if status != 200 {
+			t.Fatalf("deliveries of %s: %d %v", id, status, log)
+		}
+		return log["data"].([]any)
+	}
+
+	// A day short of Retention, both stay.
+	s.ahead.Store(int64(webhook.Retention - 24*time.Hour))
+	s.worker.Prune(t.Context())
+	if n, m := len(logOf(delivered)), len(logOf(waiting)); n != 1 || m != 1 {
+		t.Fatalf("before Retention: %d and %d deliveries logged, want 1 and 1", n, m)
+	}
+
+	// Past it, the worker deletes the delivered one as it starts; the one
+	// that waits (its retries are still to come) stays.
+	s.ahead.Store(int64(webhook.Retention + time.Hour))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.worker.Run(ctx); close(done) }()
+	deadline := time.Now().Add(time.Minute)
+	for len(logOf(delivered)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the delivered ping was not pruned within a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if log := logOf(waiting); len(log) != 1 || log[0].(map[string]any)["status"] != "pending" {
+		t.Errorf("the waiting delivery: %v, want it kept, pending", log)
+	}
+	// The pruned delivery's attempts went with it.
+	var orphans int
+	if err := sqldbtest.Raw(t, s.dsn).QueryRow(`SELECT COUNT(*) FROM webhook_attempts a
+		WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id)`).Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d attempts left without their delivery", orphans)
+	}
 }
