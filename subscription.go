@@ -85,6 +85,8 @@ type SubscriptionFilter struct {
 	Channel   *Channel
 	Status    *SubscriptionStatus
 	ProductID *string
+	// Running leaves out the subscriptions that have ended (EndedStatuses).
+	Running bool
 	// Offset and Limit page the list: Limit rows at most from Offset; a
 	// Limit of 0 is every row.
 	Offset, Limit int
@@ -103,9 +105,12 @@ var LiveStatuses = []SubscriptionStatus{StatusTrialing, StatusActive, StatusPast
 // Live reports whether s is one of LiveStatuses.
 func (s SubscriptionStatus) Live() bool { return slices.Contains(LiveStatuses, s) }
 
-// Ended reports whether a subscription in s has ended: its licenses were
-// released.
-func (s SubscriptionStatus) Ended() bool { return s == StatusCanceled || s == StatusExpired }
+// EndedStatuses are the statuses of a subscription that has ended: its
+// licenses were released.
+var EndedStatuses = []SubscriptionStatus{StatusCanceled, StatusExpired}
+
+// Ended reports whether a subscription in s has ended (EndedStatuses).
+func (s SubscriptionStatus) Ended() bool { return slices.Contains(EndedStatuses, s) }
 
 // Valid reports whether s is a status a subscription can be listed in.
 func (s SubscriptionStatus) Valid() bool {

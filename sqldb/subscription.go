@@ -79,6 +79,9 @@ func (db *DB) FindSubscriptions(ctx context.Context, f kassa.SubscriptionFilter)
 		args = append(args, *f.ProductID)
 		fmt.Fprintf(&q, ` AND s.product_id = $%d`, len(args))
 	}
+	if f.Running {
+		q.WriteString(` AND s.status NOT IN (` + quoted(kassa.EndedStatuses) + `)`)
+	}
 	q.WriteString(` ORDER BY s.created_at DESC, s.id DESC`) // an index's order (00019)
 	if f.Limit > 0 {
 		args = append(args, f.Limit, f.Offset)

@@ -20,6 +20,7 @@ type LicensesPage struct {
 	Layout
 	Subscriptions []LicensesRow
 	ShowPurchaser bool // admins see everyone's
+	Pager         Pager
 }
 
 func (*LicensesPage) template() string { return "licenses.html" }
@@ -37,14 +38,12 @@ type LicensesRow struct {
 func (s *server) licenses(w http.ResponseWriter, r *http.Request) error {
 	p := &LicensesPage{Layout: s.layout(r, msg("nav.licenses"))}
 	p.ShowPurchaser = p.Actor.User.IsAdmin()
-	subs, err := s.db.FindSubscriptions(r.Context(), kassa.SubscriptionFilter{})
+	subs, pager, err := s.pageOfSubscriptions(r.Context(), licensesPath, r.URL.Query(), nil, kassa.SubscriptionFilter{Running: true})
 	if err != nil {
 		return err
 	}
+	p.Pager = pager
 	for _, sub := range subs {
-		if sub.Status.Ended() {
-			continue
-		}
 		p.Subscriptions = append(p.Subscriptions, LicensesRow{
 			Href: licensesPath + "/" + sub.ID, Product: sub.ProductName.In(p.Lang),
 			Assigned:  p.T("subscription.licenses_assigned", "Assigned", sub.Assigned, "Total", sub.Quantity),

@@ -26,6 +26,7 @@ type ProductsPage struct {
 	Currency      string
 	Products      []ProductRow
 	Notice        string
+	Pager         Pager
 }
 
 func (*ProductsPage) template() string { return "products.html" }
@@ -154,10 +155,18 @@ func (s *server) products(w http.ResponseWriter, r *http.Request) error {
 	p.ShowPurchaser = p.Actor.User.IsAdmin()
 	filter, form := readSubscriptionFilter(&p.Layout, r.URL.Query())
 	p.Filter = form
-	subs, err := s.db.FindSubscriptions(r.Context(), filter)
+	keep := url.Values{}
+	if filter.Channel != nil {
+		keep.Set("channel", string(*filter.Channel))
+	}
+	if filter.Status != nil {
+		keep.Set("status", string(*filter.Status))
+	}
+	subs, pager, err := s.pageOfSubscriptions(r.Context(), productsPath, r.URL.Query(), keep, filter)
 	if err != nil {
 		return err
 	}
+	p.Pager = pager
 	money := s.amounts(p.Lang)
 	for _, sub := range subs {
 		p.Subscriptions = append(p.Subscriptions, subscriptionRow(&p.Layout, money, sub))

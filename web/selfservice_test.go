@@ -224,16 +224,10 @@ func TestSelfServiceCountsAhead(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	astrid := withCookies(s.signIn("astrid@nordvik.example"))
-	erik := withCookies(s.signIn("erik@nordvik.example"))
-	product, profile := productIDFromBuyPath(buyPath(t, s, erik, "Analytics Pro")), profileID(t, s, erik)
-	apiBuy(t, s, apiLogin(t, s, "erik@nordvik.example"), product, profile, 1)
-	mine, err := s.db.FindSubscriptions(s.actorOf(t, erik), kassa.SubscriptionFilter{})
-	if err != nil || len(mine) == 0 {
-		t.Fatalf("erik's subscriptions: %v", err)
-	}
+	_, bought := erikBuysOne(t, s)
 	subs := make([]*kassa.Subscription, sqldb.CountAhead+1)
 	for i := range subs {
-		sub := *mine[0]
+		sub := *bought
 		sub.Channel, sub.Status = kassa.SelfService, kassa.StatusActive
 		subs[i] = &sub
 	}
@@ -250,6 +244,21 @@ func TestSelfServiceCountsAhead(t *testing.T) {
 	if !regexp.MustCompile(`Visar 51–100 av 100\d\d köp\.`).MatchString(r.body) {
 		t.Errorf("the second page counts all: %s", regexp.MustCompile(`Visar[^<]*`).FindString(r.body))
 	}
+}
+
+// erikBuysOne signs erik in, has him buy one Analytics Pro license through
+// the API, and returns his session and the subscription, for tests that
+// seed more like it.
+func erikBuysOne(t *testing.T, s *site) (http.Header, *kassa.Subscription) {
+	t.Helper()
+	erik := withCookies(s.signIn("erik@nordvik.example"))
+	product, profile := productIDFromBuyPath(buyPath(t, s, erik, "Analytics Pro")), profileID(t, s, erik)
+	apiBuy(t, s, apiLogin(t, s, "erik@nordvik.example"), product, profile, 1)
+	mine, err := s.db.FindSubscriptions(s.actorOf(t, erik), kassa.SubscriptionFilter{})
+	if err != nil || len(mine) == 0 {
+		t.Fatalf("erik's subscriptions: %v", err)
+	}
+	return erik, mine[0]
 }
 
 // apiLogin signs in through the API and returns the token.
