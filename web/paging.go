@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"strconv"
 
@@ -42,9 +43,9 @@ func (s *server) pageOfSubscriptions(ctx context.Context, path string, q, keep u
 		return nil, Pager{}, err
 	}
 	link := func(n int) string {
-		v := url.Values{}
-		for k, vs := range keep {
-			v[k] = vs
+		v := maps.Clone(keep)
+		if v == nil {
+			v = url.Values{}
 		}
 		if n > 1 {
 			v.Set("page", strconv.Itoa(n))

@@ -48,11 +48,7 @@ func MustOpen(tb testing.TB, clock kassa.Clock) (*sqldb.DB, string) {
 // test that makes a database (DSN) checks it when it ends. A database a test
 // broke on purpose, which cannot answer, is left alone.
 func checkHolderNames(tb testing.TB, dsn string) {
-	driver, conn := "pgx", dsn
-	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		driver, conn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
-	}
-	raw, err := sql.Open(driver, conn)
+	raw, err := sql.Open(plain(dsn))
 	if err != nil {
 		return
 	}
@@ -65,15 +61,19 @@ func checkHolderNames(tb testing.TB, dsn string) {
 	}
 }
 
+// plain returns the plain driver and its address for the database at dsn.
+func plain(dsn string) (driver, conn string) {
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		return "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)"
+	}
+	return "pgx", dsn
+}
+
 // Raw opens the database at dsn with the plain driver, closed when tb ends:
 // for tests that tamper with it or read it the way an attacker would.
 func Raw(tb testing.TB, dsn string) *sql.DB {
 	tb.Helper()
-	driver, conn := "pgx", dsn
-	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		driver, conn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
-	}
-	raw, err := sql.Open(driver, conn)
+	raw, err := sql.Open(plain(dsn))
 	if err != nil {
 		tb.Fatalf("open %s: %v", dsn, err)
 	}
